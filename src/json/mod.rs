@@ -1,0 +1,1 @@
+//! The JSON <-> D-Bus value mapping (filled in by the codec work).

@@ -1,0 +1,1 @@
+//! D-Bus type signatures (filled in by the codec work).
