@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# PHP 7.4 compatibility of the package, on a real PHP 7.4 (php-wasm from npm):
+#  1. every file under php-ffi/src (and preload.php, bin/) parses on the local PHP and on 7.4;
+#  2. the unit tests that need no FFI run on 7.4 with Debian's phpunit 9.6 (which supports 7.3+);
+#     excluded: group "host" (child processes, FFI) and group "libxml-errors" (php-wasm's libxml
+#     error list crashes its WebAssembly runtime; those tests run on the machine's PHP).
+# Needs: node + npm (the npm registry), Debian's phpunit. Installs @php-wasm into tests/php74/.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+package=$(dirname "$here")
+wasm_dir="$here/php74"
+cli="$wasm_dir/node_modules/.bin/php-wasm-cli"
+
+if [ ! -x "$cli" ]; then
+    echo "== installing @php-wasm/cli and @php-wasm/node-7-4 into $wasm_dir"
+    (cd "$wasm_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+php74() { PHP=7.4 "$cli" "$@"; }
+
+files=$(cd "$package" && { find src -name '*.php'; echo preload.php; echo bin/skypebus-ffi-header; } | sort)
+
+echo "== lint on $(php -r 'echo PHP_VERSION;')"
+for f in $files; do
+    php -l "$package/$f" >/dev/null
+done
+
+echo "== lint on PHP $(php74 -r 'echo PHP_VERSION;')"
+failed=0
+for f in $files; do
+    out=$(cd "$package" && php74 -l "$f" 2>&1 || true)
+    case "$out" in
+        *"No syntax errors detected"*) ;;
+        *) echo "$out"; failed=1 ;;
+    esac
+done
+[ "$failed" = 0 ] || { echo "PHP 7.4 lint failed"; exit 1; }
+echo "   $(echo "$files" | wc -l) files parse on 7.4"
+
+echo "== unit tests on PHP 7.4 (no FFI)"
+out=$(cd "$package" && php74 -d include_path=.:/usr/share/php /usr/bin/phpunit -c phpunit.xml \
+      --testsuite unit --exclude-group host,libxml-errors --colors=never --verbose 2>&1 || true)
+echo "$out" | tail -n 4
+echo "$out" | grep -q '^OK' || { echo "$out"; echo "unit tests failed on PHP 7.4"; exit 1; }
+echo "$out" | grep -qE 'Runtime: +PHP 7\.4' || { echo "$out" | head; echo "did not run on PHP 7.4"; exit 1; }
