@@ -268,7 +268,7 @@ impl Encoder {
                 let inner = infer::infer_type(v).map_err(PathError::from)?;
                 self.variant(&inner, v, depth, true)?;
             }
-            Type::Array(elem) => self.array(t, elem, v, depth)?,
+            Type::Array(elem) => self.array(t, elem, v, depth, literal)?,
             Type::Dict(k, val) => self.dict(t, k, val, v, depth)?,
             Type::Struct(fields) => {
                 let Value::Array(items) = v else {
@@ -318,11 +318,6 @@ impl Encoder {
                 declared.signature()
             ))
             .into());
-        }
-        if let (Type::Array(e), Value::String(s)) = (t, data)
-            && **e == Type::Byte
-        {
-            return self.base64_bytes(s, depth);
         }
         self.value(t, data, depth, true)
     }
@@ -381,10 +376,18 @@ impl Encoder {
         self.end_array(len_at, start)
     }
 
-    fn array(&mut self, t: &Type, elem: &Type, v: &Value, depth: Depth) -> PResult<()> {
+    /// An array; `typed` is set for the data of a typed form, where `ay` may be a base64 string.
+    fn array(
+        &mut self,
+        t: &Type,
+        elem: &Type,
+        v: &Value,
+        depth: Depth,
+        typed: bool,
+    ) -> PResult<()> {
         let items = match v {
             Value::Array(items) => items,
-            Value::String(s) if *elem == Type::Byte && self.opts.bytes_base64 => {
+            Value::String(s) if *elem == Type::Byte && (typed || self.opts.bytes_base64) => {
                 return self.base64_bytes(s, depth);
             }
             Value::String(_) if *elem == Type::Byte => {
