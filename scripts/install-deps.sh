@@ -7,7 +7,7 @@ PACKAGES=(
   php8.2-cli php8.2-opcache phpunit composer
   dbus-daemon dbus-bin
   python3-dbus python3-dbusmock python3-gi gir1.2-glib-2.0 libglib2.0-bin
-  systemd valgrind gcc make nodejs npm
+  systemd valgrind gcc make
 )
 CBINDGEN_VERSION=0.29.2
 
@@ -15,6 +15,9 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm (for the PHP 7.4 syntax check through php-wasm): the machine's own if it has
+# them (they may not come from Debian), Debian's otherwise.
+command -v npm >/dev/null || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then

@@ -33,7 +33,10 @@ fn echo(conn: &Connection, method: &str, sig: &str, args: Value, extra: Value) -
     let r = call_json(conn, req).unwrap_or_else(|e| panic!("{method} {sig}: {e}"));
     assert_eq!(r["type"], format!("s{sig}"));
     let data = r["data"].as_array().unwrap();
-    (data[0].as_str().unwrap().to_owned(), Value::Array(data[1..].to_vec()))
+    (
+        data[0].as_str().unwrap().to_owned(),
+        Value::Array(data[1..].to_vec()),
+    )
 }
 
 #[test]
@@ -113,7 +116,13 @@ fn containers_round_trip() {
         json!([{"3": "c", "1": "a", "2": "b"}, {"true": 1.5}, {"18446744073709551615": "max"}])
     );
     // PHP's shapes: [] for an empty dict, a list for an integer-keyed dict.
-    let (wire, back) = echo(&conn, "PhpDicts", "a{sv}a{us}", json!([[], ["x", "y"]]), json!({}));
+    let (wire, back) = echo(
+        &conn,
+        "PhpDicts",
+        "a{sv}a{us}",
+        json!([[], ["x", "y"]]),
+        json!({}),
+    );
     assert_eq!(wire, "a{sv}a{us}");
     assert_eq!(back, json!([{}, {"0": "x", "1": "y"}]));
     // A single struct argument is not two arguments.
@@ -132,7 +141,10 @@ fn containers_round_trip() {
         json!({}),
     );
     assert_eq!(wire, "asaaia(yb)");
-    assert_eq!(back, json!([[], [[1, 2], [], [3]], [[1, true], [2, false]]]));
+    assert_eq!(
+        back,
+        json!([[], [[1, 2], [], [3]], [[1, true], [2, false]]])
+    );
 }
 
 #[test]
@@ -227,7 +239,10 @@ fn nesting_limits_are_errors_not_crashes() {
         "}".repeat(10_000)
     );
     let e = skypebus::call::CallRequest::parse(&deep).unwrap_err();
-    assert!(matches!(e.kind, Kind::InvalidJson | Kind::LimitExceeded), "{e}");
+    assert!(
+        matches!(e.kind, Kind::InvalidJson | Kind::LimitExceeded),
+        "{e}"
+    );
     // Within JSON's limits but beyond D-Bus' (64 levels of variants): an error from the encoder.
     let nested = format!(
         "{{\"destination\":\"{NAME}\",\"path\":\"{PATH}\",\"method\":\"X\",\"signature\":\"v\",\"args\":[{}1{}]}}",
@@ -236,7 +251,10 @@ fn nesting_limits_are_errors_not_crashes() {
     );
     let req = skypebus::call::CallRequest::parse(&nested).unwrap();
     let e = skypebus::call::call(&conn, &req).unwrap_err();
-    assert!(matches!(e.kind, Kind::LimitExceeded | Kind::TypeMismatch), "{e}");
+    assert!(
+        matches!(e.kind, Kind::LimitExceeded | Kind::TypeMismatch),
+        "{e}"
+    );
 }
 
 /// busctl's JSON of a call on the private bus.
@@ -261,19 +279,47 @@ fn typed_replies_equal_busctl_json() {
     // Driver calls.
     let cases: Vec<(Vec<&str>, Value)> = vec![
         (
-            vec!["org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", "s", "org.freedesktop.DBus"],
+            vec![
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "GetNameOwner",
+                "s",
+                "org.freedesktop.DBus",
+            ],
             json!({"method": "GetNameOwner", "signature": "s", "args": ["org.freedesktop.DBus"]}),
         ),
         (
-            vec!["org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionCredentials", "s", &me],
+            vec![
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "GetConnectionCredentials",
+                "s",
+                &me,
+            ],
             json!({"method": "GetConnectionCredentials", "signature": "s", "args": [me]}),
         ),
         (
-            vec!["org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner", "s", NAME],
+            vec![
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "NameHasOwner",
+                "s",
+                NAME,
+            ],
             json!({"method": "NameHasOwner", "signature": "s", "args": [NAME]}),
         ),
         (
-            vec!["org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.Properties", "GetAll", "s", "org.freedesktop.DBus"],
+            vec![
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.Properties",
+                "GetAll",
+                "s",
+                "org.freedesktop.DBus",
+            ],
             json!({"interface": "org.freedesktop.DBus.Properties", "method": "GetAll", "signature": "s", "args": ["org.freedesktop.DBus"]}),
         ),
     ];
