@@ -264,7 +264,7 @@ impl From<&Error> for skypebus_error {
 /// thread, but must not be freed concurrently.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_error_code(err: *const skypebus_error) -> skypebus_result {
-    match unsafe { err.as_ref() } {
+    match crate::ffi::borrow(err) {
         Some(e) => e.code,
         None => R::SKYPEBUS_NULL_ARGUMENT,
     }
@@ -277,7 +277,7 @@ pub extern "C" fn skypebus_error_code(err: *const skypebus_error) -> skypebus_re
 /// free it. Thread-safe as `skypebus_error_code`.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_error_name(err: *const skypebus_error) -> *const c_char {
-    match unsafe { err.as_ref() } {
+    match crate::ffi::borrow(err) {
         Some(e) => e.name.as_ptr(),
         None => std::ptr::null(),
     }
@@ -290,7 +290,7 @@ pub extern "C" fn skypebus_error_name(err: *const skypebus_error) -> *const c_ch
 /// free it. Thread-safe as `skypebus_error_code`.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_error_message(err: *const skypebus_error) -> *const c_char {
-    match unsafe { err.as_ref() } {
+    match crate::ffi::borrow(err) {
         Some(e) => e.message.as_ptr(),
         None => std::ptr::null(),
     }
@@ -300,7 +300,7 @@ pub extern "C" fn skypebus_error_message(err: *const skypebus_error) -> *const c
 /// other error and for a NULL `err`. Thread-safe as `skypebus_error_code`.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_error_skype_code(err: *const skypebus_error) -> i64 {
-    match unsafe { err.as_ref() } {
+    match crate::ffi::borrow(err) {
         Some(e) => e.skype_code,
         None => 0,
     }
@@ -310,9 +310,7 @@ pub extern "C" fn skypebus_error_skype_code(err: *const skypebus_error) -> i64 {
 /// Strings borrowed from the error become invalid.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_error_free(err: *mut skypebus_error) {
-    if !err.is_null() {
-        drop(unsafe { Box::from_raw(err) });
-    }
+    drop(crate::ffi::take_box(err));
 }
 
 /// Reads a borrowed C string as UTF-8.

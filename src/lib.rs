@@ -8,7 +8,36 @@
 //! - [`error`]: the error type, result codes and the C error object.
 //! - [`signature`]: D-Bus type signatures, parsed and checked against the spec's limits.
 //! - [`json`]: the JSON <-> D-Bus value mapping, straight to and from the wire format.
+//! - [`runtime`]: how connections are driven (caller-driven with a helper thread), fork safety.
+//! - [`connection`]: opening buses and peers, the dispatcher, waiting for replies.
+//! - [`message`]: building messages from JSON and reading received ones back.
+//! - [`call`]: the generic JSON method call.
 
+pub mod call;
+pub mod connection;
 pub mod error;
+mod ffi;
 pub mod json;
+pub mod message;
+pub mod runtime;
 pub mod signature;
+
+use std::ffi::c_char;
+
+/// The ABI version; equals the SONAME major (`libskypebus.so.0`).
+pub const ABI_VERSION: u32 = 0;
+
+/// The library version, e.g. `"0.1.0"`: a static NUL-terminated string that must not be freed.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The ABI version, equal to the SONAME major of the library (`libskypebus.so.<ABI>`). A caller
+/// built against a header with another `SKYPEBUS_ABI_VERSION` must not use this library.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_abi_version() -> u32 {
+    ABI_VERSION
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a fresh Debian 12 machine (as root), and the
+# pinned cbindgen. Quiet and quick when everything is already there.
+set -euo pipefail
+
+PACKAGES=(
+  php8.2-cli php8.2-opcache phpunit composer
+  dbus-daemon dbus-bin
+  python3-dbus python3-dbusmock python3-gi gir1.2-glib-2.0 libglib2.0-bin
+  systemd valgrind gcc make
+)
+CBINDGEN_VERSION=0.29.2
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js and npm (for the PHP 7.4 syntax check through php-wasm): the machine's own if it has
+# them (they may not come from Debian), Debian's otherwise.
+command -v npm >/dev/null || missing+=(nodejs npm)
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "not root: install these packages first: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version)" != "cbindgen $CBINDGEN_VERSION" ]; then
+  echo "installing cbindgen $CBINDGEN_VERSION"
+  cargo install cbindgen --version "$CBINDGEN_VERSION" --locked --quiet
+fi

@@ -1,0 +1,334 @@
+//! The generic method call: a JSON request in, a JSON reply out.
+//!
+//! Request (every key but `path` and `method` optional; any other key is an error):
+//!
+//! ```json
+//! {"destination": "org.freedesktop.DBus", "path": "/org/freedesktop/DBus",
+//!  "interface": "org.freedesktop.DBus", "method": "GetNameOwner", "signature": "s",
+//!  "args": ["org.freedesktop.DBus"], "timeout_ms": 1000, "variants": "typed",
+//!  "no_reply": false, "bytes": "base64"}
+//! ```
+//!
+//! Reply: `{"type": "<body signature>", "data": [arg, ...]}`, the envelope of
+//! `busctl --json=short`. See docs/call.md for every rule.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use zbus::Message;
+use zbus::message::{Flags, Type as MsgType};
+
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::json::{self, DecodeOptions, EncodeOptions};
+use crate::message;
+use crate::signature::{self, Type};
+
+/// Largest accepted `timeout_ms`: about 24.8 days, as libdbus' maximum.
+pub const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
+
+/// A parsed call request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRequest {
+    pub destination: Option<String>,
+    pub path: String,
+    pub interface: Option<String>,
+    pub method: String,
+    pub signature: Option<String>,
+    pub args: Vec<Value>,
+    /// None: the connection's default.
+    pub timeout: Option<Duration>,
+    pub typed_variants: bool,
+    pub no_reply: bool,
+    pub bytes_base64: bool,
+}
+
+fn want_str(map: &Map<String, Value>, key: &str) -> Result<Option<String>> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(Error::invalid_request(format!(
+            "request key \"{key}\" must be a string, not {}",
+            json_kind(other)
+        ))),
+    }
+}
+
+fn want_bool(map: &Map<String, Value>, key: &str) -> Result<bool> {
+    match map.get(key) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(Error::invalid_request(format!(
+            "request key \"{key}\" must be true or false, not {}",
+            json_kind(other)
+        ))),
+    }
+}
+
+/// A short description of a JSON value's kind for error messages.
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses the `timeout_ms` value: a positive integer of milliseconds, or 0 for the connection's
+/// default. Negative, fractional and larger-than-`MAX_TIMEOUT_MS` values are errors.
+pub fn parse_timeout(v: Option<&Value>) -> Result<Option<Duration>> {
+    let Some(v) = v else { return Ok(None) };
+    let ms = match v {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= MAX_TIMEOUT_MS as f64)
+                .map(|f| f as u64)
+        }),
+        _ => None,
+    };
+    match ms {
+        Some(0) => Ok(None),
+        Some(ms) if ms <= MAX_TIMEOUT_MS => Ok(Some(Duration::from_millis(ms))),
+        _ => Err(Error::invalid_request(format!(
+            "\"timeout_ms\" must be an integer from 0 (the connection's default) to {MAX_TIMEOUT_MS}, not {v}"
+        ))),
+    }
+}
+
+/// Parses the shared option keys `variants` and `bytes`.
+pub fn parse_value_options(map: &Map<String, Value>) -> Result<(bool, bool)> {
+    let typed = match want_str(map, "variants")?.as_deref() {
+        None | Some("plain") => false,
+        Some("typed") => true,
+        Some(other) => {
+            return Err(Error::invalid_request(format!(
+                "\"variants\" must be \"typed\" or \"plain\", not \"{other}\""
+            )));
+        }
+    };
+    let base64 = match want_str(map, "bytes")?.as_deref() {
+        None | Some("array") => false,
+        Some("base64") => true,
+        Some(other) => {
+            return Err(Error::invalid_request(format!(
+                "\"bytes\" must be \"base64\" or \"array\", not \"{other}\""
+            )));
+        }
+    };
+    Ok((typed, base64))
+}
+
+/// Rejects keys outside `allowed`.
+pub fn check_keys(map: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<()> {
+    for k in map.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(Error::invalid_request(format!(
+                "unknown key \"{k}\" in {what} (allowed: {})",
+                allowed.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+const CALL_KEYS: &[&str] = &[
+    "destination",
+    "path",
+    "interface",
+    "method",
+    "signature",
+    "args",
+    "timeout_ms",
+    "variants",
+    "no_reply",
+    "bytes",
+];
+
+impl CallRequest {
+    /// Parses a request from JSON text.
+    pub fn parse(text: &str) -> Result<CallRequest> {
+        let v = json::parse_json_strict(text)?;
+        Self::from_value(v)
+    }
+
+    /// Parses a request from a JSON value.
+    pub fn from_value(v: Value) -> Result<CallRequest> {
+        let Value::Object(mut map) = v else {
+            return Err(Error::invalid_request(format!(
+                "a call request must be a JSON object, not {}",
+                json_kind(&v)
+            )));
+        };
+        check_keys(&map, CALL_KEYS, "a call request")?;
+        let path = want_str(&map, "path")?
+            .ok_or_else(|| Error::invalid_request("a call request needs \"path\""))?;
+        let method = want_str(&map, "method")?
+            .ok_or_else(|| Error::invalid_request("a call request needs \"method\""))?;
+        let args = match map.remove("args") {
+            None => Vec::new(),
+            Some(Value::Array(a)) => a,
+            Some(other) => {
+                return Err(Error::invalid_request(format!(
+                    "\"args\" must be an array of arguments, not {}",
+                    json_kind(&other)
+                )));
+            }
+        };
+        let (typed_variants, bytes_base64) = parse_value_options(&map)?;
+        Ok(CallRequest {
+            destination: want_str(&map, "destination")?,
+            path,
+            interface: want_str(&map, "interface")?,
+            method,
+            signature: want_str(&map, "signature")?,
+            args,
+            timeout: parse_timeout(map.get("timeout_ms"))?,
+            typed_variants,
+            no_reply: want_bool(&map, "no_reply")?,
+            bytes_base64,
+        })
+    }
+
+    fn decode_options(&self) -> DecodeOptions {
+        DecodeOptions {
+            typed_variants: self.typed_variants,
+            bytes_base64: self.bytes_base64,
+        }
+    }
+}
+
+/// Where the signature of a call's arguments came from (named in type-mismatch errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureSource {
+    Explicit,
+    Introspection,
+    Inferred,
+}
+
+impl SignatureSource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            SignatureSource::Explicit => "the request's signature",
+            SignatureSource::Introspection => "the peer's introspection data",
+            SignatureSource::Inferred => "inference from the JSON values",
+        }
+    }
+}
+
+/// Checks names and builds the method-call message for `req` with the argument types `types`.
+pub fn build_call(req: &CallRequest, types: &[Type], source: SignatureSource) -> Result<Message> {
+    let mut b = Message::method_call(req.path.as_str(), req.method.as_str());
+    if let Some(d) = &req.destination {
+        b = b.destination(d.as_str());
+    }
+    if let Some(i) = &req.interface {
+        b = b.interface(i.as_str());
+    }
+    if req.no_reply {
+        b = b.with_flags(Flags::NO_REPLY_EXPECTED);
+    }
+    let opts = EncodeOptions {
+        bytes_base64: req.bytes_base64,
+    };
+    if types.len() != req.args.len() {
+        let sig: String = types.iter().map(Type::signature).collect();
+        return Err(Error::type_mismatch(format!(
+            "the signature \"{sig}\" (from {}) takes {} argument(s), but {} were given",
+            source.describe(),
+            types.len(),
+            req.args.len()
+        )));
+    }
+    message::build_with_body(b, types, &req.args, opts).map_err(|e| match e.kind {
+        crate::error::Kind::TypeMismatch => e.context(format!(
+            "arguments do not fit the signature from {}",
+            source.describe()
+        )),
+        _ => e,
+    })
+}
+
+/// The argument types of a request: the explicit signature, else inferred from the values.
+pub fn argument_types(req: &CallRequest) -> Result<(Vec<Type>, SignatureSource)> {
+    match &req.signature {
+        Some(s) => Ok((signature::parse_signature(s)?, SignatureSource::Explicit)),
+        None => Ok((json::infer_signature(&req.args)?, SignatureSource::Inferred)),
+    }
+}
+
+/// Performs a call and returns the reply envelope as JSON text.
+pub fn call(conn: &Connection, req: &CallRequest) -> Result<String> {
+    conn.check_usable()?;
+    let (types, source) = argument_types(req)?;
+    let msg = build_call(req, &types, source)?;
+    let timeout = req.timeout.unwrap_or_else(|| conn.default_timeout());
+    let process = conn.process();
+    if req.no_reply {
+        process.block_on(conn.send(&msg))?;
+        return Ok(r#"{"type":"","data":[]}"#.to_owned());
+    }
+    let reply = process.block_on(conn.call_raw(&msg, timeout))?;
+    reply_envelope(&reply, req.decode_options())
+}
+
+/// The `{"type": ..., "data": [...]}` envelope of a reply, or the error it carries.
+pub fn reply_envelope(reply: &Message, opts: DecodeOptions) -> Result<String> {
+    match reply.message_type() {
+        MsgType::Error => Err(message::error_from_reply(reply)),
+        _ => {
+            let mut data = String::with_capacity(reply.data().bytes().len() + 32);
+            let sig = message::body_json_into(reply, opts, &mut data)?;
+            let mut out = String::with_capacity(data.len() + sig.len() + 20);
+            out.push_str("{\"type\":");
+            out.push_str(&Value::String(sig).to_string());
+            out.push_str(",\"data\":");
+            out.push_str(&data);
+            out.push('}');
+            Ok(out)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// C ABI
+
+use std::ffi::c_char;
+
+use crate::connection::skypebus_connection;
+use crate::error::{skypebus_error, skypebus_result};
+use crate::ffi::{self, ffi_boundary};
+
+/// Calls a D-Bus method described by the JSON text `request_json` and writes the reply envelope
+/// `{"type": "<body signature>", "data": [...]}` to `*reply_json_out`, a new string the caller
+/// frees with `skypebus_string_free`.
+///
+/// The request is an object with `path` and `method` and optionally `destination`,
+/// `interface`, `signature`, `args` (array), `timeout_ms` (0 = the connection's default,
+/// otherwise 1 to 2147483647), `variants` (`"typed"`), `no_reply` (bool) and `bytes`
+/// (`"base64"`); any other key or option value is an error. A `no_reply` call returns as soon as
+/// the message is sent, with the reply `{"type":"","data":[]}`. See docs/mapping.md for values.
+///
+/// A D-Bus error reply gives `SKYPEBUS_DBUS_ERROR` with its exact name and message; no reply in
+/// time gives `SKYPEBUS_TIMEOUT` (name `org.freedesktop.DBus.Error.NoReply`). The strings are
+/// borrowed for the duration of the call. Thread-safe: several threads may call at once on one
+/// connection.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_call(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_json_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        let text = crate::error::str_from_c(request_json, "request_json")?;
+        ffi::non_null(reply_json_out, "reply_json_out")?;
+        let req = CallRequest::parse(text)?;
+        let reply = call(&conn.inner, &req)?;
+        ffi::write_out(reply_json_out, ffi::c_string(reply)?);
+        Ok(())
+    })
+}

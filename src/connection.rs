@@ -1,0 +1,518 @@
+//! Connections: opening a bus (or a peer-to-peer socket), the dispatcher task that reads every
+//! incoming message, and the table of calls waiting for their replies.
+//!
+//! Each connection has one dispatcher task on the process runtime (see [`crate::runtime`]). It
+//! drains zbus' unfiltered message stream at once, so zbus' bounded queue never stops the socket
+//! reader: replies go to the waiting caller by reply serial, method calls to this connection are
+//! answered (`Peer.Ping`, `Peer.GetMachineId`, otherwise a standard error), and signals go to the
+//! subscriptions. When the socket closes or the dispatcher dies (even by a panic), the connection
+//! is marked disconnected and every waiting caller gets a `Disconnected` error at once.
+
+use std::collections::HashMap;
+use std::future::poll_fn;
+use std::mem::ManuallyDrop;
+use std::num::NonZeroUsize;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_core::Stream;
+use tokio::sync::oneshot;
+use zbus::message::{Flags, Type as MsgType};
+use zbus::{Message, MessageStream};
+
+use crate::error::{Error, Kind, Result};
+use crate::runtime::{self, Process};
+
+/// The default method-call timeout, as libdbus has it.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// How long opening a connection (connect, authenticate, `Hello`) may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// Capacity of zbus' unfiltered queue between its socket reader and our dispatcher.
+const ZBUS_QUEUE: usize = 1024;
+
+/// Where to connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Session,
+    System,
+    /// A D-Bus address of a bus daemon (`unix:path=...`, `unix:abstract=...`, `tcp:...`).
+    Bus(String),
+    /// A D-Bus address of a peer that is not a bus: no `Hello`, no unique name.
+    Peer(String),
+}
+
+impl Target {
+    /// `"session"`, `"system"`, or a D-Bus address of a bus.
+    pub fn parse(address: &str) -> Target {
+        match address {
+            "session" => Target::Session,
+            "system" => Target::System,
+            other => Target::Bus(other.to_owned()),
+        }
+    }
+}
+
+/// State shared between a connection handle and its dispatcher task.
+pub(crate) struct Shared {
+    pending: Mutex<HashMap<u32, oneshot::Sender<Message>>>,
+    closed: AtomicBool,
+    close_reason: Mutex<Option<String>>,
+    default_timeout_ms: AtomicU64,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Shared {
+            pending: Mutex::new(HashMap::new()),
+            closed: AtomicBool::new(false),
+            close_reason: Mutex::new(None),
+            default_timeout_ms: AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64),
+        }
+    }
+
+    /// Marks the connection dead and fails every waiting call (their senders are dropped).
+    fn mark_closed(&self, reason: &str) {
+        {
+            let mut r = self.close_reason.lock().unwrap_or_else(|p| p.into_inner());
+            if r.is_none() {
+                *r = Some(reason.to_owned());
+            }
+        }
+        self.closed.store(true, Ordering::Release);
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    pub(crate) fn disconnected_error(&self) -> Error {
+        let reason = self
+            .close_reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| "the connection is closed".to_owned());
+        Error::disconnected(reason)
+    }
+
+    fn complete(&self, msg: Message) {
+        let Some(serial) = msg.header().reply_serial() else {
+            return;
+        };
+        let waiter = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&serial.get());
+        if let Some(tx) = waiter {
+            let _ = tx.send(msg);
+        }
+    }
+}
+
+/// An open connection.
+pub struct Connection {
+    process: &'static Process,
+    pid: u32,
+    conn: ManuallyDrop<zbus::Connection>,
+    shared: Arc<Shared>,
+    dispatcher: ManuallyDrop<tokio::task::AbortHandle>,
+}
+
+impl Connection {
+    /// Opens a connection and starts its dispatcher.
+    pub fn open(target: Target) -> Result<Connection> {
+        let process = runtime::process()?;
+        let shared = Arc::new(Shared::new());
+        let conn = process.block_on(async {
+            let builder = match &target {
+                Target::Session => zbus::connection::Builder::session(),
+                Target::System => zbus::connection::Builder::system(),
+                Target::Bus(a) | Target::Peer(a) => {
+                    let mut b = zbus::connection::Builder::address(a.as_str());
+                    if a.starts_with("tcp:") || a.starts_with("nonce-tcp:") {
+                        b = b.auth_mechanism(zbus::connection::AuthMechanism::Anonymous);
+                    }
+                    b
+                }
+            };
+            let mut builder =
+                builder.max_queued(NonZeroUsize::new(ZBUS_QUEUE).unwrap_or(NonZeroUsize::MIN));
+            if matches!(target, Target::Peer(_)) {
+                builder = builder.p2p();
+            }
+            match tokio::time::timeout(CONNECT_TIMEOUT, builder.build()).await {
+                Ok(Ok(c)) => Ok(c),
+                Ok(Err(e)) => Err(connect_error(&target, e)),
+                Err(_) => Err(Error::new(
+                    Kind::ConnectFailed,
+                    format!(
+                        "connecting to {} did not complete within {} s",
+                        describe(&target),
+                        CONNECT_TIMEOUT.as_secs()
+                    ),
+                )),
+            }
+        })?;
+        let stream = MessageStream::from(&conn);
+        let dispatcher = {
+            let shared = shared.clone();
+            let conn = conn.clone();
+            let inner = process.spawn(dispatch(stream, shared.clone(), conn));
+            let abort = inner.abort_handle();
+            // A watcher marks the connection closed however the dispatcher ends, panics included.
+            process.spawn(async move {
+                let reason = match inner.await {
+                    Ok(()) => "the connection was closed by the peer".to_owned(),
+                    Err(e) if e.is_panic() => {
+                        "internal error: the connection's dispatcher panicked".to_owned()
+                    }
+                    Err(_) => "the connection was closed".to_owned(),
+                };
+                shared.mark_closed(&reason);
+            });
+            abort
+        };
+        Ok(Connection {
+            process,
+            pid: process.pid(),
+            conn: ManuallyDrop::new(conn),
+            shared,
+            dispatcher: ManuallyDrop::new(dispatcher),
+        })
+    }
+
+    /// Fails unless this connection belongs to the calling process and is still open.
+    pub(crate) fn check_usable(&self) -> Result<()> {
+        if self.pid != runtime::current_pid() {
+            return Err(Error::disconnected(
+                "this connection was opened by the parent process before fork(); open a new one in the child",
+            ));
+        }
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(self.shared.disconnected_error());
+        }
+        Ok(())
+    }
+
+    /// Whether the calling process is the one that opened this connection.
+    pub fn owned_by_this_process(&self) -> bool {
+        self.pid == runtime::current_pid()
+    }
+
+    /// The unique bus name, or None on a peer-to-peer connection.
+    pub fn unique_name(&self) -> Result<Option<String>> {
+        self.check_usable()?;
+        Ok(self.conn.unique_name().map(|n| n.to_string()))
+    }
+
+    /// The default timeout of calls that name none.
+    pub fn default_timeout(&self) -> Duration {
+        Duration::from_millis(self.shared.default_timeout_ms.load(Ordering::Relaxed))
+    }
+
+    /// Sets the default timeout of calls that name none.
+    pub fn set_default_timeout(&self, timeout: Duration) -> Result<()> {
+        if timeout.is_zero() {
+            return Err(Error::invalid_request(
+                "the default timeout must be positive",
+            ));
+        }
+        self.shared.default_timeout_ms.store(
+            timeout.as_millis().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
+        Ok(())
+    }
+
+    /// The process runtime this connection lives on.
+    pub(crate) fn process(&self) -> &'static Process {
+        self.process
+    }
+
+    /// Sends a message that expects no reply.
+    pub async fn send(&self, msg: &Message) -> Result<()> {
+        self.conn.send(msg).await.map_err(|e| self.send_error(e))
+    }
+
+    fn send_error(&self, e: zbus::Error) -> Error {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return self.shared.disconnected_error();
+        }
+        match e {
+            zbus::Error::InputOutput(io) => {
+                Error::disconnected(format!("cannot send on the connection: {io}"))
+            }
+            zbus::Error::ExcessData => {
+                Error::limit("the message exceeds the D-Bus maximum message size (128 MiB)")
+            }
+            other => Error::new(Kind::Io, format!("cannot send the message: {other}")),
+        }
+    }
+
+    /// Sends a method call and waits for its reply (a method return or an error message) for at
+    /// most `timeout`. The reply is returned as received; error replies are not converted here.
+    pub async fn call_raw(&self, msg: &Message, timeout: Duration) -> Result<Message> {
+        let serial = msg.primary_header().serial_num().get();
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut pending = self
+                .shared
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if self.shared.closed.load(Ordering::Acquire) {
+                return Err(self.shared.disconnected_error());
+            }
+            pending.insert(serial, tx);
+        }
+        /// Removes the waiter however the call ends (error, timeout, or the future dropped).
+        struct Waiter<'a>(&'a Shared, u32);
+        impl Drop for Waiter<'_> {
+            fn drop(&mut self) {
+                self.0
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&self.1);
+            }
+        }
+        let _waiter = Waiter(&self.shared, serial);
+        self.send(msg).await?;
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(_)) => Err(self.shared.disconnected_error()),
+            Err(_) => Err(Error::new(
+                Kind::Timeout,
+                format!("no reply within {} ms (local timeout)", timeout.as_millis()),
+            )),
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if !self.owned_by_this_process() {
+            // A forked child must never touch its parent's socket or runtime: the zbus
+            // connection and the dispatcher handle stay in their ManuallyDrop, leaked.
+            return;
+        }
+        self.shared
+            .mark_closed("the connection was closed by its owner");
+        // SAFETY: both fields are taken exactly once, here, and never used again.
+        let conn = unsafe { ManuallyDrop::take(&mut self.conn) };
+        let dispatcher = unsafe { ManuallyDrop::take(&mut self.dispatcher) };
+        dispatcher.abort();
+        // Dropping the zbus connection closes the socket once its tasks are gone; run the
+        // runtime briefly so they are cancelled on this thread rather than left to the helper.
+        self.process.block_on(async move {
+            drop(conn);
+            tokio::task::yield_now().await;
+        });
+    }
+}
+
+fn describe(target: &Target) -> String {
+    match target {
+        Target::Session => "the session bus".to_owned(),
+        Target::System => "the system bus".to_owned(),
+        Target::Bus(a) => format!("the bus at {a}"),
+        Target::Peer(a) => format!("the peer at {a}"),
+    }
+}
+
+fn connect_error(target: &Target, e: zbus::Error) -> Error {
+    let kind = match &e {
+        zbus::Error::Address(_) => Kind::InvalidName,
+        _ => Kind::ConnectFailed,
+    };
+    Error::new(kind, format!("cannot connect to {}: {e}", describe(target)))
+}
+
+async fn next_message(stream: &mut MessageStream) -> Option<zbus::Result<Message>> {
+    poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+/// Reads every incoming message of one connection until it closes.
+async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Connection) {
+    while let Some(item) = next_message(&mut stream).await {
+        let msg = match item {
+            Ok(m) => m,
+            Err(e) => {
+                shared.mark_closed(&format!("the connection was lost: {e}"));
+                return;
+            }
+        };
+        match msg.message_type() {
+            MsgType::MethodReturn | MsgType::Error => shared.complete(msg),
+            MsgType::MethodCall => answer_unhandled_call(&conn, &msg).await,
+            MsgType::Signal => {}
+        }
+    }
+    shared.mark_closed("the connection was closed by the peer");
+}
+
+/// Answers a method call addressed to this connection that nothing else handles: the standard
+/// `org.freedesktop.DBus.Peer` methods, and a standard error for everything else.
+async fn answer_unhandled_call(conn: &zbus::Connection, msg: &Message) {
+    let header = msg.header();
+    if header.primary().flags().contains(Flags::NO_REPLY_EXPECTED) {
+        return;
+    }
+    let iface = header.interface().map(|i| i.as_str());
+    let member = header.member().map(|m| m.as_str()).unwrap_or("");
+    let reply = match (iface, member) {
+        (Some("org.freedesktop.DBus.Peer") | None, "Ping") => {
+            Message::method_return(&header).build(&())
+        }
+        (Some("org.freedesktop.DBus.Peer") | None, "GetMachineId") => match machine_id() {
+            Some(id) => Message::method_return(&header).build(&(id,)),
+            None => Message::error(&header, "org.freedesktop.DBus.Error.Failed")
+                .build(&("no machine id is available",)),
+        },
+        _ => {
+            let path = header.path().map(|p| p.as_str()).unwrap_or("/");
+            Message::error(&header, "org.freedesktop.DBus.Error.UnknownObject")
+                .build(&(format!("No such object path '{path}'"),))
+        }
+    };
+    if let Ok(reply) = reply {
+        let _ = conn.send(&reply).await;
+    }
+}
+
+fn machine_id() -> Option<String> {
+    ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| s.len() == 32)
+}
+
+// ---------------------------------------------------------------------------------------------
+// C ABI
+
+/// An open D-Bus connection (opaque).
+#[allow(non_camel_case_types)]
+pub struct skypebus_connection {
+    pub(crate) inner: Connection,
+}
+
+use std::ffi::c_char;
+
+use crate::error::{skypebus_error, skypebus_result};
+use crate::ffi::{self, ffi_boundary};
+
+fn open_into(target: Target, out: *mut *mut skypebus_connection) -> Result<()> {
+    ffi::non_null(out, "out")?;
+    let inner = Connection::open(target)?;
+    ffi::write_out(out, Box::into_raw(Box::new(skypebus_connection { inner })));
+    Ok(())
+}
+
+/// Opens a connection to a message bus.
+///
+/// `address` is `"session"`, `"system"`, or a D-Bus server address such as
+/// `unix:path=/run/user/1000/bus`, `unix:abstract=...` or `tcp:host=127.0.0.1,port=4000`
+/// (`tcp:` only to servers that accept the ANONYMOUS mechanism). The string is borrowed for the
+/// duration of the call. On success `*out` receives a new connection that the caller frees with
+/// `skypebus_connection_free`; on failure `*out` is left alone.
+///
+/// The connection has a default method-call timeout of 25 s (see
+/// `skypebus_connection_set_timeout`). It is read in the background: while the caller is outside
+/// the library, incoming messages are still processed and `org.freedesktop.DBus.Peer.Ping` is
+/// answered. A connection may be used from several threads at once.
+///
+/// After `fork()`, a connection opened by the parent is unusable in the child (calls fail with
+/// `SKYPEBUS_DISCONNECTED`) and freeing it there only leaks it; the child opens its own.
+///
+/// NULL `address` or `out` gives `SKYPEBUS_NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_connection_open(
+    address: *const c_char,
+    out: *mut *mut skypebus_connection,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let address = crate::error::str_from_c(address, "address")?;
+        open_into(Target::parse(address), out)
+    })
+}
+
+/// Opens a peer-to-peer connection: connects to `address` (a D-Bus address of a peer that is
+/// not a message bus) and authenticates, without the `Hello` call a bus needs. Such a
+/// connection has no unique name, and calls need no destination.
+///
+/// Ownership, borrowing, threads and fork behave as for `skypebus_connection_open`.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_connection_open_p2p(
+    address: *const c_char,
+    out: *mut *mut skypebus_connection,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let address = crate::error::str_from_c(address, "address")?;
+        open_into(Target::Peer(address.to_owned()), out)
+    })
+}
+
+/// Closes and frees a connection. Calls still waiting on it in other threads fail with
+/// `SKYPEBUS_DISCONNECTED`. `skypebus_connection_free(NULL)` is a no-op; freeing twice is
+/// undefined behaviour, and so is freeing while another thread still uses the handle.
+///
+/// In a process forked after the connection was opened, this only releases the handle's memory
+/// bookkeeping and leaks the connection: the parent's socket is never touched.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_connection_free(conn: *mut skypebus_connection) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let Some(boxed) = ffi::take_box(conn) else {
+            return;
+        };
+        if boxed.inner.owned_by_this_process() {
+            drop(boxed);
+        } else {
+            crate::runtime::keep_forever(boxed);
+        }
+    }));
+}
+
+/// Writes the connection's unique bus name (e.g. `:1.42`) to `*out`, a new string the caller
+/// frees with `skypebus_string_free`. A peer-to-peer connection has none: `*out` receives NULL.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_connection_unique_name(
+    conn: *const skypebus_connection,
+    out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        ffi::non_null(out, "out")?;
+        let name = conn.inner.unique_name()?;
+        let ptr = match name {
+            Some(n) => ffi::c_string(n)?,
+            None => std::ptr::null_mut(),
+        };
+        ffi::write_out(out, ptr);
+        Ok(())
+    })
+}
+
+/// Sets the default timeout, in milliseconds (1 or more), of calls on this connection that do
+/// not set `timeout_ms`. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_connection_set_timeout(
+    conn: *const skypebus_connection,
+    timeout_ms: u32,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        conn.inner
+            .set_default_timeout(Duration::from_millis(u64::from(timeout_ms)))
+    })
+}

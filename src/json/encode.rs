@@ -1,0 +1,550 @@
+//! JSON -> D-Bus wire format (little endian), driven by the signature.
+
+use std::collections::HashSet;
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use super::{EncodeOptions, PResult, PathError, Seg, as_typed, describe, infer, type_desc};
+use crate::error::{Error, Result};
+use crate::signature::{
+    Depth, MAX_ARRAY_LEN, MAX_MESSAGE_LEN, MAX_SIGNATURE_LEN, Type, is_valid_object_path,
+    parse_signature, parse_single, signature_of,
+};
+
+pub(crate) fn encode_body(sig: &[Type], args: &[Value], opts: EncodeOptions) -> Result<Vec<u8>> {
+    if sig.len() != args.len() {
+        return Err(Error::type_mismatch(format!(
+            "signature '{}' takes {} argument{}, got {}",
+            signature_of(sig),
+            sig.len(),
+            if sig.len() == 1 { "" } else { "s" },
+            args.len()
+        )));
+    }
+    let mut enc = Encoder {
+        buf: Vec::with_capacity(64),
+        opts,
+    };
+    for (i, (t, v)) in sig.iter().zip(args).enumerate() {
+        enc.value(t, v, Depth::default(), false)
+            .map_err(|e| e.into_error(i))?;
+    }
+    if enc.buf.len() > MAX_MESSAGE_LEN {
+        return Err(Error::limit(format!(
+            "message body of {} bytes exceeds the D-Bus maximum of {MAX_MESSAGE_LEN}",
+            enc.buf.len()
+        )));
+    }
+    Ok(enc.buf)
+}
+
+fn mismatch(t: &Type, v: &Value) -> PathError {
+    Error::type_mismatch(format!("expected {}, got {}", type_desc(t), describe(v))).into()
+}
+
+/// The integer a JSON value denotes for an integer type: a JSON integer, an integral float, or a
+/// decimal string. Errors name the type and its range.
+fn int_value(t: &Type, v: &Value) -> PResult<i128> {
+    let (lo, hi) = t.int_range().unwrap_or((0, 0));
+    let n: i128 = match v {
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i as i128
+            } else if let Some(u) = n.as_u64() {
+                u as i128
+            } else {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                float_to_int(f).ok_or_else(|| range_err(t, lo, hi, &n.to_string()))?
+            }
+        }
+        Value::String(s) => parse_int_str(s).ok_or_else(|| {
+            PathError::from(Error::type_mismatch(format!(
+                "expected {} ({lo} to {hi}), got {} which is not a decimal integer",
+                type_desc(t),
+                describe(v)
+            )))
+        })?,
+        _ => return Err(mismatch(t, v)),
+    };
+    if n < lo || n > hi {
+        let got = match v {
+            Value::String(s) => super::quote_short(s),
+            _ => n.to_string(),
+        };
+        return Err(range_err(t, lo, hi, &got));
+    }
+    Ok(n)
+}
+
+fn range_err(t: &Type, lo: i128, hi: i128, got: &str) -> PathError {
+    Error::type_mismatch(format!(
+        "expected {} ({lo} to {hi}), got {got}",
+        type_desc(t)
+    ))
+    .into()
+}
+
+/// An integral, finite float within the 64-bit ranges as an exact integer.
+fn float_to_int(f: f64) -> Option<i128> {
+    // 2^64 and -2^63 bound every D-Bus integer type; the checked range keeps the cast exact.
+    if f.is_finite() && f.fract() == 0.0 && (-9.3e18..=1.9e19).contains(&f) {
+        Some(f as i128)
+    } else {
+        None
+    }
+}
+
+/// A decimal integer string: optional sign, then ASCII digits only.
+pub(crate) fn parse_int_str(s: &str) -> Option<i128> {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if digits.is_empty() || digits.len() > 30 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<i128>().ok()
+}
+
+/// A double from a dict key's text: a JSON number, or `NaN`, `Infinity`, `-Infinity`.
+pub(crate) fn parse_double_str(s: &str) -> Option<f64> {
+    match s {
+        "NaN" => Some(f64::NAN),
+        "Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        _ => {
+            let ok = !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
+            if !ok {
+                return None;
+            }
+            s.parse::<f64>().ok().filter(|f| f.is_finite())
+        }
+    }
+}
+
+struct Encoder {
+    buf: Vec<u8>,
+    opts: EncodeOptions,
+}
+
+impl Encoder {
+    #[inline]
+    fn pad(&mut self, align: usize) {
+        let rem = self.buf.len() % align;
+        if rem != 0 {
+            self.buf.resize(self.buf.len() + align - rem, 0);
+        }
+    }
+
+    #[inline]
+    fn put_u32(&mut self, v: u32) {
+        self.pad(4);
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+
+    fn put_str(&mut self, s: &str) -> PResult<()> {
+        let len = u32::try_from(s.len()).map_err(|_| Error::limit("string longer than 4 GiB"))?;
+        self.put_u32(len);
+        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.push(0);
+        Ok(())
+    }
+
+    fn put_sig(&mut self, s: &str) {
+        // Callers guarantee s.len() <= 255.
+        self.buf.push(s.len() as u8);
+        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.push(0);
+    }
+
+    /// Writes a fixed-size integer type (`y n q i u x t`) from its checked value.
+    #[inline]
+    fn put_int(&mut self, t: &Type, n: i128) {
+        match t {
+            Type::Byte => self.buf.push(n as u8),
+            Type::Int16 | Type::UInt16 => {
+                self.pad(2);
+                self.buf.extend_from_slice(&(n as u16).to_le_bytes());
+            }
+            Type::Int32 | Type::UInt32 => {
+                self.pad(4);
+                self.buf.extend_from_slice(&(n as u32).to_le_bytes());
+            }
+            _ => {
+                self.pad(8);
+                self.buf.extend_from_slice(&(n as u64).to_le_bytes());
+            }
+        }
+    }
+
+    fn double(&mut self, t: &Type, v: &Value) -> PResult<()> {
+        let f = match v {
+            Value::Number(n) => n.as_f64().ok_or_else(|| mismatch(t, v))?,
+            Value::String(s) => match s.as_str() {
+                "NaN" => f64::NAN,
+                "Infinity" => f64::INFINITY,
+                "-Infinity" => f64::NEG_INFINITY,
+                _ => {
+                    return Err(Error::type_mismatch(format!(
+                        "expected {} (a number, or \"NaN\", \"Infinity\", \"-Infinity\"), got {}",
+                        type_desc(t),
+                        describe(v)
+                    ))
+                    .into());
+                }
+            },
+            _ => return Err(mismatch(t, v)),
+        };
+        self.pad(8);
+        self.buf.extend_from_slice(&f.to_le_bytes());
+        Ok(())
+    }
+
+    /// Writes a checked `s`, `o` or `g`.
+    fn string_like(&mut self, t: &Type, s: &str) -> PResult<()> {
+        match t {
+            Type::ObjectPath if !is_valid_object_path(s) => Err(Error::type_mismatch(format!(
+                "expected object path 'o', got {} which is not a valid object path",
+                super::quote_short(s)
+            ))
+            .into()),
+            Type::ObjectPath => self.put_str(s),
+            Type::Signature => match parse_signature(s) {
+                Ok(_) => {
+                    self.put_sig(s);
+                    Ok(())
+                }
+                Err(e) => Err(Error::type_mismatch(format!(
+                    "expected signature 'g', got {} which is not a valid signature ({})",
+                    super::quote_short(s),
+                    e.message
+                ))
+                .into()),
+            },
+            _ if s.contains('\0') => Err(Error::type_mismatch(
+                "expected string 's', got a string containing a NUL character",
+            )
+            .into()),
+            _ => self.put_str(s),
+        }
+    }
+
+    /// Encodes `v` as type `t`. `literal` is set for the `data` of a typed form: it is then not
+    /// itself checked for being a typed form (this is how a dict with exactly the keys
+    /// `type`/`data` is sent).
+    fn value(&mut self, t: &Type, v: &Value, depth: Depth, literal: bool) -> PResult<()> {
+        if !literal && let Some((sig, data)) = as_typed(v) {
+            return self.typed(t, sig, data, depth);
+        }
+        match t {
+            Type::Byte
+            | Type::Int16
+            | Type::UInt16
+            | Type::Int32
+            | Type::UInt32
+            | Type::Int64
+            | Type::UInt64 => {
+                let n = int_value(t, v)?;
+                self.put_int(t, n);
+            }
+            Type::Double => self.double(t, v)?,
+            Type::Bool => {
+                let Value::Bool(b) = v else {
+                    return Err(mismatch(t, v));
+                };
+                self.put_u32(u32::from(*b));
+            }
+            Type::String | Type::ObjectPath | Type::Signature => {
+                let Value::String(s) = v else {
+                    return Err(mismatch(t, v));
+                };
+                self.string_like(t, s)?;
+            }
+            Type::UnixFd => {
+                return Err(Error::not_supported("unix fds are not supported yet").into());
+            }
+            Type::Variant => {
+                // A plain JSON value: its type is inferred (a typed form was handled above).
+                let inner = infer::infer_type(v).map_err(PathError::from)?;
+                self.variant(&inner, v, depth, true)?;
+            }
+            Type::Array(elem) => self.array(t, elem, v, depth, literal)?,
+            Type::Dict(k, val) => self.dict(t, k, val, v, depth)?,
+            Type::Struct(fields) => {
+                let Value::Array(items) = v else {
+                    return Err(mismatch(t, v));
+                };
+                if items.len() != fields.len() {
+                    return Err(Error::type_mismatch(format!(
+                        "expected {} of {} fields, got {}",
+                        type_desc(t),
+                        fields.len(),
+                        describe(v)
+                    ))
+                    .into());
+                }
+                let d = depth.enter_struct()?;
+                self.pad(8);
+                for (i, (ft, fv)) in fields.iter().zip(items).enumerate() {
+                    self.value(ft, fv, d, false)
+                        .map_err(|e| e.at(Seg::Index(i)))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A typed form `{"type": sig, "data": data}` where a value of type `t` is expected.
+    fn typed(&mut self, t: &Type, sig: &str, data: &Value, depth: Depth) -> PResult<()> {
+        let declared = parse_single(sig).map_err(|e| {
+            PathError::from(Error::new(
+                e.kind,
+                format!(
+                    "typed value {{\"type\": {}, ...}}: {} (an object with exactly the keys \
+                     \"type\" and \"data\" is the typed form; to send it as a dict, wrap it in \
+                     a typed form)",
+                    Value::from(sig),
+                    e.message
+                ),
+            ))
+        })?;
+        if *t == Type::Variant {
+            return self.variant(&declared, data, depth, declared != Type::Variant);
+        }
+        if declared != *t {
+            return Err(Error::type_mismatch(format!(
+                "expected {}, got a typed value of type '{}'",
+                type_desc(t),
+                declared.signature()
+            ))
+            .into());
+        }
+        self.value(t, data, depth, true)
+    }
+
+    /// A variant holding `v` as type `inner`.
+    fn variant(&mut self, inner: &Type, v: &Value, depth: Depth, literal: bool) -> PResult<()> {
+        let d = depth.enter_variant()?;
+        let len = inner.signature_len();
+        if len > MAX_SIGNATURE_LEN {
+            return Err(Error::limit(format!(
+                "variant type signature is {len} bytes long, the maximum is {MAX_SIGNATURE_LEN}"
+            ))
+            .into());
+        }
+        self.buf.push(len as u8);
+        let mut s = String::with_capacity(len);
+        inner.write_signature(&mut s);
+        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.push(0);
+        self.value(inner, v, d, literal)
+    }
+
+    /// Starts an array: length placeholder and padding. Returns (length offset, data start).
+    fn begin_array(&mut self, elem_align: usize) -> (usize, usize) {
+        self.put_u32(0);
+        let len_at = self.buf.len() - 4;
+        self.pad(elem_align);
+        (len_at, self.buf.len())
+    }
+
+    fn end_array(&mut self, len_at: usize, start: usize) -> PResult<()> {
+        let len = self.buf.len() - start;
+        if len > MAX_ARRAY_LEN {
+            return Err(Error::limit(format!(
+                "array of {len} bytes exceeds the D-Bus maximum of {MAX_ARRAY_LEN}"
+            ))
+            .into());
+        }
+        if let Some(slot) = self.buf.get_mut(len_at..len_at + 4) {
+            slot.copy_from_slice(&(len as u32).to_le_bytes());
+        }
+        Ok(())
+    }
+
+    fn base64_bytes(&mut self, s: &str, depth: Depth) -> PResult<()> {
+        depth.enter_array()?;
+        let (len_at, start) = self.begin_array(1);
+        base64::engine::general_purpose::STANDARD
+            .decode_vec(s, &mut self.buf)
+            .map_err(|e| {
+                PathError::from(Error::type_mismatch(format!(
+                    "expected array 'ay' as base64, got {} which is not valid base64 ({e})",
+                    super::quote_short(s)
+                )))
+            })?;
+        self.end_array(len_at, start)
+    }
+
+    /// An array; `typed` is set for the data of a typed form, where `ay` may be a base64 string.
+    fn array(
+        &mut self,
+        t: &Type,
+        elem: &Type,
+        v: &Value,
+        depth: Depth,
+        typed: bool,
+    ) -> PResult<()> {
+        let items = match v {
+            Value::Array(items) => items,
+            Value::String(s) if *elem == Type::Byte && (typed || self.opts.bytes_base64) => {
+                return self.base64_bytes(s, depth);
+            }
+            Value::String(_) if *elem == Type::Byte => {
+                return Err(Error::type_mismatch(format!(
+                    "expected array 'ay', got {}: a plain string is bytes only with \
+                     \"bytes\": \"base64\"; otherwise use an array of integers or \
+                     {{\"type\": \"ay\", \"data\": \"<base64>\"}}",
+                    describe(v)
+                ))
+                .into());
+            }
+            _ => return Err(mismatch(t, v)),
+        };
+        let d = depth.enter_array()?;
+        let (len_at, start) = self.begin_array(elem.alignment());
+        if let Some(size) = elem.fixed_size()
+            && elem.is_integer()
+        {
+            // Direct loop for arrays of integers; anything unusual goes the general way.
+            self.buf.reserve(items.len() * size);
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Value::Number(_) => {
+                        let n = int_value(elem, item).map_err(|e| e.at(Seg::Index(i)))?;
+                        self.put_int(elem, n);
+                    }
+                    _ => self
+                        .value(elem, item, d, false)
+                        .map_err(|e| e.at(Seg::Index(i)))?,
+                }
+            }
+        } else {
+            for (i, item) in items.iter().enumerate() {
+                self.value(elem, item, d, false)
+                    .map_err(|e| e.at(Seg::Index(i)))?;
+            }
+        }
+        self.end_array(len_at, start)
+    }
+
+    fn dict(&mut self, t: &Type, kt: &Type, vt: &Type, v: &Value, depth: Depth) -> PResult<()> {
+        let d = depth.enter_array()?.enter_struct()?;
+        match v {
+            Value::Object(m) => {
+                let (len_at, start) = self.begin_array(8);
+                self.dict_entries(kt, vt, m, d)?;
+                self.end_array(len_at, start)
+            }
+            // PHP writes an empty array as `[]` and a list as a JSON array: keys 0..n-1.
+            Value::Array(items) if items.is_empty() || kt.is_integer() => {
+                let (len_at, start) = self.begin_array(8);
+                let (_, hi) = kt.int_range().unwrap_or((0, 0));
+                for (i, item) in items.iter().enumerate() {
+                    if i as i128 > hi {
+                        return Err(Error::type_mismatch(format!(
+                            "expected {}, got a list of {} elements whose indexes do not fit \
+                             the key type",
+                            type_desc(t),
+                            items.len()
+                        ))
+                        .into());
+                    }
+                    self.pad(8);
+                    self.put_int(kt, i as i128);
+                    self.value(vt, item, d, false)
+                        .map_err(|e| e.at(Seg::Index(i)))?;
+                }
+                self.end_array(len_at, start)
+            }
+            Value::Array(_) => Err(Error::type_mismatch(format!(
+                "expected {}, got {} (a list is a dict only for integer keys)",
+                type_desc(t),
+                describe(v)
+            ))
+            .into()),
+            _ => Err(mismatch(t, v)),
+        }
+    }
+
+    fn dict_entries(
+        &mut self,
+        kt: &Type,
+        vt: &Type,
+        m: &Map<String, Value>,
+        d: Depth,
+    ) -> PResult<()> {
+        // serde_json keys are unique as strings; keys parsed through a non-string type may still
+        // collide ("1" and "01"), which the peer would see as a duplicate key.
+        let mut seen: Option<HashSet<u64>> =
+            (!matches!(kt, Type::String | Type::ObjectPath | Type::Signature) && m.len() > 1)
+                .then(|| HashSet::with_capacity(m.len()));
+        for (k, val) in m {
+            self.pad(8);
+            let id = self
+                .key(kt, k)
+                .map_err(|e| e.at(Seg::KeyItself(k.clone())))?;
+            if let Some(seen) = seen.as_mut()
+                && !seen.insert(id)
+            {
+                return Err(PathError::from(Error::type_mismatch(format!(
+                    "duplicate dict key: another key denotes the same {}",
+                    type_desc(kt)
+                )))
+                .at(Seg::KeyItself(k.clone())));
+            }
+            self.value(vt, val, d, false)
+                .map_err(|e| e.at(Seg::Key(k.clone())))?;
+        }
+        Ok(())
+    }
+
+    /// Writes a dict key from its JSON text. Returns an identity of the key's value for
+    /// duplicate detection (only meaningful for non-string keys).
+    fn key(&mut self, kt: &Type, k: &str) -> PResult<u64> {
+        let bad = |what: &str| -> PathError {
+            Error::type_mismatch(format!(
+                "expected dict key of type {}{what}, got {}",
+                type_desc(kt),
+                super::quote_short(k)
+            ))
+            .into()
+        };
+        match kt {
+            Type::String | Type::ObjectPath | Type::Signature => {
+                self.string_like(kt, k)?;
+                Ok(0)
+            }
+            Type::Bool => {
+                let b = match k {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad(" (\"true\" or \"false\")")),
+                };
+                self.put_u32(u32::from(b));
+                Ok(u64::from(b))
+            }
+            Type::Double => {
+                let f = parse_double_str(k)
+                    .ok_or_else(|| bad(" (a number, \"NaN\", \"Infinity\" or \"-Infinity\")"))?;
+                self.pad(8);
+                self.buf.extend_from_slice(&f.to_le_bytes());
+                Ok(if f.is_nan() {
+                    f64::NAN.to_bits()
+                } else {
+                    f.to_bits()
+                })
+            }
+            Type::UnixFd => Err(Error::not_supported("unix fds are not supported yet").into()),
+            _ => {
+                let (lo, hi) = kt.int_range().unwrap_or((0, 0));
+                let n = parse_int_str(k).ok_or_else(|| bad(" (a decimal integer)"))?;
+                if n < lo || n > hi {
+                    return Err(bad(&format!(" ({lo} to {hi})")));
+                }
+                self.put_int(kt, n);
+                Ok(n as u64)
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Where the decoder writes: a `serde_json::Value` tree or JSON text. Both produce the same JSON
+//! (the text is byte for byte what `serde_json::to_string` prints for the tree).
+
+use base64::Engine as _;
+use serde_json::ser::{CompactFormatter, Formatter};
+use serde_json::{Map, Number, Value};
+
+/// Receives the decoded JSON, in document order.
+pub(crate) trait Sink {
+    fn int(&mut self, v: i64);
+    fn uint(&mut self, v: u64);
+    /// A double; NaN and the infinities become the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+    fn double(&mut self, v: f64);
+    fn boolean(&mut self, v: bool);
+    fn string(&mut self, v: &str);
+    /// `ay` as a base64 string.
+    fn base64(&mut self, bytes: &[u8]);
+    /// `ay` as an array of integers.
+    fn byte_array(&mut self, bytes: &[u8]);
+    fn begin_array(&mut self, len_hint: usize);
+    fn end_array(&mut self);
+    fn begin_object(&mut self);
+    fn key(&mut self, k: &str);
+    fn end_object(&mut self);
+}
+
+fn special_double(v: f64) -> Option<&'static str> {
+    if v.is_nan() {
+        Some("NaN")
+    } else if v == f64::INFINITY {
+        Some("Infinity")
+    } else if v == f64::NEG_INFINITY {
+        Some("-Infinity")
+    } else {
+        None
+    }
+}
+
+enum Frame {
+    Array(Vec<Value>),
+    Object(Map<String, Value>, String),
+}
+
+/// Builds a `serde_json::Value`. The root is the argument array.
+pub(crate) struct ValueSink {
+    stack: Vec<Frame>,
+}
+
+impl ValueSink {
+    pub(crate) fn new() -> Self {
+        ValueSink { stack: Vec::new() }
+    }
+
+    fn push(&mut self, v: Value) {
+        match self.stack.last_mut() {
+            Some(Frame::Array(a)) => a.push(v),
+            Some(Frame::Object(m, k)) => {
+                m.insert(std::mem::take(k), v);
+            }
+            None => self.stack.push(Frame::Array(vec![v])),
+        }
+    }
+
+    fn pop(&mut self) {
+        // The outermost frame stays: it is the result.
+        if self.stack.len() > 1 {
+            let v = match self.stack.pop() {
+                Some(Frame::Array(a)) => Value::Array(a),
+                Some(Frame::Object(m, _)) => Value::Object(m),
+                None => return,
+            };
+            self.push(v);
+        }
+    }
+
+    /// The root value (an empty array if nothing was written).
+    pub(crate) fn finish(mut self) -> Value {
+        while self.stack.len() > 1 {
+            self.pop();
+        }
+        match self.stack.pop() {
+            Some(Frame::Array(a)) => Value::Array(a),
+            Some(Frame::Object(m, _)) => Value::Object(m),
+            None => Value::Array(Vec::new()),
+        }
+    }
+}
+
+impl Sink for ValueSink {
+    fn int(&mut self, v: i64) {
+        self.push(Value::Number(v.into()));
+    }
+    fn uint(&mut self, v: u64) {
+        self.push(Value::Number(v.into()));
+    }
+    fn double(&mut self, v: f64) {
+        match Number::from_f64(v) {
+            Some(n) => self.push(Value::Number(n)),
+            None => self.push(Value::String(special_double(v).unwrap_or("NaN").to_owned())),
+        }
+    }
+    fn boolean(&mut self, v: bool) {
+        self.push(Value::Bool(v));
+    }
+    fn string(&mut self, v: &str) {
+        self.push(Value::String(v.to_owned()));
+    }
+    fn base64(&mut self, bytes: &[u8]) {
+        self.push(Value::String(
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+        ));
+    }
+    fn byte_array(&mut self, bytes: &[u8]) {
+        self.push(Value::Array(
+            bytes.iter().map(|&b| Value::Number(b.into())).collect(),
+        ));
+    }
+    fn begin_array(&mut self, len_hint: usize) {
+        self.stack
+            .push(Frame::Array(Vec::with_capacity(len_hint.min(1 << 16))));
+    }
+    fn end_array(&mut self) {
+        self.pop();
+    }
+    fn begin_object(&mut self) {
+        self.stack.push(Frame::Object(Map::new(), String::new()));
+    }
+    fn key(&mut self, k: &str) {
+        if let Some(Frame::Object(_, key)) = self.stack.last_mut() {
+            k.clone_into(key);
+        }
+    }
+    fn end_object(&mut self) {
+        self.pop();
+    }
+}
+
+/// Writes JSON text into a byte buffer (valid UTF-8 by construction).
+pub(crate) struct TextSink {
+    out: Vec<u8>,
+    comma: bool,
+}
+
+impl TextSink {
+    pub(crate) fn new(mut out: Vec<u8>, body_len: usize) -> Self {
+        // A rough guess: JSON text is usually a few times the wire size.
+        out.reserve(body_len.saturating_mul(3).min(1 << 26) + 2);
+        TextSink { out, comma: false }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.out
+    }
+
+    #[inline]
+    fn sep(&mut self) {
+        if self.comma {
+            self.out.push(b',');
+        }
+        self.comma = true;
+    }
+
+    fn quoted(&mut self, s: &str) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let b = s.as_bytes();
+        self.out.push(b'"');
+        let mut run = 0;
+        for (i, &c) in b.iter().enumerate() {
+            let esc: &[u8] = match c {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                0..=0x1f => b"",
+                _ => continue,
+            };
+            self.out
+                .extend_from_slice(b.get(run..i).unwrap_or_default());
+            run = i + 1;
+            if esc.is_empty() {
+                self.out.extend_from_slice(b"\\u00");
+                self.out.push(HEX[usize::from(c >> 4)]);
+                self.out.push(HEX[usize::from(c & 0xf)]);
+            } else {
+                self.out.extend_from_slice(esc);
+            }
+        }
+        self.out.extend_from_slice(b.get(run..).unwrap_or_default());
+        self.out.push(b'"');
+    }
+}
+
+impl Sink for TextSink {
+    fn int(&mut self, v: i64) {
+        self.sep();
+        let _ = CompactFormatter.write_i64(&mut self.out, v);
+    }
+    fn uint(&mut self, v: u64) {
+        self.sep();
+        let _ = CompactFormatter.write_u64(&mut self.out, v);
+    }
+    fn double(&mut self, v: f64) {
+        self.sep();
+        match special_double(v) {
+            Some(s) => {
+                self.out.push(b'"');
+                self.out.extend_from_slice(s.as_bytes());
+                self.out.push(b'"');
+            }
+            None => {
+                let _ = CompactFormatter.write_f64(&mut self.out, v);
+            }
+        }
+    }
+    fn boolean(&mut self, v: bool) {
+        self.sep();
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+    }
+    fn string(&mut self, v: &str) {
+        self.sep();
+        self.quoted(v);
+    }
+    fn base64(&mut self, bytes: &[u8]) {
+        self.sep();
+        self.out.push(b'"');
+        let start = self.out.len();
+        let engine = base64::engine::general_purpose::STANDARD;
+        let n = base64::encoded_len(bytes.len(), true).unwrap_or(0);
+        self.out.resize(start + n, 0);
+        let written = self
+            .out
+            .get_mut(start..)
+            .and_then(|dst| engine.encode_slice(bytes, dst).ok())
+            .unwrap_or(0);
+        self.out.truncate(start + written);
+        self.out.push(b'"');
+    }
+    fn byte_array(&mut self, bytes: &[u8]) {
+        self.sep();
+        self.out.reserve(bytes.len() * 4 + 2);
+        self.out.push(b'[');
+        for (i, &b) in bytes.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            if b >= 100 {
+                self.out.push(b'0' + b / 100);
+            }
+            if b >= 10 {
+                self.out.push(b'0' + (b / 10) % 10);
+            }
+            self.out.push(b'0' + b % 10);
+        }
+        self.out.push(b']');
+    }
+    fn begin_array(&mut self, _len_hint: usize) {
+        self.sep();
+        self.out.push(b'[');
+        self.comma = false;
+    }
+    fn end_array(&mut self) {
+        self.out.push(b']');
+        self.comma = true;
+    }
+    fn begin_object(&mut self) {
+        self.sep();
+        self.out.push(b'{');
+        self.comma = false;
+    }
+    fn key(&mut self, k: &str) {
+        self.sep();
+        self.quoted(k);
+        self.out.push(b':');
+        self.comma = false;
+    }
+    fn end_object(&mut self) {
+        self.out.push(b'}');
+        self.comma = true;
+    }
+}

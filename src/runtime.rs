@@ -1,0 +1,234 @@
+//! How connections are driven: one async runtime per process, run by the calling thread while it
+//! is inside the library and by a helper thread while it is not.
+//!
+//! # Design (measured; see docs/driving.md)
+//!
+//! All connections of a process live on one single-threaded Tokio runtime. Whoever runs it drives
+//! every socket: zbus' reader tasks and our dispatcher tasks run there.
+//!
+//! - A thread inside the library (a call, or a wait for an event) runs the runtime itself through
+//!   `block_on`: the reply is read by the very thread that waits for it, so a tight loop of calls
+//!   pays no thread hand-off per call.
+//! - When no thread has been inside the library for [`IDLE`], a helper thread takes the runtime
+//!   over, so signals are queued, `Peer.Ping` is answered and replies are collected while the
+//!   caller is busy elsewhere. The next caller asks the helper to let go (one hand-off at the start
+//!   of a burst of calls, none after).
+//!
+//! The other design measured, a helper thread that always drives while callers wait for it
+//! ([`Mode::Background`], selected with `SKYPEBUS_DRIVE=background`), pays a wake-up of another
+//! thread on every call; it stays available for comparison in the benchmarks.
+//!
+//! # Fork safety
+//!
+//! The runtime belongs to the process that created it. After `fork()`, the child finds a process
+//! id that differs from the one recorded here, leaks the parent's runtime (never drops, closes or
+//! shuts it down: its helper thread does not exist in the child and its sockets are the parent's)
+//! and builds a fresh one. Connections remember the process that opened them and refuse to work,
+//! or to be freed, anywhere else.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::error::{Error, Kind, Result};
+
+/// How long the library must have been left alone before the helper thread takes over.
+pub const IDLE: Duration = Duration::from_millis(2);
+
+/// The two driving designs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Callers drive while inside the library; the helper drives when they are away.
+    CallerDriven,
+    /// The helper always drives; callers wait for it (a thread hand-off per call).
+    Background,
+}
+
+/// The runtime of this process and its helper.
+pub struct Process {
+    pid: u32,
+    rt: tokio::runtime::Runtime,
+    mode: Mode,
+    /// Threads inside `block_on` right now.
+    active: AtomicUsize,
+    /// When the last caller left, in nanoseconds since `epoch`.
+    last_exit: AtomicU64,
+    epoch: Instant,
+    /// Tells the helper to let go of the runtime.
+    release: Notify,
+    /// Lets the helper sleep between checks for idleness.
+    helper_wake: (Mutex<bool>, Condvar),
+    /// The runtime of the parent process, after fork(): kept reachable (never used or dropped)
+    /// so that leak checkers see it as deliberately kept, not lost.
+    _parent: Option<&'static Process>,
+}
+
+static PROCESS: Mutex<Option<&'static Process>> = Mutex::new(None);
+
+/// Keeps `value` reachable for the rest of the process without ever dropping it: what a forked
+/// child does with handles it inherited. A lock-free stack, as a lock held by a parent's thread
+/// at fork() time would never be released in the child.
+pub fn keep_forever<T: Send + 'static>(value: T) {
+    struct Node {
+        _value: Box<dyn Send>,
+        next: *mut Node,
+    }
+    static KEPT: AtomicPtr<Node> = AtomicPtr::new(std::ptr::null_mut());
+    let node = Box::into_raw(Box::new(Node {
+        _value: Box::new(value),
+        next: std::ptr::null_mut(),
+    }));
+    let mut head = KEPT.load(Ordering::Acquire);
+    loop {
+        // SAFETY: `node` is ours until the exchange publishes it.
+        unsafe { (*node).next = head };
+        match KEPT.compare_exchange(head, node, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return,
+            Err(h) => head = h,
+        }
+    }
+}
+
+/// The current process id.
+pub fn current_pid() -> u32 {
+    std::process::id()
+}
+
+/// The runtime of the calling process, created on first use and again in a forked child.
+pub fn process() -> Result<&'static Process> {
+    let pid = current_pid();
+    let mut guard = PROCESS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(p) = *guard
+        && p.pid == pid
+    {
+        return Ok(p);
+    }
+    // Either the first use, or a child after fork(): the parent's runtime (if any) is leaked on
+    // purpose, it is `&'static` and never dropped.
+    let p: &'static Process = Box::leak(Box::new(Process::new(pid, *guard)?));
+    *guard = Some(p);
+    drop(guard);
+    p.start_helper()?;
+    Ok(p)
+}
+
+impl Process {
+    fn new(pid: u32, parent: Option<&'static Process>) -> Result<Self> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| Error::new(Kind::Io, format!("cannot create the runtime: {e}")))?;
+        let mode = match std::env::var("SKYPEBUS_DRIVE").as_deref() {
+            Ok("background") => Mode::Background,
+            _ => Mode::CallerDriven,
+        };
+        Ok(Process {
+            pid,
+            rt,
+            mode,
+            active: AtomicUsize::new(0),
+            last_exit: AtomicU64::new(0),
+            epoch: Instant::now(),
+            release: Notify::new(),
+            helper_wake: (Mutex::new(false), Condvar::new()),
+            _parent: parent,
+        })
+    }
+
+    /// The process this runtime belongs to.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The driving design in use.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    fn start_helper(&'static self) -> Result<()> {
+        thread::Builder::new()
+            .name("skypebus-driver".into())
+            .spawn(move || self.helper_loop())
+            .map(|_| ())
+            .map_err(|e| Error::new(Kind::Io, format!("cannot start the helper thread: {e}")))
+    }
+
+    fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
+    }
+
+    fn helper_loop(&'static self) {
+        loop {
+            if self.mode == Mode::CallerDriven {
+                // Wait until no caller has been inside for IDLE. Sleeping in steps rather than
+                // being woken by every caller keeps the callers' fast path free of wake-ups.
+                loop {
+                    let active = self.active.load(Ordering::Acquire);
+                    let since = self
+                        .now_ns()
+                        .saturating_sub(self.last_exit.load(Ordering::Acquire));
+                    if active == 0 && since >= IDLE.as_nanos() as u64 {
+                        break;
+                    }
+                    let wait = if active > 0 {
+                        IDLE
+                    } else {
+                        IDLE.saturating_sub(Duration::from_nanos(since))
+                    };
+                    let (lock, cv) = &self.helper_wake;
+                    let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+                    let _ = cv.wait_timeout(guard, wait.max(Duration::from_micros(200)));
+                }
+            }
+            // Drive until a caller wants the runtime (in Background mode: forever).
+            self.rt.block_on(async {
+                if self.mode == Mode::CallerDriven {
+                    self.release.notified().await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            });
+        }
+    }
+
+    /// Runs `fut` to completion on the calling thread (which must not be a thread of the
+    /// runtime), driving all connections while it waits. In Background mode the helper keeps the
+    /// runtime and the caller is woken by it when `fut` can make progress.
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        if self.mode == Mode::Background {
+            return self.rt.block_on(fut);
+        }
+        /// Leaves the caller count right even if `fut` panics.
+        struct Inside<'a>(&'a Process);
+        impl Drop for Inside<'_> {
+            fn drop(&mut self) {
+                self.0.last_exit.store(self.0.now_ns(), Ordering::Release);
+                self.0.active.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        self.active.fetch_add(1, Ordering::AcqRel);
+        let _inside = Inside(self);
+        // Ask the helper to let go; a stored permit is harmless (it drives again later).
+        self.release.notify_one();
+        self.rt.block_on(fut)
+    }
+
+    /// Spawns a background task on the runtime.
+    pub fn spawn<F>(&self, fut: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.rt.spawn(fut)
+    }
+
+    /// A handle to enter the runtime's context (needed to build zbus connections on it).
+    pub fn handle(&self) -> &tokio::runtime::Handle {
+        self.rt.handle()
+    }
+}

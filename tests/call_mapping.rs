@@ -1,0 +1,354 @@
+//! The value mapping end to end, against peers we did not write: a dbusmock echo whose method
+//! replies with the wire signature it received (so a value converted by dbusmock cannot hide a
+//! wrong type), and `busctl --json=short`, whose output our typed replies must equal.
+
+mod support;
+
+use serde_json::{Value, json};
+use skypebus::connection::Connection;
+use skypebus::error::Kind;
+use support::{PrivateBus, add_echo, call_json};
+
+const NAME: &str = "net.skypebus.Echo";
+const PATH: &str = "/net/skypebus/Echo";
+const IFACE: &str = "net.skypebus.Echo";
+
+fn echo_bus() -> (PrivateBus, Connection) {
+    let mut bus = PrivateBus::start();
+    bus.start_dbusmock(NAME, PATH, IFACE);
+    let conn = bus.connect();
+    (bus, conn)
+}
+
+/// Sends `args` with `sig` to a fresh echo method and returns (wire signature seen, reply).
+fn echo(conn: &Connection, method: &str, sig: &str, args: Value, extra: Value) -> (String, Value) {
+    add_echo(conn, NAME, PATH, IFACE, method, sig);
+    let mut req = json!({"destination": NAME, "path": PATH, "interface": IFACE, "method": method,
+                         "signature": sig, "args": args, "variants": "typed"});
+    if let Value::Object(m) = extra {
+        for (k, v) in m {
+            req[k] = v;
+        }
+    }
+    let r = call_json(conn, req).unwrap_or_else(|e| panic!("{method} {sig}: {e}"));
+    assert_eq!(r["type"], format!("s{sig}"));
+    let data = r["data"].as_array().unwrap();
+    (
+        data[0].as_str().unwrap().to_owned(),
+        Value::Array(data[1..].to_vec()),
+    )
+}
+
+#[test]
+fn every_basic_type_arrives_with_its_exact_wire_type() {
+    let (_bus, conn) = echo_bus();
+    let cases = [
+        ("y", json!([255])),
+        ("b", json!([true])),
+        ("n", json!([-32768])),
+        ("q", json!([65535])),
+        ("i", json!([-2147483648i64])),
+        ("u", json!([4294967295u64])),
+        ("x", json!([i64::MIN])),
+        ("t", json!([u64::MAX])),
+        ("d", json!([-0.5])),
+        ("s", json!(["héllo\nwörld"])),
+        ("o", json!(["/a/b_c/D1"])),
+        ("g", json!(["a{sv}(ii)"])),
+    ];
+    for (i, (sig, args)) in cases.iter().enumerate() {
+        let (wire, back) = echo(&conn, &format!("Basic{i}"), sig, args.clone(), json!({}));
+        assert_eq!(&wire, sig);
+        assert_eq!(&back, args, "{sig}");
+    }
+}
+
+#[test]
+fn integers_come_in_many_shapes_and_keep_their_full_range() {
+    let (_bus, conn) = echo_bus();
+    let (wire, back) = echo(
+        &conn,
+        "Ints",
+        "txiu",
+        json!(["18446744073709551615", "-9223372036854775808", 2.0, "7"]),
+        json!({}),
+    );
+    assert_eq!(wire, "txiu");
+    assert_eq!(
+        back,
+        json!([u64::MAX, i64::MIN, 2, 7]),
+        "decimal strings and integral floats accepted, full range kept"
+    );
+}
+
+#[test]
+fn doubles_keep_nan_infinities_and_negative_zero() {
+    let (_bus, conn) = echo_bus();
+    let (wire, back) = echo(
+        &conn,
+        "Doubles",
+        "dddd",
+        json!(["NaN", "Infinity", "-Infinity", -0.0]),
+        json!({}),
+    );
+    assert_eq!(wire, "dddd");
+    assert_eq!(back[0], "NaN");
+    assert_eq!(back[1], "Infinity");
+    assert_eq!(back[2], "-Infinity");
+    let z = back[3].as_f64().unwrap();
+    assert!(z == 0.0 && z.is_sign_negative(), "{}", back[3]);
+}
+
+#[test]
+fn containers_round_trip() {
+    let (_bus, conn) = echo_bus();
+    // Dicts with non-string keys, in received order.
+    let (wire, back) = echo(
+        &conn,
+        "Dicts",
+        "a{is}a{bd}a{ts}",
+        json!([{"3": "c", "1": "a", "2": "b"}, {"true": 1.5}, {"18446744073709551615": "max"}]),
+        json!({}),
+    );
+    assert_eq!(wire, "a{is}a{bd}a{ts}");
+    assert_eq!(
+        back,
+        json!([{"3": "c", "1": "a", "2": "b"}, {"true": 1.5}, {"18446744073709551615": "max"}])
+    );
+    // PHP's shapes: [] for an empty dict, a list for an integer-keyed dict.
+    let (wire, back) = echo(
+        &conn,
+        "PhpDicts",
+        "a{sv}a{us}",
+        json!([[], ["x", "y"]]),
+        json!({}),
+    );
+    assert_eq!(wire, "a{sv}a{us}");
+    assert_eq!(back, json!([{}, {"0": "x", "1": "y"}]));
+    // A single struct argument is not two arguments.
+    let (wire, back) = echo(&conn, "OneStruct", "(si)", json!([["a", 1]]), json!({}));
+    assert_eq!(wire, "(si)");
+    assert_eq!(back, json!([["a", 1]]));
+    let (wire, back) = echo(&conn, "TwoArgs", "si", json!(["a", 1]), json!({}));
+    assert_eq!(wire, "si");
+    assert_eq!(back, json!(["a", 1]));
+    // Empty arrays, nested arrays, arrays of structs.
+    let (wire, back) = echo(
+        &conn,
+        "Nested",
+        "asaaia(yb)",
+        json!([[], [[1, 2], [], [3]], [[1, true], [2, false]]]),
+        json!({}),
+    );
+    assert_eq!(wire, "asaaia(yb)");
+    assert_eq!(
+        back,
+        json!([[], [[1, 2], [], [3]], [[1, true], [2, false]]])
+    );
+}
+
+#[test]
+fn variants_plain_and_typed_nested() {
+    let (_bus, conn) = echo_bus();
+    let args = json!([{
+        "plain": "s",
+        "int": 7,
+        "big": 5000000000u64,
+        "typed": {"type": "y", "data": 2},
+        "nested": {"type": "v", "data": {"type": "ai", "data": [1, 2]}},
+        "dict": {"a": true},
+        "bytes": {"type": "ay", "data": "AP8K"}
+    }]);
+    let (wire, back) = echo(&conn, "Variants", "a{sv}", args, json!({}));
+    assert_eq!(wire, "a{sv}");
+    let d = &back[0];
+    assert_eq!(d["plain"], json!({"type": "s", "data": "s"}));
+    assert_eq!(d["int"], json!({"type": "i", "data": 7}));
+    assert_eq!(d["big"], json!({"type": "x", "data": 5000000000u64}));
+    assert_eq!(d["typed"], json!({"type": "y", "data": 2}));
+    assert_eq!(
+        d["nested"],
+        json!({"type": "v", "data": {"type": "ai", "data": [1, 2]}})
+    );
+    assert_eq!(
+        d["dict"],
+        json!({"type": "a{sv}", "data": {"a": {"type": "b", "data": true}}})
+    );
+    assert_eq!(d["bytes"], json!({"type": "ay", "data": [0, 255, 10]}));
+    // Typed output is accepted back as input unchanged.
+    let (wire2, back2) = echo(&conn, "Variants2", "a{sv}", back.clone(), json!({}));
+    assert_eq!(wire2, "a{sv}");
+    assert_eq!(back2, back);
+}
+
+#[test]
+fn bytes_as_base64_on_request() {
+    let (_bus, conn) = echo_bus();
+    let (wire, back) = echo(
+        &conn,
+        "Bytes",
+        "ay",
+        json!(["AP8KAA=="]),
+        json!({"bytes": "base64"}),
+    );
+    assert_eq!(wire, "ay");
+    assert_eq!(back, json!(["AP8KAA=="]));
+    // Without the option a plain string is never bytes.
+    add_echo(&conn, NAME, PATH, IFACE, "Bytes2", "ay");
+    let e = call_json(
+        &conn,
+        json!({"destination": NAME, "path": PATH, "interface": IFACE, "method": "Bytes2",
+               "signature": "ay", "args": ["AP8K"]}),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, Kind::TypeMismatch);
+}
+
+#[test]
+fn inference_without_a_signature() {
+    let (_bus, conn) = echo_bus();
+    // dbusmock's declared in-signature does not matter: the wire signature is what we sent.
+    add_echo(&conn, NAME, PATH, IFACE, "Infer", "sbixtdasa{sv}");
+    let r = call_json(
+        &conn,
+        json!({"destination": NAME, "path": PATH, "interface": IFACE, "method": "Infer",
+               "args": ["s", true, 1, 5000000000u64, u64::MAX, 1.5, ["a"], {"k": 1}]}),
+    )
+    .unwrap();
+    assert_eq!(r["data"][0], "sbixtdasa{sv}");
+}
+
+#[test]
+fn nesting_limits_are_errors_not_crashes() {
+    let (_bus, conn) = echo_bus();
+    let deep_sig = format!("{}i", "a".repeat(33));
+    let e = call_json(
+        &conn,
+        json!({"destination": NAME, "path": PATH, "method": "X", "signature": deep_sig,
+               "args": [[]]}),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e.kind, Kind::InvalidSignature | Kind::LimitExceeded),
+        "{e}"
+    );
+    // A deeply nested JSON text for a variant: an error, no stack overflow.
+    let deep = format!(
+        "{{\"destination\":\"{NAME}\",\"path\":\"{PATH}\",\"method\":\"X\",\"signature\":\"v\",\"args\":[{}1{}]}}",
+        "{\"type\":\"v\",\"data\":".repeat(10_000),
+        "}".repeat(10_000)
+    );
+    let e = skypebus::call::CallRequest::parse(&deep).unwrap_err();
+    assert!(
+        matches!(e.kind, Kind::InvalidJson | Kind::LimitExceeded),
+        "{e}"
+    );
+    // Within JSON's limits but beyond D-Bus' (64 levels of variants): an error from the encoder.
+    let nested = format!(
+        "{{\"destination\":\"{NAME}\",\"path\":\"{PATH}\",\"method\":\"X\",\"signature\":\"v\",\"args\":[{}1{}]}}",
+        "{\"type\":\"v\",\"data\":".repeat(100),
+        "}".repeat(100)
+    );
+    let req = skypebus::call::CallRequest::parse(&nested).unwrap();
+    let e = skypebus::call::call(&conn, &req).unwrap_err();
+    assert!(
+        matches!(e.kind, Kind::LimitExceeded | Kind::TypeMismatch),
+        "{e}"
+    );
+}
+
+/// busctl's JSON of a call on the private bus.
+fn busctl_json(bus: &PrivateBus, args: &[&str]) -> Value {
+    let mut full = vec!["--user", "--json=short", "call"];
+    full.extend_from_slice(args);
+    let out = bus.run("busctl", &full);
+    assert!(
+        out.status.success(),
+        "busctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("busctl printed JSON")
+}
+
+#[test]
+fn typed_replies_equal_busctl_json() {
+    let mut bus = PrivateBus::start();
+    bus.start_dbusmock(NAME, PATH, IFACE);
+    let conn = bus.connect();
+    let me = conn.unique_name().unwrap().unwrap();
+    // Driver calls.
+    let cases: Vec<(Vec<&str>, Value)> = vec![
+        (
+            vec![
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "GetNameOwner",
+                "s",
+                "org.freedesktop.DBus",
+            ],
+            json!({"method": "GetNameOwner", "signature": "s", "args": ["org.freedesktop.DBus"]}),
+        ),
+        (
+            vec![
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "GetConnectionCredentials",
+                "s",
+                &me,
+            ],
+            json!({"method": "GetConnectionCredentials", "signature": "s", "args": [me]}),
+        ),
+        (
+            vec![
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "NameHasOwner",
+                "s",
+                NAME,
+            ],
+            json!({"method": "NameHasOwner", "signature": "s", "args": [NAME]}),
+        ),
+        (
+            vec![
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.Properties",
+                "GetAll",
+                "s",
+                "org.freedesktop.DBus",
+            ],
+            json!({"interface": "org.freedesktop.DBus.Properties", "method": "GetAll", "signature": "s", "args": ["org.freedesktop.DBus"]}),
+        ),
+    ];
+    for (bargs, mut req) in cases {
+        req["destination"] = json!("org.freedesktop.DBus");
+        req["path"] = json!("/org/freedesktop/DBus");
+        if req.get("interface").is_none() {
+            req["interface"] = json!("org.freedesktop.DBus");
+        }
+        req["variants"] = json!("typed");
+        let ours = call_json(&conn, req).unwrap();
+        let theirs = busctl_json(&bus, &bargs);
+        assert_eq!(ours, theirs, "{bargs:?}");
+    }
+    // A mock method returning many types at once, including a nested variant and a struct.
+    call_json(
+        &conn,
+        json!({"destination": NAME, "path": PATH, "interface": "org.freedesktop.DBus.Mock",
+               "method": "AddMethod", "signature": "sssss",
+               "args": [IFACE, "Many", "", "ytxda{sv}(sai)aay",
+                        "ret = (dbus.Byte(7), dbus.UInt64(18446744073709551615), dbus.Int64(-9223372036854775808), 2.5, {'k': dbus.String('v', variant_level=1), 'n': dbus.Array([dbus.Int32(1)], signature='i', variant_level=1)}, ('s', [1, 2]), [dbus.ByteArray(b'ab'), dbus.ByteArray(b'')])"]}),
+    )
+    .unwrap();
+    let ours = call_json(
+        &conn,
+        json!({"destination": NAME, "path": PATH, "interface": IFACE, "method": "Many",
+               "variants": "typed"}),
+    )
+    .unwrap();
+    let theirs = busctl_json(&bus, &[NAME, PATH, IFACE, "Many"]);
+    assert_eq!(ours, theirs);
+}
