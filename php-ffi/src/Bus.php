@@ -204,9 +204,12 @@ final class Bus
         return $this->takeString($out);
     }
 
-    /** Copies a string the library returned and frees it. */
+    /** Copies a string the library returned ('' for NULL) and frees it. */
     private function takeString(\FFI\CData $out): string
     {
+        if (\FFI::isNull($out)) {
+            return '';
+        }
         try {
             return \FFI::string($out);
         } finally {

@@ -70,7 +70,7 @@ final class Library
     /** The version string of the loaded library, such as "0.1.0". */
     public static function version(): string
     {
-        return \FFI::string(self::ffi()->skypebus_version());
+        return self::text(self::ffi()->skypebus_version());
     }
 
     /** The ABI number the loaded library reports. */
@@ -175,8 +175,8 @@ final class Library
 
     /**
      * Throws the exception for a failed call and frees the error. $errorOut is the
-     * skypebus_error* the call wrote; it is reset to NULL. This is the one place C errors become
-     * PHP exceptions.
+     * skypebus_error* the call wrote (a fresh one per call: it is not reset). This is the one
+     * place C errors become PHP exceptions.
      *
      * @internal
      * @throws Exception\SkypeBusException
@@ -190,14 +190,26 @@ final class Library
             throw Errors::exceptionFor($result, 'net.skypebus.Error.Unknown', 'libskypebus failed with result ' . $result . ' and no error');
         }
         try {
-            $name = \FFI::string($ffi->skypebus_error_name($errorOut));
-            $message = \FFI::string($ffi->skypebus_error_message($errorOut));
+            $name = self::text($ffi->skypebus_error_name($errorOut));
+            $message = self::text($ffi->skypebus_error_message($errorOut));
             $code = (int) $ffi->skypebus_error_code($errorOut);
         } finally {
             $ffi->skypebus_error_free($errorOut);
-            $errorOut->cdata = null;
         }
         throw Errors::exceptionFor($code !== Errors::OK ? $code : $result, $name, $message);
+    }
+
+    /**
+     * A returned "const char *": FFI gives it as a PHP string (NULL as null).
+     *
+     * @param string|\FFI\CData|null $value
+     */
+    private static function text($value): string
+    {
+        if ($value instanceof \FFI\CData) {
+            return \FFI::isNull($value) ? '' : \FFI::string($value);
+        }
+        return (string) $value;
     }
 
     /**
@@ -264,7 +276,7 @@ final class Library
                     $origin,
                     $path,
                     $abi,
-                    \FFI::string($probe->skypebus_version()),
+                    self::text($probe->skypebus_version()),
                     self::ABI_VERSION
                 );
                 continue;

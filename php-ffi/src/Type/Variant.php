@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace SkypeBus\Type;
 
+use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Internal\Codec;
 use SkypeBus\Internal\Signature as SignatureParser;
 
@@ -56,6 +57,19 @@ final class Variant implements TypedValue
      */
     public function jsonSerialize(): array
     {
-        return ['type' => $this->signature, 'data' => Codec::prepare($this->value, $this->signature)];
+        $data = Codec::prepare($this->value, $this->signature);
+        if ($data instanceof TypedValue && $this->signature !== 'v') {
+            // The data of a typed form is a plain value: a typed value of the variant's own type
+            // is that typed form already.
+            if ($data->getSignature() !== $this->signature) {
+                throw new InvalidArgumentException(
+                    sprintf('A Variant of type "%s" cannot hold a value typed "%s"', $this->signature, $data->getSignature()),
+                    'net.skypebus.Error.TypeMismatch',
+                    5
+                );
+            }
+            return $data->jsonSerialize();
+        }
+        return ['type' => $this->signature, 'data' => $data];
     }
 }

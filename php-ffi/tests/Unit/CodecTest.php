@@ -217,7 +217,7 @@ final class CodecTest extends TestCase
         self::assertNan($dict['v']->getValue()->getValue());
         // Typed output goes back in unchanged.
         self::assertSame(
-            '[{"type":"ay","data":{"type":"ay","data":"AP8="}},{"u":{"type":"t","data":"18446744073709551615"},"v":{"type":"v","data":{"type":"d","data":"NaN"}}}]',
+            '[{"type":"ay","data":"AP8="},{"u":{"type":"t","data":"18446744073709551615"},"v":{"type":"v","data":{"type":"d","data":"NaN"}}}]',
             self::argsJson([$bytes, $dict], 'va{sv}')
         );
     }

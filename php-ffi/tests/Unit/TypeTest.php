@@ -61,7 +61,9 @@ final class TypeTest extends TestCase
             'bytes' => [new Bytes("\x00\xff\n"), 'ay', '{"type":"ay","data":"AP8K"}'],
             'empty bytes' => [new Bytes(''), 'ay', '{"type":"ay","data":""}'],
             'variant' => [new Variant('u', 5), 'u', '{"type":"u","data":5}'],
-            'variant of bytes' => [new Variant('ay', "\x00\xff\n"), 'ay', '{"type":"ay","data":{"type":"ay","data":"AP8K"}}'],
+            'variant of bytes' => [new Variant('ay', "\x00\xff\n"), 'ay', '{"type":"ay","data":"AP8K"}'],
+            'variant of a typed value' => [new Variant('y', new Byte(2)), 'y', '{"type":"y","data":2}'],
+            'variant of an empty Dict' => [new Variant('a{sv}', new Dict([])), 'a{sv}', '{"type":"a{sv}","data":{}}'],
             'variant of nan' => [new Variant('d', NAN), 'd', '{"type":"d","data":"NaN"}'],
             'variant of dict' => [new Variant('a{sv}', []), 'a{sv}', '{"type":"a{sv}","data":{}}'],
             'variant of variant' => [new Variant('v', new Variant('s', 'x')), 'v', '{"type":"v","data":{"type":"s","data":"x"}}'],
@@ -152,6 +154,7 @@ final class TypeTest extends TestCase
             'dict not a dict type' => [static function () { return new Dict([], 'as'); }],
             'dict duplicate keys' => [static function () { return Dict::fromPairs([[1, 'a'], [1, 'b']], 'a{is}'); }],
             'dict pair malformed' => [static function () { return Dict::fromPairs([[1]], 'a{is}'); }],
+            'variant of another typed value' => [static function () { return json_encode(new Variant('u', new Byte(1))); }],
             'dict key not basic' => [static function () { return Dict::fromPairs([[[1], 'a']], 'a{is}'); }],
         ];
     }
