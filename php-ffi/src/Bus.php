@@ -111,6 +111,18 @@ final class Bus
         return new Proxy($this, $destination, $path, $interface, $options);
     }
 
+    /**
+     * Sets the timeout of the calls that do not give the 'timeout' option (initially 25 s).
+     *
+     * @param float $seconds greater than 0
+     */
+    public function setTimeout(float $seconds): void
+    {
+        $milliseconds = CallOptions::fromArray(['timeout' => $seconds])->timeoutMs;
+        $error = $this->ffi->new('skypebus_error*');
+        Library::check($this->ffi, $this->ffi->skypebus_connection_set_timeout($this->handle(), $milliseconds, \FFI::addr($error)), $error);
+    }
+
     /** The unique name of this connection on the bus, such as ":1.42". */
     public function getUniqueName(): string
     {

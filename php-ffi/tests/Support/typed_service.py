@@ -10,6 +10,8 @@ Object /net/skypebus/Test/Typed, interface net.skypebus.Test.Typed:
   properties  Count u (readwrite), Volume d (readwrite), Tags as (readwrite), Name s (read)
   Sum(u, u) -> u
   Describe(v) -> s          the type signature inside the variant received
+  Touch()                   replies with nothing
+  Pair() -> (s, u)          replies with two values
   Fail(s name, s message)   replies with that D-Bus error
   Hang()                    never replies (the invocation is kept, so no error is sent either)
   Exit()                    the process exits without replying (the bus then sends NoReply)
@@ -42,6 +44,11 @@ XML = '''
       <arg name="name" type="s" direction="in"/>
       <arg name="message" type="s" direction="in"/>
     </method>
+    <method name="Touch"/>
+    <method name="Pair">
+      <arg name="text" type="s" direction="out"/>
+      <arg name="number" type="u" direction="out"/>
+    </method>
     <method name="Hang"/>
     <method name="Exit"/>
   </interface>
@@ -66,6 +73,10 @@ def on_call(connection, sender, path, interface, method, params, invocation):
     elif method == 'Fail':
         name, message = params.unpack()
         invocation.return_dbus_error(name, message)
+    elif method == 'Touch':
+        invocation.return_value(None)
+    elif method == 'Pair':
+        invocation.return_value(GLib.Variant('(su)', ('two', 2)))
     elif method == 'Hang':
         hanging.append(invocation)
     elif method == 'Exit':
@@ -82,15 +93,14 @@ def on_set(connection, sender, path, interface, name, value):
     return True
 
 
-def on_bus(connection, name):
-    info = Gio.DBusNodeInfo.new_for_xml(XML).interfaces[0]
-    connection.register_object(PATH, info, on_call, on_get, on_set)
-
-
 def main():
     loop = GLib.MainLoop()
-    Gio.bus_own_name(Gio.BusType.SESSION, NAME, Gio.BusNameOwnerFlags.NONE, on_bus, None,
-                     lambda *a: loop.quit())
+    connection = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+    info = Gio.DBusNodeInfo.new_for_xml(XML).interfaces[0]
+    connection.register_object(PATH, info, on_call, on_get, on_set)
+    # The object is in place before the name is: whoever sees the name can call it.
+    Gio.bus_own_name_on_connection(connection, NAME, Gio.BusNameOwnerFlags.NONE, None, lambda *a: loop.quit())
+    connection.connect('closed', lambda *a: loop.quit())
     loop.run()
 
 
