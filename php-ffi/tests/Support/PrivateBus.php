@@ -252,17 +252,26 @@ XML
         }
         $this->children = [];
         $this->killDaemon();
-        if (is_dir($this->dir)) {
-            foreach (glob($this->dir . '/*') ?: [] as $file) {
-                @unlink($file);
-            }
-            @rmdir($this->dir);
-        }
+        self::remove($this->dir);
     }
 
     public function __destruct()
     {
         $this->stop();
+    }
+
+    private static function remove(string $path): void
+    {
+        if (is_dir($path) && !is_link($path)) {
+            foreach (scandir($path) ?: [] as $entry) {
+                if ($entry !== '.' && $entry !== '..') {
+                    self::remove($path . '/' . $entry);
+                }
+            }
+            @rmdir($path);
+        } elseif (file_exists($path) || is_link($path)) {
+            @unlink($path);
+        }
     }
 
     /**
