@@ -10,6 +10,7 @@ Object /net/skypebus/Test/Typed, interface net.skypebus.Test.Typed:
   properties  Count u (readwrite), Volume d (readwrite), Tags as (readwrite), Name s (read)
   Sum(u, u) -> u
   Describe(v) -> s          the type signature inside the variant received
+  EchoBytes(ay) -> ay       replies with the bytes received (without unpacking them)
   Touch()                   replies with nothing
   Pair() -> (s, u)          replies with two values
   Fail(s name, s message)   replies with that D-Bus error
@@ -44,6 +45,10 @@ XML = '''
       <arg name="name" type="s" direction="in"/>
       <arg name="message" type="s" direction="in"/>
     </method>
+    <method name="EchoBytes">
+      <arg name="bytes" type="ay" direction="in"/>
+      <arg name="same" type="ay" direction="out"/>
+    </method>
     <method name="Touch"/>
     <method name="Pair">
       <arg name="text" type="s" direction="out"/>
@@ -73,6 +78,8 @@ def on_call(connection, sender, path, interface, method, params, invocation):
     elif method == 'Fail':
         name, message = params.unpack()
         invocation.return_dbus_error(name, message)
+    elif method == 'EchoBytes':
+        invocation.return_value(params)
     elif method == 'Touch':
         invocation.return_value(None)
     elif method == 'Pair':
