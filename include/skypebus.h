@@ -253,4 +253,36 @@ void skypebus_error_free(struct skypebus_error *err);
  */
 void skypebus_string_free(char *s);
 
+/**
+ * Introspects an object and writes its interfaces, methods (with in/out signatures and
+ * argument names), properties (type, access), signals and child nodes as JSON to `*reply_out`,
+ * a new string the caller frees with `skypebus_string_free`. The request is
+ * `{"destination": "...", "path": "/...", "timeout_ms": 0}` (`destination` optional on a
+ * peer-to-peer connection, `timeout_ms` optional); the schema is in docs/introspection.md.
+ *
+ * The peer is always asked (the answer also refreshes the connection's introspection cache).
+ * Strings are borrowed for the duration of the call. Thread-safe.
+ */
+enum skypebus_result skypebus_introspect(const struct skypebus_connection *conn,
+                                         const char *request_json,
+                                         char **reply_out,
+                                         struct skypebus_error **err);
+
+/**
+ * Gets, sets or gets all properties of an object, as described by the JSON text
+ * `request_json`: `{"destination", "path", "interface", "op": "get"|"set"|"get_all", "name",
+ * "value", "signature", "timeout_ms", "variants", "bytes"}` (see docs/properties.md). Writes the
+ * reply envelope to `*reply_out`, a new string the caller frees with `skypebus_string_free`:
+ * `get` gives `{"type": "<property type>", "data": value}`, `get_all`
+ * `{"type": "a{sv}", "data": {...}}`, `set` `{"type": "", "data": []}`.
+ *
+ * `set` sends the value in a variant of the property's declared type (from the request's
+ * `signature`, else the peer's introspection data, else inferred). Errors as `skypebus_call`.
+ * Strings are borrowed for the duration of the call. Thread-safe.
+ */
+enum skypebus_result skypebus_properties(const struct skypebus_connection *conn,
+                                         const char *request_json,
+                                         char **reply_out,
+                                         struct skypebus_error **err);
+
 #endif  /* SKYPEBUS_H */

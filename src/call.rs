@@ -251,27 +251,71 @@ pub fn build_call(req: &CallRequest, types: &[Type], source: SignatureSource) ->
     })
 }
 
-/// The argument types of a request: the explicit signature, else inferred from the values.
-pub fn argument_types(req: &CallRequest) -> Result<(Vec<Type>, SignatureSource)> {
-    match &req.signature {
-        Some(s) => Ok((signature::parse_signature(s)?, SignatureSource::Explicit)),
+/// The argument types of a request: the explicit signature, else the peer's introspection data,
+/// else inferred from the values.
+pub async fn argument_types(
+    conn: &Connection,
+    req: &CallRequest,
+    timeout: Duration,
+) -> Result<(Vec<Type>, SignatureSource)> {
+    if let Some(s) = &req.signature {
+        return Ok((signature::parse_signature(s)?, SignatureSource::Explicit));
+    }
+    let introspected = crate::introspect::method_in_types(
+        conn,
+        req.destination.as_deref(),
+        &req.path,
+        req.interface.as_deref(),
+        &req.method,
+        timeout,
+    )
+    .await?;
+    match introspected {
+        Some(types) => Ok((types, SignatureSource::Introspection)),
         None => Ok((json::infer_signature(&req.args)?, SignatureSource::Inferred)),
     }
+}
+
+/// Checks the names of a request before anything is sent or looked up.
+pub fn validate_names(req: &CallRequest) -> Result<()> {
+    use zbus::names::{BusName, InterfaceName, MemberName};
+    let bad = |what: &str, value: &str, e: zbus::Error| {
+        Error::invalid_name(format!("invalid {what} \"{value}\": {e}"))
+    };
+    if let Some(d) = &req.destination {
+        BusName::try_from(d.as_str()).map_err(|e| bad("destination", d, e))?;
+    }
+    if !signature::is_valid_object_path(&req.path) {
+        return Err(Error::invalid_name(format!(
+            "invalid object path \"{}\"",
+            req.path
+        )));
+    }
+    if let Some(i) = &req.interface {
+        InterfaceName::try_from(i.as_str()).map_err(|e| bad("interface", i, e))?;
+    }
+    MemberName::try_from(req.method.as_str()).map_err(|e| bad("method", &req.method, e))?;
+    Ok(())
 }
 
 /// Performs a call and returns the reply envelope as JSON text.
 pub fn call(conn: &Connection, req: &CallRequest) -> Result<String> {
     conn.check_usable()?;
-    let (types, source) = argument_types(req)?;
-    let msg = build_call(req, &types, source)?;
+    validate_names(req)?;
     let timeout = req.timeout.unwrap_or_else(|| conn.default_timeout());
-    let process = conn.process();
-    if req.no_reply {
-        process.block_on(conn.send(&msg))?;
-        return Ok(r#"{"type":"","data":[]}"#.to_owned());
+    let reply = conn.process().block_on(async {
+        let (types, source) = argument_types(conn, req, timeout).await?;
+        let msg = build_call(req, &types, source)?;
+        if req.no_reply {
+            conn.send(&msg).await?;
+            return Ok(None);
+        }
+        conn.call_raw(&msg, timeout).await.map(Some)
+    })?;
+    match reply {
+        None => Ok(r#"{"type":"","data":[]}"#.to_owned()),
+        Some(reply) => reply_envelope(&reply, req.decode_options()),
     }
-    let reply = process.block_on(conn.call_raw(&msg, timeout))?;
-    reply_envelope(&reply, req.decode_options())
 }
 
 /// The `{"type": ..., "data": [...]}` envelope of a reply, or the error it carries.

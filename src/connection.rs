@@ -62,6 +62,8 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     close_reason: Mutex<Option<String>>,
     default_timeout_ms: AtomicU64,
+    /// Introspection data and name owners (see `crate::introspect`).
+    pub(crate) introspection: crate::introspect::Cache,
 }
 
 impl Shared {
@@ -71,6 +73,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             close_reason: Mutex::new(None),
             default_timeout_ms: AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64),
+            introspection: Default::default(),
         }
     }
 
@@ -208,6 +211,16 @@ impl Connection {
     pub fn unique_name(&self) -> Result<Option<String>> {
         self.check_usable()?;
         Ok(self.conn.unique_name().map(|n| n.to_string()))
+    }
+
+    /// The introspection caches of this connection.
+    pub fn introspection(&self) -> &crate::introspect::Cache {
+        &self.shared.introspection
+    }
+
+    /// Whether this is a connection to a message bus (not peer-to-peer).
+    pub fn is_bus(&self) -> bool {
+        self.conn.unique_name().is_some()
     }
 
     /// The default timeout of calls that name none.
@@ -350,7 +363,9 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
         match msg.message_type() {
             MsgType::MethodReturn | MsgType::Error => shared.complete(msg),
             MsgType::MethodCall => answer_unhandled_call(&conn, &msg).await,
-            MsgType::Signal => {}
+            MsgType::Signal => {
+                shared.introspection.observe_signal(&msg);
+            }
         }
     }
     shared.mark_closed("the connection was closed by the peer");
