@@ -436,7 +436,11 @@ impl Emulator {
     /// Handle one `Invoke(command)` from `client` at Unix time `now`.
     pub fn invoke(&mut self, client: &str, command: &str, now: u64) -> Vec<Action> {
         let (prefix, body) = split_prefix(command);
-        let prefix = prefix.to_string();
+        // A bare `#4` still gets `#4 ` on its reply.
+        let mut prefix = prefix.to_string();
+        if !prefix.is_empty() && !prefix.ends_with(' ') {
+            prefix.push(' ');
+        }
         let (keyword, args) = split_word(body);
         let keyword_uc = keyword.to_ascii_uppercase();
 
@@ -444,8 +448,6 @@ impl Emulator {
             return self.cmd_name(client, &prefix, args);
         }
         if !self.is_authorised(client) {
-            // Remember the client so its later NAME keeps the first-seen order.
-            self.client_mut(client);
             return vec![Action::Reply(format!("{prefix}{}", ACCESS_DENIED.render()))];
         }
 
