@@ -484,7 +484,7 @@ fn scenario_15_incoming_utf8_multiline() {
         );
     }
     assert_eq!(
-        cmd(&mut e, C1, &format!("SEARCH MISSEDCHATMESSAGES")),
+        cmd(&mut e, C1, "SEARCH MISSEDCHATMESSAGES"),
         format!("CHATMESSAGES {id}")
     );
     assert_eq!(
