@@ -231,7 +231,8 @@ impl Shared {
         let iface = header.interface().map(|i| i.to_string());
         let member = header.member().map(|m| m.to_string()).unwrap_or_default();
         let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
-        let signature = header.signature().to_string();
+        // zbus shows a multi-argument body as a struct; the wire form has no parentheses.
+        let signature = header.signature().to_string_no_parens();
         let route = objects::route(&path, iface.as_deref(), &member, &signature);
         let mut st = self.lock();
         match route {

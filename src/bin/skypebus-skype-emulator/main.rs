@@ -110,11 +110,12 @@ async fn run(opts: cli::Options) -> Result<(), String> {
         Err(e) => return Err(format!("cannot own {}: {e}", bus::NAME)),
     }
 
+    // The file first, so whoever sees the stdout line also finds the file.
     let ready = format!("READY {unique}");
-    println!("{ready}");
     if let Some(path) = &opts.ready_file {
         write_ready_file(path, &ready).map_err(|e| format!("cannot write the ready file: {e}"))?;
     }
+    println!("{ready}");
 
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
