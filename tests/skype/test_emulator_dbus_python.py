@@ -136,6 +136,13 @@ class SkypeClient:
             pump(0.01)
         return self.notes()
 
+    def wait_for(self, text, timeout=5.0):
+        """Wait until the notification text has arrived; return all notifications."""
+        end = time.monotonic() + timeout
+        while text not in self.notes() and time.monotonic() < end:
+            pump(0.01)
+        return self.notes()
+
     def close(self):
         if self.mock is not None:
             self.mock.remove_from_connection()
@@ -477,7 +484,7 @@ class Protocol(EmulatorTestCase):
         self.assertEqual(c.invoke(f'GET CHATMESSAGE {msg_id} FROM_HANDLE'),
                          f'CHATMESSAGE {msg_id} FROM_HANDLE alice')
         sent = f'CHATMESSAGE {msg_id} STATUS SENT'
-        self.assertIn(sent, c.wait_notes(6))
+        self.assertIn(sent, c.wait_for(sent))
         # On the wire: the SENDING reply is routed before the SENT notification, which is a
         # method call (not a signal) to the client's unique name, flagged no-reply-expected.
         pump(0.2)
@@ -504,15 +511,16 @@ class Protocol(EmulatorTestCase):
         a, b = self.client(), self.client()
         self.replay(a, [1])
         self.replay(b, [1])
-        b.cursor = len(b.notes())
         reply = a.invoke('SET USERSTATUS AWAY')
         self.assertEqual(reply, 'USERSTATUS AWAY')
-        self.replay(b, [])
         end = time.monotonic() + 5
-        while 'USERSTATUS AWAY' not in b.notes() and time.monotonic() < end:
+        while time.monotonic() < end and not (
+                'USERSTATUS AWAY' in b.notes() and 'USERSTATUS AWAY' in a.notes()):
             pump(0.01)
         self.assertIn('USERSTATUS AWAY', b.notes())
         self.assertIn('USERSTATUS AWAY', a.notes())
+        # b was not the actor: no reply, only the notification.
+        self.assertEqual(b.notes()[3:], ['USERSTATUS AWAY'])
 
     def test_inject_from_command_line(self):
         self.start_emulator('--inject', 'bob:hi\\nthere \u00e9')

@@ -67,6 +67,9 @@ fn write_ready_file(path: &std::path::Path, line: &str) -> std::io::Result<()> {
 }
 
 async fn run(opts: cli::Options) -> Result<(), String> {
+    // Handlers first: a signal that arrives as soon as READY is out must still end us cleanly.
+    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let builder = match (&opts.address, opts.system) {
         (Some(a), _) => zbus::connection::Builder::address(a.as_str()),
         (None, true) => zbus::connection::Builder::system(),
@@ -117,8 +120,6 @@ async fn run(opts: cli::Options) -> Result<(), String> {
     }
     println!("{ready}");
 
-    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let idle_limit = opts.exit_when_idle_ms.map(Duration::from_millis);
     let idle_watch = {
         let shared = shared.clone();

@@ -499,7 +499,7 @@ impl Emulator {
         body: &str,
         now: u64,
     ) -> Result<(u64, Vec<Action>), String> {
-        let from = from.to_string();
+        let from = from.to_ascii_lowercase();
         if !valid_handle(&from) {
             return Err(format!("invalid handle {from:?}"));
         }
