@@ -20,6 +20,7 @@ is $SKYPEBUS_EMULATOR or target/debug/skypebus-skype-emulator (cargo build --bin
 skypebus-skype-emulator).
 """
 
+import ctypes
 import os
 import re
 import select
@@ -63,6 +64,15 @@ def pump(seconds=0.0):
         time.sleep(0.005)
 
 
+def _die_with_parent():
+    """In the child: get SIGTERM if the test process dies (even by SIGKILL)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Processes:
     """Every process a test starts; all are killed at the end, whatever happens."""
 
@@ -70,7 +80,7 @@ class Processes:
         self.procs = []
 
     def start(self, argv, **kw):
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, **kw)
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent, **kw)
         self.procs.append(p)
         return p
 
