@@ -403,20 +403,58 @@ impl Encoder {
         };
         let d = depth.enter_array()?;
         let (len_at, start) = self.begin_array(elem.alignment());
-        if let Some(size) = elem.fixed_size()
-            && elem.is_integer()
-        {
-            // Direct loop for arrays of integers; anything unusual goes the general way.
-            self.buf.reserve(items.len() * size);
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    Value::Number(_) => {
-                        let n = int_value(elem, item).map_err(|e| e.at(Seg::Index(i)))?;
-                        self.put_int(elem, n);
+        if let Some(size) = elem.fixed_size() {
+            // Direct loops for arrays of fixed-size types: the data starts aligned and every
+            // element has the same size, so no padding between elements. Anything unusual (a
+            // string, a typed form, an out-of-range number) goes the general way, which also
+            // produces the error.
+            self.buf.reserve(items.len().saturating_mul(size));
+            macro_rules! direct {
+                ($fast:expr) => {
+                    for (i, item) in items.iter().enumerate() {
+                        #[allow(clippy::redundant_closure_call)]
+                        match ($fast)(item) {
+                            Some(bytes) => self.buf.extend_from_slice(&bytes),
+                            None => self
+                                .value(elem, item, d, false)
+                                .map_err(|e| e.at(Seg::Index(i)))?,
+                        }
                     }
-                    _ => self
-                        .value(elem, item, d, false)
-                        .map_err(|e| e.at(Seg::Index(i)))?,
+                };
+            }
+            macro_rules! int {
+                ($t:ty) => {
+                    direct!(|item: &Value| match item {
+                        Value::Number(n) => n
+                            .as_i64()
+                            .and_then(|x| <$t>::try_from(x).ok())
+                            .or_else(|| n.as_u64().and_then(|x| <$t>::try_from(x).ok()))
+                            .map(<$t>::to_le_bytes),
+                        _ => None,
+                    })
+                };
+            }
+            match elem {
+                Type::Byte => int!(u8),
+                Type::Int16 => int!(i16),
+                Type::UInt16 => int!(u16),
+                Type::Int32 => int!(i32),
+                Type::UInt32 => int!(u32),
+                Type::Int64 => int!(i64),
+                Type::UInt64 => int!(u64),
+                Type::Double => direct!(|item: &Value| match item {
+                    Value::Number(n) => n.as_f64().map(f64::to_le_bytes),
+                    _ => None,
+                }),
+                Type::Bool => direct!(|item: &Value| match item {
+                    Value::Bool(b) => Some(u32::from(*b).to_le_bytes()),
+                    _ => None,
+                }),
+                _ => {
+                    for (i, item) in items.iter().enumerate() {
+                        self.value(elem, item, d, false)
+                            .map_err(|e| e.at(Seg::Index(i)))?;
+                    }
                 }
             }
         } else {
