@@ -539,10 +539,30 @@ fn variants_plain_and_typed() {
         dec_text("a{ss}", &body2, false, PLAIN).unwrap(),
         r#"[{"type":"x","data":"y"}]"#
     );
-    // Unwrapped it is the typed form, and 'x' is not 'a{ss}'.
+    // Where a dict is expected, it is the dict itself unless its "type" is that dict type and
+    // its "data" an object or array: typed output of such a dict reads back unchanged.
+    let body3 = enc("a{ss}", json!([{"type": "x", "data": "y"}])).unwrap();
+    assert_eq!(body3, body2);
+    let body = enc("a{ss}", json!([{"type": "a{ss}", "data": "y"}])).unwrap();
     assert_eq!(
-        err_kind(enc("a{ss}", json!([{"type": "x", "data": "y"}]))),
-        Kind::TypeMismatch
+        dec_text("a{ss}", &body, false, PLAIN).unwrap(),
+        r#"[{"type":"a{ss}","data":"y"}]"#
+    );
+    let body = enc("a{ss}", json!([{"type": "a{ss}", "data": {"k": "v"}}])).unwrap();
+    assert_eq!(
+        dec_text("a{ss}", &body, false, PLAIN).unwrap(),
+        r#"[{"k":"v"}]"#
+    );
+    let body = enc("a{sv}", json!([{"type": "s", "data": "y"}])).unwrap();
+    assert_eq!(
+        dec_text("a{sv}", &body, false, PLAIN).unwrap(),
+        r#"[{"type":"s","data":"y"}]"#
+    );
+    // In a variant, the typed form always wins.
+    let body = enc("v", json!([{"type": "s", "data": "y"}])).unwrap();
+    assert_eq!(
+        dec_text("v", &body, false, TYPED).unwrap(),
+        r#"[{"type":"s","data":"y"}]"#
     );
     // An object whose "type" is not a string is an ordinary dict.
     let body = enc("v", json!([{"type": 1, "data": 2}])).unwrap();

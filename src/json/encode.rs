@@ -122,6 +122,21 @@ pub(crate) fn parse_double_str(s: &str) -> Option<f64> {
     }
 }
 
+/// Whether an object shaped like the typed form is one where a value of type `t` is expected.
+/// Always, except where a dict is expected: a dict may itself have exactly the keys `type` and
+/// `data` (typed output of `a{ss}` can be `{"type": "x", "data": "y"}`), so there the object is
+/// the typed form only if its `type` is exactly the expected dict type and its `data` has a dict's
+/// JSON shape (an object, or an array); otherwise it is the dict itself.
+fn typed_applies(t: &Type, sig: &str, data: &Value) -> bool {
+    match t {
+        Type::Dict(..) => {
+            matches!(data, Value::Object(_) | Value::Array(_))
+                && parse_single(sig).is_ok_and(|declared| declared == *t)
+        }
+        _ => true,
+    }
+}
+
 struct Encoder {
     buf: Vec<u8>,
     opts: EncodeOptions,
@@ -233,7 +248,10 @@ impl Encoder {
     /// itself checked for being a typed form (this is how a dict with exactly the keys
     /// `type`/`data` is sent).
     fn value(&mut self, t: &Type, v: &Value, depth: Depth, literal: bool) -> PResult<()> {
-        if !literal && let Some((sig, data)) = as_typed(v) {
+        if !literal
+            && let Some((sig, data)) = as_typed(v)
+            && typed_applies(t, sig, data)
+        {
             return self.typed(t, sig, data, depth);
         }
         match t {

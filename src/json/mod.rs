@@ -19,9 +19,14 @@
 //!   otherwise an error. An empty array next to non-empty arrays or objects takes their type
 //!   (`[[], [1]]` is `aai`, `[[], {"a": 1}]` is `aa{sv}`), since PHP writes an empty array as `[]`.
 //! - Any JSON object with exactly the keys `type` and `data` whose `type` is a string is the typed
-//!   form, wherever it appears (even where a dict is expected); an invalid `type` is an error, not
-//!   a fall back to a dict. The `data` of a typed form is taken literally: to send such an object
-//!   as a dict, wrap it, e.g. `{"type": "a{ss}", "data": {"type": "x", "data": "y"}}`.
+//!   form, wherever a variant or a non-dict value is expected; an invalid `type` there is an
+//!   error, not a fall back to a dict. The `data` of a typed form is taken literally: to send such
+//!   an object as a variant holding a dict, wrap it:
+//!   `{"type": "a{ss}", "data": {"type": "x", "data": "y"}}`.
+//!   Where the signature expects a dict, such an object is the typed form only if its `type` is
+//!   exactly that dict type and its `data` is an object or array; otherwise it is the dict itself.
+//!   This keeps typed output round-tripping: `a{ss}` output `{"type": "x", "data": "y"}` is read
+//!   back as the same dict.
 //! - Dict keys on input are parsed through the key type; two JSON keys that denote the same D-Bus
 //!   key (`"1"` and `"01"` for `a{is}`) are a `TypeMismatch` error, since the peer would get a
 //!   duplicate key. `serde_json::Value` itself cannot show duplicate keys of the JSON text; use
