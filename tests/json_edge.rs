@@ -324,7 +324,7 @@ fn dicts_and_php_shapes() {
     let e = enc("a{is}", json!([{"1": "a", "x": "b"}])).unwrap_err();
     assert_eq!(
         e.message,
-        "arg 0:  key \"x\": expected dict key of type int32 'i' (a decimal integer), got string \"x\""
+        "arg 0: key \"x\": expected dict key of type int32 'i' (a decimal integer), got string \"x\""
     );
 }
 
@@ -601,6 +601,11 @@ fn error_paths_say_where() {
     let long = "x".repeat(100);
     let e = enc("i", json!([long])).unwrap_err();
     assert!(e.message.len() < 200, "{}", e.message);
+    let e = enc("a{sa{yb}}", json!([{"k": {"1": true, "300": false}}])).unwrap_err();
+    assert_eq!(
+        e.message,
+        "arg 0: [\"k\"] key \"300\": expected dict key of type byte 'y' (0 to 255), got string \"300\""
+    );
     let e = enc("ai", json!([[1, 2, [3]]])).unwrap_err();
     assert_eq!(
         e.message,
@@ -668,6 +673,24 @@ fn nesting_limits() {
         v = json!({"type": "aav", "data": [[v]]});
     }
     assert_eq!(err_kind(enc("v", json!([v]))), Kind::LimitExceeded);
+}
+
+#[test]
+fn signature_length_limit() {
+    let args: Vec<Value> = (0..60).map(|_| json!({"k": 1})).collect();
+    let types = skypebus::json::infer_signature(&args).unwrap();
+    assert_eq!(
+        err_kind(encode_body(&types, &args, EncodeOptions::default())),
+        Kind::LimitExceeded
+    );
+    // A variant whose inferred type signature is too long: 3 arrays around a 254-byte type.
+    let long_sig = format!("({})", "y".repeat(252));
+    let inner = json!({"type": long_sig, "data": vec![0; 252]});
+    assert!(enc("v", json!([inner.clone()])).is_ok());
+    assert_eq!(
+        err_kind(enc("v", json!([[[[inner]]]]))),
+        Kind::LimitExceeded
+    );
 }
 
 #[test]

@@ -22,6 +22,12 @@ pub(crate) fn encode_body(sig: &[Type], args: &[Value], opts: EncodeOptions) -> 
             args.len()
         )));
     }
+    let sig_len: usize = sig.iter().map(Type::signature_len).sum();
+    if sig_len > MAX_SIGNATURE_LEN {
+        return Err(Error::limit(format!(
+            "body signature is {sig_len} bytes long, the maximum is {MAX_SIGNATURE_LEN}"
+        )));
+    }
     let mut enc = Encoder {
         buf: Vec::with_capacity(64),
         opts,
