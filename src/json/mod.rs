@@ -12,7 +12,7 @@
 //!
 //! | D-Bus | JSON output | JSON input accepted |
 //! |---|---|---|
-//! | `y n q i u x t` | integer, exact over the full 64-bit ranges | integer; decimal string (`"-5"`, `"18446744073709551615"`); integral float (`2.0`); out of range is `TypeMismatch` naming the range |
+//! | `y n q i u x t` | integer, exact over the full 64-bit ranges | integer; decimal string (optional sign, ASCII digits only: `"-5"`, `"18446744073709551615"`); integral float (`2.0`); out of range is `TypeMismatch` naming the range |
 //! | `d` | number (shortest round-trip form, `-0.0` keeps its sign); `"NaN"`, `"Infinity"`, `"-Infinity"` | number (integers too) or one of those three strings |
 //! | `b` | `true` / `false` | `true` / `false` only |
 //! | `s` | string | string without NUL |
