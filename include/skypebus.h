@@ -149,6 +149,23 @@ enum skypebus_result skypebus_call(const struct skypebus_connection *conn,
                                    struct skypebus_error **err);
 
 /**
+ * Performs many calls, pipelined: up to 64 (or `max_in_flight`) are in flight at once, each with
+ * its own timeout. `requests_json` is a JSON array of call requests (each as for
+ * `skypebus_call`), or `{"requests": [...], "max_in_flight": N}` with N from 1 to 1024. Writes
+ * to `*replies_json_out` a JSON array with one entry per request, in order: the reply envelope,
+ * or `{"error": {"code": <skypebus_result>, "name": "...", "message": "..."}}`. A failed entry
+ * never fails the whole call; only a malformed batch (not an array, bad `max_in_flight`), NULL
+ * arguments or a closed connection do.
+ *
+ * The string is freed with `skypebus_string_free`. Strings are borrowed for the duration of the
+ * call. Thread-safe.
+ */
+enum skypebus_result skypebus_call_many(const struct skypebus_connection *conn,
+                                        const char *requests_json,
+                                        char **replies_json_out,
+                                        struct skypebus_error **err);
+
+/**
  * Opens a connection to a message bus.
  *
  * `address` is `"session"`, `"system"`, or a D-Bus server address such as

@@ -270,33 +270,68 @@ impl Connection {
     /// Sends a method call and waits for its reply (a method return or an error message) for at
     /// most `timeout`. The reply is returned as received; error replies are not converted here.
     pub async fn call_raw(&self, msg: &Message, timeout: Duration) -> Result<Message> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        self.start_call(msg).await?.reply(deadline, timeout).await
+    }
+
+    /// Registers a method call for its reply and sends it; the reply is awaited with
+    /// [`PendingReply::reply`]. Several calls may be in flight at once (pipelining).
+    pub async fn start_call(&self, msg: &Message) -> Result<PendingReply<'_>> {
+        let waiter = self.register_call(msg)?;
+        self.send(msg).await?;
+        Ok(waiter)
+    }
+
+    /// Registers a method call for its reply without sending it (send it with
+    /// [`Connection::send_all`] or [`Connection::send`]).
+    pub fn register_call(&self, msg: &Message) -> Result<PendingReply<'_>> {
         let serial = msg.primary_header().serial_num().get();
         let (tx, rx) = oneshot::channel();
-        {
-            let mut pending = self
-                .shared
-                .pending
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            if self.shared.closed.load(Ordering::Acquire) {
-                return Err(self.shared.disconnected_error());
-            }
-            pending.insert(serial, tx);
+        let mut pending = self
+            .shared
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(self.shared.disconnected_error());
         }
-        /// Removes the waiter however the call ends (error, timeout, or the future dropped).
-        struct Waiter<'a>(&'a Shared, u32);
-        impl Drop for Waiter<'_> {
-            fn drop(&mut self) {
-                self.0
-                    .pending
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&self.1);
-            }
-        }
-        let _waiter = Waiter(&self.shared, serial);
-        self.send(msg).await?;
-        match tokio::time::timeout(timeout, rx).await {
+        pending.insert(serial, tx);
+        Ok(PendingReply {
+            shared: &self.shared,
+            serial,
+            rx,
+        })
+    }
+
+    /// Sends several messages with as few writes as the socket allows.
+    pub async fn send_all(&self, msgs: &[Message]) -> Result<()> {
+        self.conn
+            .send_all(msgs)
+            .await
+            .map_err(|e| self.send_error(e))
+    }
+}
+
+/// A method call sent and waiting for its reply. Dropping it forgets the call.
+pub struct PendingReply<'a> {
+    shared: &'a Shared,
+    serial: u32,
+    rx: oneshot::Receiver<Message>,
+}
+
+impl PendingReply<'_> {
+    /// Whether the reply (or the connection's end) has arrived already.
+    pub fn is_ready(&self) -> bool {
+        !self.rx.is_empty() || self.rx.is_terminated()
+    }
+
+    /// Waits for the reply until `deadline` (`timeout` is only named in the error).
+    pub async fn reply(
+        mut self,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+    ) -> Result<Message> {
+        match tokio::time::timeout_at(deadline, &mut self.rx).await {
             Ok(Ok(reply)) => Ok(reply),
             Ok(Err(_)) => Err(self.shared.disconnected_error()),
             Err(_) => Err(Error::new(
@@ -304,6 +339,16 @@ impl Connection {
                 format!("no reply within {} ms (local timeout)", timeout.as_millis()),
             )),
         }
+    }
+}
+
+impl Drop for PendingReply<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.serial);
     }
 }
 
