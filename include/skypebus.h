@@ -182,11 +182,27 @@ enum skypebus_result skypebus_call_many(const struct skypebus_connection *conn,
  * After `fork()`, a connection opened by the parent is unusable in the child (calls fail with
  * `SKYPEBUS_DISCONNECTED`) and freeing it there only leaks it; the child opens its own.
  *
+ * Opening the same address again in a process returns a handle to the same shared connection
+ * (reference counted: `skypebus_connection_free` releases only that handle; a shared connection
+ * found closed is replaced by a new one). Use `skypebus_connection_open_private` for a
+ * connection of your own (its own unique name), e.g. to own names, export objects or subscribe
+ * to signals without affecting other users of the shared one. A forked child never gets its
+ * parent's connection.
+ *
  * NULL `address` or `out` gives `SKYPEBUS_NULL_ARGUMENT`.
  */
 enum skypebus_result skypebus_connection_open(const char *address,
                                               struct skypebus_connection **out,
                                               struct skypebus_error **err);
+
+/**
+ * Opens a private connection to a message bus: never shared with other handles, so it has a
+ * unique name of its own. Arguments, ownership, threads and fork behave as for
+ * `skypebus_connection_open`.
+ */
+enum skypebus_result skypebus_connection_open_private(const char *address,
+                                                      struct skypebus_connection **out,
+                                                      struct skypebus_error **err);
 
 /**
  * Opens a peer-to-peer connection: connects to `address` (a D-Bus address of a peer that is
@@ -217,6 +233,12 @@ void skypebus_connection_free(struct skypebus_connection *conn);
 enum skypebus_result skypebus_connection_unique_name(const struct skypebus_connection *conn,
                                                      char **out,
                                                      struct skypebus_error **err);
+
+/**
+ * Whether `conn` is a handle to the process-wide shared connection of its address (from
+ * `skypebus_connection_open`) rather than a private one. False for NULL. Thread-safe.
+ */
+bool skypebus_connection_is_shared(const struct skypebus_connection *conn);
 
 /**
  * Sets the default timeout, in milliseconds (1 or more), of calls on this connection that do

@@ -56,6 +56,13 @@ impl Target {
     }
 }
 
+/// The shared connections of this process, by address, with the process id they belong to.
+type Registry = (
+    u32,
+    std::collections::BTreeMap<String, std::sync::Weak<Connection>>,
+);
+static SHARED: Mutex<Registry> = Mutex::new((0, std::collections::BTreeMap::new()));
+
 /// State shared between a connection handle and its dispatcher task.
 pub(crate) struct Shared {
     pending: Mutex<HashMap<u32, oneshot::Sender<Message>>>,
@@ -187,6 +194,33 @@ impl Connection {
             shared,
             dispatcher: ManuallyDrop::new(dispatcher),
         })
+    }
+
+    /// The process-wide shared connection to `target`, opened (or replaced, when the previous
+    /// one is closed) as needed. Peer-to-peer targets are never shared.
+    pub fn open_shared(target: Target) -> Result<Arc<Connection>> {
+        let key = match &target {
+            Target::Session => "session".to_owned(),
+            Target::System => "system".to_owned(),
+            Target::Bus(a) => format!("bus:{a}"),
+            Target::Peer(_) => return Connection::open(target).map(Arc::new),
+        };
+        let pid = runtime::current_pid();
+        let mut registry = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+        if registry.0 != pid {
+            // First use, or a child after fork(): never hand out the parent's connections.
+            let inherited = std::mem::take(&mut registry.1);
+            runtime::keep_forever(inherited);
+            registry.0 = pid;
+        }
+        if let Some(existing) = registry.1.get(&key).and_then(std::sync::Weak::upgrade)
+            && existing.check_usable().is_ok()
+        {
+            return Ok(existing);
+        }
+        let fresh = Arc::new(Connection::open(target)?);
+        registry.1.insert(key, Arc::downgrade(&fresh));
+        Ok(fresh)
     }
 
     /// Fails unless this connection belongs to the calling process and is still open.
@@ -459,7 +493,9 @@ fn machine_id() -> Option<String> {
 /// An open D-Bus connection (opaque).
 #[allow(non_camel_case_types)]
 pub struct skypebus_connection {
-    pub(crate) inner: Connection,
+    pub(crate) inner: Arc<Connection>,
+    /// Whether `inner` is the process-wide shared connection for its address.
+    pub(crate) shared: bool,
 }
 
 use std::ffi::c_char;
@@ -467,10 +503,17 @@ use std::ffi::c_char;
 use crate::error::{skypebus_error, skypebus_result};
 use crate::ffi::{self, ffi_boundary};
 
-fn open_into(target: Target, out: *mut *mut skypebus_connection) -> Result<()> {
+fn open_into(target: Target, shared: bool, out: *mut *mut skypebus_connection) -> Result<()> {
     ffi::non_null(out, "out")?;
-    let inner = Connection::open(target)?;
-    ffi::write_out(out, Box::into_raw(Box::new(skypebus_connection { inner })));
+    let inner = if shared {
+        Connection::open_shared(target)?
+    } else {
+        Arc::new(Connection::open(target)?)
+    };
+    ffi::write_out(
+        out,
+        Box::into_raw(Box::new(skypebus_connection { inner, shared })),
+    );
     Ok(())
 }
 
@@ -490,6 +533,13 @@ fn open_into(target: Target, out: *mut *mut skypebus_connection) -> Result<()> {
 /// After `fork()`, a connection opened by the parent is unusable in the child (calls fail with
 /// `SKYPEBUS_DISCONNECTED`) and freeing it there only leaks it; the child opens its own.
 ///
+/// Opening the same address again in a process returns a handle to the same shared connection
+/// (reference counted: `skypebus_connection_free` releases only that handle; a shared connection
+/// found closed is replaced by a new one). Use `skypebus_connection_open_private` for a
+/// connection of your own (its own unique name), e.g. to own names, export objects or subscribe
+/// to signals without affecting other users of the shared one. A forked child never gets its
+/// parent's connection.
+///
 /// NULL `address` or `out` gives `SKYPEBUS_NULL_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_connection_open(
@@ -499,7 +549,22 @@ pub extern "C" fn skypebus_connection_open(
 ) -> skypebus_result {
     ffi_boundary!(err, {
         let address = crate::error::str_from_c(address, "address")?;
-        open_into(Target::parse(address), out)
+        open_into(Target::parse(address), true, out)
+    })
+}
+
+/// Opens a private connection to a message bus: never shared with other handles, so it has a
+/// unique name of its own. Arguments, ownership, threads and fork behave as for
+/// `skypebus_connection_open`.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_connection_open_private(
+    address: *const c_char,
+    out: *mut *mut skypebus_connection,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let address = crate::error::str_from_c(address, "address")?;
+        open_into(Target::parse(address), false, out)
     })
 }
 
@@ -516,7 +581,7 @@ pub extern "C" fn skypebus_connection_open_p2p(
 ) -> skypebus_result {
     ffi_boundary!(err, {
         let address = crate::error::str_from_c(address, "address")?;
-        open_into(Target::Peer(address.to_owned()), out)
+        open_into(Target::Peer(address.to_owned()), false, out)
     })
 }
 
@@ -533,6 +598,7 @@ pub extern "C" fn skypebus_connection_free(conn: *mut skypebus_connection) {
             return;
         };
         if boxed.inner.owned_by_this_process() {
+            // The connection closes when its last handle is gone.
             drop(boxed);
         } else {
             crate::runtime::keep_forever(boxed);
@@ -560,6 +626,13 @@ pub extern "C" fn skypebus_connection_unique_name(
         ffi::write_out(out, ptr);
         Ok(())
     })
+}
+
+/// Whether `conn` is a handle to the process-wide shared connection of its address (from
+/// `skypebus_connection_open`) rather than a private one. False for NULL. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_connection_is_shared(conn: *const skypebus_connection) -> bool {
+    ffi::borrow(conn).is_some_and(|c| c.shared)
 }
 
 /// Sets the default timeout, in milliseconds (1 or more), of calls on this connection that do

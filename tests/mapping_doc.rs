@@ -32,7 +32,8 @@ fn roundtrip(sig: &str, input: &Value, typed: bool) -> String {
 
 #[test]
 fn every_example_row_holds() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/mapping.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/mapping.md")).unwrap();
     let start = doc.find("<!-- examples:begin -->").expect("begin marker");
     let end = doc.find("<!-- examples:end -->").expect("end marker");
     let mut rows = 0;
@@ -76,5 +77,8 @@ fn the_documented_errors_are_errors() {
         assert_eq!(e.kind, kind, "{sig} {input}: {e}");
     }
     let deep = format!("{}i", "a".repeat(33));
-    assert_eq!(parse_signature(&deep).unwrap_err().kind, Kind::LimitExceeded);
+    assert_eq!(
+        parse_signature(&deep).unwrap_err().kind,
+        Kind::LimitExceeded
+    );
 }
