@@ -12,13 +12,17 @@
 //! - [`connection`]: opening buses and peers, the dispatcher, waiting for replies.
 //! - [`message`]: building messages from JSON and reading received ones back.
 //! - [`call`]: the generic JSON method call.
+//! - [`property`]: Get, Set and GetAll of properties, typed by introspection.
+//! - [`introspect`]: introspection data, its caches, and typing calls without a signature.
 
 pub mod call;
 pub mod connection;
 pub mod error;
 mod ffi;
+pub mod introspect;
 pub mod json;
 pub mod message;
+pub mod property;
 pub mod runtime;
 pub mod signature;
 
