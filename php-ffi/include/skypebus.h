@@ -149,6 +149,23 @@ enum skypebus_result skypebus_call(const struct skypebus_connection *conn,
                                    struct skypebus_error **err);
 
 /**
+ * Performs many calls, pipelined: up to 64 (or `max_in_flight`) are in flight at once, each with
+ * its own timeout. `requests_json` is a JSON array of call requests (each as for
+ * `skypebus_call`), or `{"requests": [...], "max_in_flight": N}` with N from 1 to 1024. Writes
+ * to `*replies_json_out` a JSON array with one entry per request, in order: the reply envelope,
+ * or `{"error": {"code": <skypebus_result>, "name": "...", "message": "..."}}`. A failed entry
+ * never fails the whole call; only a malformed batch (not an array, bad `max_in_flight`), NULL
+ * arguments or a closed connection do.
+ *
+ * The string is freed with `skypebus_string_free`. Strings are borrowed for the duration of the
+ * call. Thread-safe.
+ */
+enum skypebus_result skypebus_call_many(const struct skypebus_connection *conn,
+                                        const char *requests_json,
+                                        char **replies_json_out,
+                                        struct skypebus_error **err);
+
+/**
  * Opens a connection to a message bus.
  *
  * `address` is `"session"`, `"system"`, or a D-Bus server address such as
@@ -165,11 +182,27 @@ enum skypebus_result skypebus_call(const struct skypebus_connection *conn,
  * After `fork()`, a connection opened by the parent is unusable in the child (calls fail with
  * `SKYPEBUS_DISCONNECTED`) and freeing it there only leaks it; the child opens its own.
  *
+ * Opening the same address again in a process returns a handle to the same shared connection
+ * (reference counted: `skypebus_connection_free` releases only that handle; a shared connection
+ * found closed is replaced by a new one). Use `skypebus_connection_open_private` for a
+ * connection of your own (its own unique name), e.g. to own names, export objects or subscribe
+ * to signals without affecting other users of the shared one. A forked child never gets its
+ * parent's connection.
+ *
  * NULL `address` or `out` gives `SKYPEBUS_NULL_ARGUMENT`.
  */
 enum skypebus_result skypebus_connection_open(const char *address,
                                               struct skypebus_connection **out,
                                               struct skypebus_error **err);
+
+/**
+ * Opens a private connection to a message bus: never shared with other handles, so it has a
+ * unique name of its own. Arguments, ownership, threads and fork behave as for
+ * `skypebus_connection_open`.
+ */
+enum skypebus_result skypebus_connection_open_private(const char *address,
+                                                      struct skypebus_connection **out,
+                                                      struct skypebus_error **err);
 
 /**
  * Opens a peer-to-peer connection: connects to `address` (a D-Bus address of a peer that is
@@ -200,6 +233,12 @@ void skypebus_connection_free(struct skypebus_connection *conn);
 enum skypebus_result skypebus_connection_unique_name(const struct skypebus_connection *conn,
                                                      char **out,
                                                      struct skypebus_error **err);
+
+/**
+ * Whether `conn` is a handle to the process-wide shared connection of its address (from
+ * `skypebus_connection_open`) rather than a private one. False for NULL. Thread-safe.
+ */
+bool skypebus_connection_is_shared(const struct skypebus_connection *conn);
 
 /**
  * Sets the default timeout, in milliseconds (1 or more), of calls on this connection that do
@@ -252,5 +291,37 @@ void skypebus_error_free(struct skypebus_error *err);
  * string twice, or one not returned by this library, is undefined behaviour. Thread-safe.
  */
 void skypebus_string_free(char *s);
+
+/**
+ * Introspects an object and writes its interfaces, methods (with in/out signatures and
+ * argument names), properties (type, access), signals and child nodes as JSON to `*reply_out`,
+ * a new string the caller frees with `skypebus_string_free`. The request is
+ * `{"destination": "...", "path": "/...", "timeout_ms": 0}` (`destination` optional on a
+ * peer-to-peer connection, `timeout_ms` optional); the schema is in docs/introspection.md.
+ *
+ * The peer is always asked (the answer also refreshes the connection's introspection cache).
+ * Strings are borrowed for the duration of the call. Thread-safe.
+ */
+enum skypebus_result skypebus_introspect(const struct skypebus_connection *conn,
+                                         const char *request_json,
+                                         char **reply_out,
+                                         struct skypebus_error **err);
+
+/**
+ * Gets, sets or gets all properties of an object, as described by the JSON text
+ * `request_json`: `{"destination", "path", "interface", "op": "get"|"set"|"get_all", "name",
+ * "value", "signature", "timeout_ms", "variants", "bytes"}` (see docs/properties.md). Writes the
+ * reply envelope to `*reply_out`, a new string the caller frees with `skypebus_string_free`:
+ * `get` gives `{"type": "<property type>", "data": value}`, `get_all`
+ * `{"type": "a{sv}", "data": {...}}`, `set` `{"type": "", "data": []}`.
+ *
+ * `set` sends the value in a variant of the property's declared type (from the request's
+ * `signature`, else the peer's introspection data, else inferred). Errors as `skypebus_call`.
+ * Strings are borrowed for the duration of the call. Thread-safe.
+ */
+enum skypebus_result skypebus_properties(const struct skypebus_connection *conn,
+                                         const char *request_json,
+                                         char **reply_out,
+                                         struct skypebus_error **err);
 
 #endif  /* SKYPEBUS_H */

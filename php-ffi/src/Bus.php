@@ -24,8 +24,6 @@ use SkypeBus\Internal\Errors;
  */
 final class Bus
 {
-    private const PROPERTIES = 'org.freedesktop.DBus.Properties';
-
     /** @var \FFI */
     private $ffi;
 
@@ -55,9 +53,29 @@ final class Bus
      * "unix:abstract=...", "tcp:host=...,port=..." where the server accepts ANONYMOUS), or to
      * "session" or "system".
      *
+     * The connection is shared: every Bus of one address in a process uses one connection (one
+     * unique name), and close() releases only this handle. Use connectPrivate() for a
+     * connection of your own.
+     *
      * @throws Exception\ConnectFailedException|InvalidArgumentException
      */
     public static function connect(string $address): self
+    {
+        return self::open('skypebus_connection_open', $address);
+    }
+
+    /**
+     * Connects like connect(), but to a connection of this Bus alone, with its own unique name:
+     * for owning names, for a timeout of its own, or to keep other code's traffic apart.
+     *
+     * @throws Exception\ConnectFailedException|InvalidArgumentException
+     */
+    public static function connectPrivate(string $address): self
+    {
+        return self::open('skypebus_connection_open_private', $address);
+    }
+
+    private static function open(string $function, string $address): self
     {
         if ($address === '') {
             throw new InvalidArgumentException('The bus address is empty', 'net.skypebus.Error.InvalidName', Errors::INVALID_NAME);
@@ -65,7 +83,7 @@ final class Bus
         $ffi = Library::ffi();
         $connection = $ffi->new('skypebus_connection*');
         $error = $ffi->new('skypebus_error*');
-        Library::check($ffi, $ffi->skypebus_connection_open($address, \FFI::addr($connection), \FFI::addr($error)), $error);
+        Library::check($ffi, $ffi->{$function}($address, \FFI::addr($connection), \FFI::addr($error)), $error);
         return new self($ffi, $connection);
     }
 
@@ -93,7 +111,7 @@ final class Bus
         array $options = []
     ): array {
         $checked = CallOptions::fromArray($options);
-        $reply = $this->send(Codec::encodeCall($destination, $path, $interface, $method, $args, $signature, $checked));
+        $reply = $this->request('skypebus_call', Codec::encodeCall($destination, $path, $interface, $method, $args, $signature, $checked));
         return $checked->noReply ? [] : Codec::decodeReply($reply, $checked->typedVariants);
     }
 
@@ -112,7 +130,8 @@ final class Bus
     }
 
     /**
-     * Sets the timeout of the calls that do not give the 'timeout' option (initially 25 s).
+     * Sets the timeout of the calls that do not give the 'timeout' option (initially 25 s). On
+     * a shared connection (connect()) this is the timeout of every Bus of that address.
      *
      * @param float $seconds greater than 0
      */
@@ -139,36 +158,78 @@ final class Bus
     /**
      * A property's value (org.freedesktop.DBus.Properties.Get).
      *
-     * @param array<string, mixed> $options as for call()
+     * @param array<string, mixed> $options 'timeout', 'variants' as for call()
      * @return mixed
      */
     public function getProperty(string $destination, string $path, string $interface, string $name, array $options = [])
     {
-        return $this->call($destination, $path, self::PROPERTIES, 'Get', [$interface, $name], 'ss', $options)[0];
+        return $this->properties('get', $destination, $path, $interface, $name, null, null, $options);
     }
 
     /**
-     * Sets a property (org.freedesktop.DBus.Properties.Set). The value travels in a variant: give
-     * a typed value (new UInt32(7), new Variant('d', 0.5)) when the property's type is not the
-     * one a plain PHP value infers to; proxies look the type up for you.
+     * Sets a property (org.freedesktop.DBus.Properties.Set). The value travels in a variant of
+     * the property's type: $signature if given, else the type the peer's introspection data
+     * declares, else the type the value infers to. So 7 set on a "u" property is sent as "u".
      *
      * @param mixed $value
-     * @param array<string, mixed> $options as for call()
+     * @param array<string, mixed> $options 'timeout' as for call()
      */
-    public function setProperty(string $destination, string $path, string $interface, string $name, $value, array $options = []): void
-    {
-        $this->call($destination, $path, self::PROPERTIES, 'Set', [$interface, $name, $value], 'ssv', $options);
+    public function setProperty(
+        string $destination,
+        string $path,
+        string $interface,
+        string $name,
+        $value,
+        ?string $signature = null,
+        array $options = []
+    ): void {
+        $this->properties('set', $destination, $path, $interface, $name, $value, $signature, $options);
     }
 
     /**
      * All properties of an interface as name => value (org.freedesktop.DBus.Properties.GetAll).
      *
-     * @param array<string, mixed> $options as for call()
+     * @param array<string, mixed> $options 'timeout', 'variants' as for call()
      * @return array<string, mixed>
      */
     public function getAllProperties(string $destination, string $path, string $interface, array $options = []): array
     {
-        return $this->call($destination, $path, self::PROPERTIES, 'GetAll', [$interface], 's', $options)[0];
+        return $this->properties('get_all', $destination, $path, $interface, null, null, null, $options);
+    }
+
+    /**
+     * An object's introspection data: its interfaces with their methods (in and out
+     * signatures, argument names), properties (type, access) and signals, and its child nodes,
+     * as the arrays of docs/introspection.md:
+     *
+     *     ['destination' => ..., 'path' => ..., 'interfaces' => [['name' => ..., 'methods' => [
+     *         ['name' => 'Notify', 'in_signature' => 'susssasa{sv}i', 'out_signature' => 'u', 'in' => [...], 'out' => [...]],
+     *     ], 'properties' => [['name' => ..., 'type' => ..., 'access' => ...]], 'signals' => [...]]], 'nodes' => [...]]
+     *
+     * @param array<string, mixed> $options 'timeout' as for call()
+     * @return array<string, mixed>
+     */
+    public function introspect(string $destination, string $path, array $options = []): array
+    {
+        $checked = CallOptions::fromArray($options);
+        $request = ['path' => $path];
+        if ($destination !== '') {
+            $request = ['destination' => $destination] + $request;
+        }
+        if ($checked->timeoutMs !== null) {
+            $request['timeout_ms'] = $checked->timeoutMs;
+        }
+        $data = json_decode($this->request('skypebus_introspect', Codec::encode($request)), true);
+        return is_array($data) ? $data : [];
+    }
+
+    /**
+     * True when this Bus is a handle to the connection shared by every Bus of its address in
+     * this process (connect(), session(), system()), false for connectPrivate().
+     */
+    public function isShared(): bool
+    {
+        return (bool) $this->ffi->skypebus_connection_is_shared($this->handle());
     }
 
     /** Closes the connection; calls afterwards throw DisconnectedException. Idempotent. */
@@ -206,13 +267,38 @@ final class Bus
     }
 
     /**
-     * One skypebus_call: request JSON in, reply JSON out.
+     * @param mixed $value
+     * @param array<string, mixed> $options
+     * @return mixed
      */
-    private function send(string $request): string
+    private function properties(
+        string $op,
+        string $destination,
+        string $path,
+        string $interface,
+        ?string $name,
+        $value,
+        ?string $signature,
+        array $options
+    ) {
+        $checked = CallOptions::fromArray($options);
+        $reply = $this->request(
+            'skypebus_properties',
+            Codec::encodeProperties($op, $destination, $path, $interface, $name, $value, $signature, $checked)
+        );
+        return $op === 'set' ? null : Codec::decodeValue($reply, $checked->typedVariants);
+    }
+
+    /**
+     * One request to a library function of the form
+     * f(conn, const char *request_json, char **reply_out, skypebus_error **err): skypebus_call,
+     * skypebus_properties, skypebus_introspect.
+     */
+    private function request(string $function, string $json): string
     {
         $out = $this->ffi->new('char*');
         $error = $this->ffi->new('skypebus_error*');
-        Library::check($this->ffi, $this->ffi->skypebus_call($this->handle(), $request, \FFI::addr($out), \FFI::addr($error)), $error);
+        Library::check($this->ffi, $this->ffi->{$function}($this->handle(), $json, \FFI::addr($out), \FFI::addr($error)), $error);
         return $this->takeString($out);
     }
 

@@ -7,9 +7,8 @@ namespace SkypeBus;
 use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\UnknownMethodException;
+use SkypeBus\Internal\Errors;
 use SkypeBus\Internal\Introspection;
-use SkypeBus\Type\TypedValue;
-use SkypeBus\Type\Variant;
 
 /**
  * An object of a peer, from Bus::proxy(): its D-Bus methods are PHP methods with the same,
@@ -24,19 +23,19 @@ use SkypeBus\Type\Variant;
  *
  * A method call returns null for no reply value, the value itself for one, a list for several.
  *
- * The proxy reads the object's introspection data once, on first use (when ext-simplexml is
- * present), and takes from it each method's interface and argument signature and each
- * property's interface and type, so plain PHP values are sent with the types the peer declared
- * (a property of type "u" set to 7 is sent as "u", not "i"). What introspection cannot know,
- * the contents of a variant, is what typed values are for. Without introspection data calls go
- * out without a signature, and the library decides.
+ * Arguments and property values are plain PHP values: the library types them from the peer's
+ * introspection data (cached per peer and interface), so 7 passed for a "u" argument or set on a
+ * "u" property is sent as "u". What introspection cannot know, the contents of a variant, is what
+ * typed values are for (new Byte(2) above).
+ *
+ * A proxy given no interface reads the object's introspection data once, on first use, to find
+ * each member's interface (name the interface to save that round trip). A method the peer does
+ * not have gives an UnknownMethodException that lists the methods it has.
  *
  * The proxy has no methods or properties of its own, so no remote name is ever shadowed.
  */
 final class Proxy
 {
-    private const INTROSPECTABLE = 'org.freedesktop.DBus.Introspectable';
-
     /** @var Bus */
     private $bus;
 
@@ -79,15 +78,8 @@ final class Proxy
      */
     public function __call(string $name, array $args)
     {
-        $interface = $this->interface;
-        $signature = null;
-        $method = $this->introspection() ? $this->introspection->findMethod($name, $this->interface) : null;
-        if ($method !== null) {
-            $interface = $method['interface'];
-            $signature = $method['in'];
-        }
         try {
-            $values = $this->bus->call($this->destination, $this->path, $interface, $name, $args, $signature, $this->options);
+            $values = $this->bus->call($this->destination, $this->path, $this->methodInterface($name), $name, $args, null, $this->options);
         } catch (UnknownMethodException $e) {
             throw $this->explainUnknownMethod($e, $name);
         }
@@ -108,8 +100,7 @@ final class Proxy
      */
     public function __get(string $name)
     {
-        $property = $this->property($name);
-        return $this->bus->getProperty($this->destination, $this->path, $property['interface'], $name, $this->callOptions());
+        return $this->bus->getProperty($this->destination, $this->path, $this->propertyInterface($name), $name, $this->propertyOptions());
     }
 
     /**
@@ -119,24 +110,22 @@ final class Proxy
      */
     public function __set(string $name, $value): void
     {
-        $property = $this->property($name);
-        $type = $property['type'];
-        if (!$value instanceof TypedValue && $type !== null && $type !== 'v') {
-            $value = new Variant($type, $value);
-        }
-        $this->bus->setProperty($this->destination, $this->path, $property['interface'], $name, $value, $this->callOptions());
+        $this->bus->setProperty($this->destination, $this->path, $this->propertyInterface($name), $name, $value, null, $this->propertyOptions());
     }
 
     /** True when the object has the property (by its introspection data, else by reading it). */
     public function __isset(string $name): bool
     {
-        if ($this->introspection()) {
-            return $this->introspection->findProperty($name, $this->interface) !== null;
+        $introspection = $this->introspection();
+        if ($introspection !== null) {
+            return $introspection->findProperty($name, $this->interface) !== null;
         }
         try {
             $this->__get($name);
             return true;
         } catch (DBusException $e) {
+            return false;
+        } catch (InvalidArgumentException $e) {
             return false;
         }
     }
@@ -150,65 +139,90 @@ final class Proxy
     }
 
     /**
-     * The interface and type of a property: from introspection, else the proxy's interface (or
-     * "", which the Properties interface takes as "any") and no type.
-     *
-     * @return array{interface: string, type: string|null}
+     * The interface of a method: the proxy's, else the one the introspection data names (many
+     * peers, GDBus ones among them, refuse calls without an interface), else none.
      */
-    private function property(string $name): array
+    private function methodInterface(string $name): ?string
     {
-        if ($this->introspection()) {
-            $found = $this->introspection->findProperty($name, $this->interface);
-            if ($found !== null) {
-                return ['interface' => $found['interface'], 'type' => $found['type']];
-            }
+        if ($this->interface !== null) {
+            return $this->interface;
         }
-        return ['interface' => $this->interface ?? '', 'type' => null];
+        $introspection = $this->introspection();
+        return $introspection !== null ? $introspection->methodInterface($name) : null;
     }
 
-    /** Property calls take the proxy's options but 'noReply', which would lose the value. */
-    private function callOptions(): array
+    /**
+     * The interface of a property: the proxy's, else the one the introspection data names.
+     *
+     * @throws InvalidArgumentException when neither says
+     */
+    private function propertyInterface(string $name): string
+    {
+        if ($this->interface !== null) {
+            return $this->interface;
+        }
+        $introspection = $this->introspection();
+        $found = $introspection !== null ? $introspection->findProperty($name, null) : null;
+        if ($found === null) {
+            throw new InvalidArgumentException(
+                sprintf(
+                    '%s at %s %s no property "%s": name its interface in Bus::proxy()',
+                    $this->destination,
+                    $this->path,
+                    $introspection !== null ? 'declares' : 'gives no introspection data, so it declares',
+                    $name
+                ),
+                'net.skypebus.Error.InvalidRequest',
+                Errors::INVALID_REQUEST
+            );
+        }
+        return $found['interface'];
+    }
+
+    /**
+     * Property requests take the proxy's options but 'noReply', which would lose the value.
+     *
+     * @return array<string, mixed>
+     */
+    private function propertyOptions(): array
     {
         $options = $this->options;
         unset($options['noReply']);
         return $options;
     }
 
-    /**
-     * Loads the introspection data on first use; false when there is none to be had.
-     */
-    private function introspection(): bool
+    /** The object's introspection data, read once; null when the peer gives none. */
+    private function introspection(): ?Introspection
     {
         if ($this->introspection === null) {
             $this->introspection = false;
-            if (Introspection::isAvailable()) {
-                try {
-                    $xml = $this->bus->call($this->destination, $this->path, self::INTROSPECTABLE, 'Introspect', [], '', $this->callOptions());
-                    $this->introspection = Introspection::parse((string) $xml[0]);
-                } catch (DBusException $e) {
-                    // Not introspectable (or not reachable: the call itself will say so).
-                } catch (InvalidArgumentException $e) {
-                    // Malformed XML: carry on without it.
-                }
+            $options = $this->propertyOptions();
+            unset($options['variants']);
+            try {
+                $this->introspection = new Introspection($this->bus->introspect($this->destination, $this->path, $options));
+            } catch (DBusException $e) {
+                // Not introspectable, or not reachable: the calls themselves will say so.
             }
         }
-        return $this->introspection !== false;
+        return $this->introspection === false ? null : $this->introspection;
     }
 
     private function explainUnknownMethod(UnknownMethodException $e, string $name): UnknownMethodException
     {
-        if (!$this->introspection()) {
+        $introspection = $this->introspection();
+        if ($introspection === null) {
             return $e;
         }
-        $known = $this->introspection->methodNames($this->interface);
+        $known = $introspection->methodNames($this->interface);
         return new UnknownMethodException(
             $e->getErrorName(),
             sprintf(
-                '%s (%s at %s has no method "%s"; its methods are: %s)',
+                '%s (%s at %s has no method "%s"%s; its methods are: %s)',
                 $e->getMessage(),
                 $this->destination,
                 $this->path,
                 $name,
+                $this->interface !== null ? ' in ' . $this->interface : '',
                 $known === [] ? 'none' : implode(', ', $known)
             ),
             $e->getCode(),

@@ -94,13 +94,80 @@ final class Codec
         if ($prepared !== []) {
             $request['args'] = $prepared;
         }
-        if ($options->timeoutMs !== null) {
-            $request['timeout_ms'] = $options->timeoutMs;
-        }
-        $request['variants'] = 'typed';
         if ($options->noReply) {
             $request['no_reply'] = true;
         }
+        return self::finish($request, $options, $base64);
+    }
+
+    /**
+     * The request JSON for skypebus_properties: op "get" and "get_all" (no $name for the
+     * latter), or "set" with a value, whose type is $signature, else the property's declared
+     * type, else inferred (the library decides, from the peer's introspection data).
+     *
+     * @param mixed $value
+     * @throws InvalidArgumentException
+     */
+    public static function encodeProperties(
+        string $op,
+        string $destination,
+        string $path,
+        string $interface,
+        ?string $name,
+        $value,
+        ?string $signature,
+        CallOptions $options
+    ): string {
+        if ($options->noReply) {
+            throw new InvalidArgumentException(
+                'The option "noReply" does not apply to properties',
+                'net.skypebus.Error.InvalidRequest',
+                Errors::INVALID_REQUEST
+            );
+        }
+        $request = [];
+        if ($destination !== '') {
+            $request['destination'] = $destination;
+        }
+        $request['path'] = $path;
+        $request['interface'] = $interface;
+        $request['op'] = $op;
+        if ($name !== null) {
+            $request['name'] = $name;
+        }
+        $base64 = true;
+        if ($op === 'set') {
+            if ($value instanceof TypedValue && ($signature === null || $signature === $value->getSignature())) {
+                // The library takes the value as the data of the property's type, not as a typed
+                // form: a typed value gives both, the type as the signature.
+                $typed = $value->jsonSerialize();
+                $request['signature'] = $typed['type'];
+                $request['value'] = $typed['data'];
+            } else {
+                if ($signature !== null) {
+                    Signature::assertSingleCompleteType($signature);
+                    $request['signature'] = $signature;
+                } else {
+                    $base64 = !self::containsUntypedString([$value]);
+                }
+                $request['value'] = self::prepare($value, $signature);
+            }
+        }
+        return self::finish($request, $options, $base64);
+    }
+
+    /**
+     * Adds the options every request shares and encodes it.
+     *
+     * @param array<string, mixed> $request
+     */
+    private static function finish(array $request, CallOptions $options, bool $base64): string
+    {
+        if ($options->timeoutMs !== null) {
+            $request['timeout_ms'] = $options->timeoutMs;
+        }
+        // Always typed: the contents of a variant are decoded by their type ("ay" in a variant).
+        $request['variants'] = 'typed';
         if ($base64) {
             $request['bytes'] = 'base64';
         }
@@ -213,6 +280,27 @@ final class Codec
             $data[$i] = self::fromJson($data[$i], $type, $typedVariants);
         }
         return $data;
+    }
+
+    /**
+     * The PHP value of a one-value envelope {"type": "<one complete type>", "data": value}, as
+     * skypebus_properties replies to "get" and "get_all".
+     *
+     * @return mixed
+     * @throws DBusException when the text is not such an envelope
+     */
+    public static function decodeValue(string $json, bool $typedVariants)
+    {
+        try {
+            $reply = json_decode($json, true, self::DECODE_DEPTH, JSON_BIGINT_AS_STRING | JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            throw self::malformed('the reply is not valid JSON: ' . $e->getMessage());
+        }
+        if (!is_array($reply) || !isset($reply['type']) || !is_string($reply['type']) || $reply['type'] === ''
+            || !array_key_exists('data', $reply)) {
+            throw self::malformed('the reply is not a {"type", "data"} envelope of one value');
+        }
+        return self::fromJson($reply['data'], $reply['type'], $typedVariants);
     }
 
     /**

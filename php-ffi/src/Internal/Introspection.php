@@ -7,71 +7,35 @@ namespace SkypeBus\Internal;
 use SkypeBus\Exception\InvalidArgumentException;
 
 /**
- * A peer object's introspection data (org.freedesktop.DBus.Introspectable.Introspect), parsed
- * with SimpleXML: interfaces with their methods (in and out signatures) and properties (type,
- * access). Proxies use it to send exact signatures and property types. Without ext-simplexml, or
- * when the peer does not introspect, proxies fall back to what the library does without a
- * signature.
+ * Lookups in an object's introspection data, as Bus::introspect() returns it (the library's
+ * skypebus_introspect schema, docs/introspection.md): which interface has a method or a
+ * property, what type a property has, which methods there are. Pure PHP.
  *
  * @internal
  */
 final class Introspection
 {
     /**
-     * @var array<string, array{
-     *     methods: array<string, array{in: string, out: string}>,
-     *     properties: array<string, array{type: string, access: string}>
-     * }>
+     * @var array<string, array{methods: array<string, array<string, mixed>>, properties: array<string, array<string, mixed>>}>
      */
     private $interfaces = [];
 
-    public static function isAvailable(): bool
-    {
-        return extension_loaded('simplexml');
-    }
-
     /**
-     * @throws InvalidArgumentException when the text is not introspection XML
+     * @param array<string, mixed> $data
      */
-    public static function parse(string $xml): self
+    public function __construct(array $data)
     {
-        $previous = libxml_use_internal_errors(true);
-        try {
-            $root = simplexml_load_string($xml, \SimpleXMLElement::class, LIBXML_NONET);
-            $errors = libxml_get_errors();
-            libxml_clear_errors();
-        } finally {
-            libxml_use_internal_errors($previous);
-        }
-        if ($root === false || $root->getName() !== 'node') {
-            $why = isset($errors[0]) ? trim($errors[0]->message) : 'the root element is not <node>';
-            throw new InvalidArgumentException('Malformed introspection XML: ' . $why, 'net.skypebus.Error.InvalidMessage', Errors::INVALID_MESSAGE);
-        }
-        $data = new self();
-        foreach ($root->interface as $interface) {
+        foreach ($data['interfaces'] ?? [] as $interface) {
             $methods = [];
-            foreach ($interface->method as $method) {
-                $in = '';
-                $out = '';
-                foreach ($method->arg as $arg) {
-                    if ((string) $arg['direction'] === 'out') {
-                        $out .= (string) $arg['type'];
-                    } else {
-                        $in .= (string) $arg['type'];
-                    }
-                }
-                $methods[(string) $method['name']] = ['in' => $in, 'out' => $out];
+            foreach ($interface['methods'] ?? [] as $method) {
+                $methods[(string) $method['name']] = $method;
             }
             $properties = [];
-            foreach ($interface->property as $property) {
-                $properties[(string) $property['name']] = [
-                    'type' => (string) $property['type'],
-                    'access' => (string) $property['access'],
-                ];
+            foreach ($interface['properties'] ?? [] as $property) {
+                $properties[(string) $property['name']] = $property;
             }
-            $data->interfaces[(string) $interface['name']] = ['methods' => $methods, 'properties' => $properties];
+            $this->interfaces[(string) $interface['name']] = ['methods' => $methods, 'properties' => $properties];
         }
-        return $data;
     }
 
     /**
@@ -83,31 +47,35 @@ final class Introspection
     }
 
     /**
-     * The interface and signatures of a method: in the given interface, or, with none given, in
-     * the one interface that has it. Null when no interface has it.
+     * The interface of a method: the one interface that has it. Null when none has it.
      *
-     * @return array{interface: string, in: string, out: string}|null
-     * @throws InvalidArgumentException when several interfaces have it and none was given
+     * @throws InvalidArgumentException when several interfaces have it
      */
-    public function findMethod(string $name, ?string $interface): ?array
+    public function methodInterface(string $name): ?string
     {
-        $found = $this->find('methods', $name, $interface);
-        return $found === null ? null : ['interface' => $found[0], 'in' => $found[1]['in'], 'out' => $found[1]['out']];
+        $found = $this->find('methods', $name, null);
+        return $found === null ? null : $found[0];
     }
 
     /**
-     * The interface, type and access of a property, found as findMethod() finds methods.
+     * A property's interface, type and access: in the given interface, or, with none given, in
+     * the one interface that has it. Null when no interface has it.
      *
      * @return array{interface: string, type: string, access: string}|null
+     * @throws InvalidArgumentException when several interfaces have it and none was given
      */
     public function findProperty(string $name, ?string $interface): ?array
     {
         $found = $this->find('properties', $name, $interface);
-        return $found === null ? null : ['interface' => $found[0], 'type' => $found[1]['type'], 'access' => $found[1]['access']];
+        return $found === null ? null : [
+            'interface' => $found[0],
+            'type' => (string) ($found[1]['type'] ?? ''),
+            'access' => (string) ($found[1]['access'] ?? ''),
+        ];
     }
 
     /**
-     * "Interface.Member" of every method, for messages.
+     * "Interface.Member" of every method (of one interface, or of all), for messages.
      *
      * @return list<string>
      */
@@ -125,7 +93,7 @@ final class Introspection
     }
 
     /**
-     * @return array{0: string, 1: array<string, string>}|null
+     * @return array{0: string, 1: array<string, mixed>}|null
      */
     private function find(string $kind, string $name, ?string $interface): ?array
     {

@@ -67,9 +67,21 @@ final class BusTest extends IntegrationTestCase
     {
         $bus = Bus::connect(static::$private->address());
         self::assertSame($this->busId($this->bus), $this->busId($bus));
-        self::assertNotSame($this->bus->getUniqueName(), $bus->getUniqueName());
+        self::assertTrue($bus->isShared());
+        self::assertSame($this->bus->getUniqueName(), $bus->getUniqueName(), 'one shared connection per address');
+        $bus->close();
+        self::assertNotSame('', $this->bus->getUniqueName(), 'closing one handle leaves the others');
         $this->expectException(InvalidArgumentException::class);
         Bus::connect('');
+    }
+
+    public function testConnectPrivate(): void
+    {
+        $private = Bus::connectPrivate(static::$private->address());
+        self::assertFalse($private->isShared());
+        self::assertNotSame($this->bus->getUniqueName(), $private->getUniqueName(), 'a unique name of its own');
+        self::assertSame($this->busId($this->bus), $this->busId($private));
+        $private->close();
     }
 
     public function testCall(): void
@@ -133,20 +145,48 @@ final class BusTest extends IntegrationTestCase
     public function testProperties(): void
     {
         self::assertSame('typed', $this->bus->getProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Name'));
-        $this->bus->setProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Count', new UInt32(7));
+        // GDBus checks the declared types: a plain 7 goes out as "u", 1 as "d".
+        $this->bus->setProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Count', 7);
         self::assertSame(7, $this->bus->getProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Count'));
-        $this->bus->setProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Volume', 0.75);
+        $this->bus->setProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Volume', 1);
+        self::assertSame(1.0, $this->bus->getProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Volume'));
+        $this->bus->setProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Volume', 0.75, 'd');
         $this->bus->setProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Tags', ['x', 'y']);
         self::assertSame(
             ['Count' => 7, 'Volume' => 0.75, 'Tags' => ['x', 'y'], 'Name' => 'typed'],
             $this->bus->getAllProperties(self::TYPED, self::TYPED_PATH, self::TYPED)
         );
+        // Typed values give their own type.
+        $this->bus->setProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Count', new UInt32(8));
+        $this->bus->setProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Volume', new Variant('d', 0.5));
+        self::assertSame(8, $this->bus->getProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Count'));
+        self::assertSame(0.5, $this->bus->getProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Volume', ['timeout' => 5]));
+
         $all = $this->bus->getAllProperties(self::TYPED, self::TYPED_PATH, self::TYPED, ['variants' => 'typed']);
         self::assertSame('u', $all['Count']->getSignature());
-        self::assertSame(['ActivatableServicesChanged', 'HeaderFiltering'], array_intersect(
+        self::assertSame(['ActivatableServicesChanged', 'HeaderFiltering'], array_values(array_intersect(
             ['ActivatableServicesChanged', 'HeaderFiltering'],
             $this->bus->getProperty('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'Features')
-        ));
+        )));
+        $this->expectException(InvalidArgumentException::class);
+        $this->expectExceptionMessage('noReply');
+        $this->bus->setProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Count', 1, null, ['noReply' => true]);
+    }
+
+    public function testIntrospect(): void
+    {
+        $data = $this->bus->introspect(self::TYPED, self::TYPED_PATH, ['timeout' => 5]);
+        self::assertSame(self::TYPED, $data['destination']);
+        self::assertSame(self::TYPED_PATH, $data['path']);
+        $interfaces = array_column($data['interfaces'], null, 'name');
+        $typed = $interfaces[self::TYPED];
+        $sum = array_column($typed['methods'], null, 'name')['Sum'];
+        self::assertSame('uu', $sum['in_signature']);
+        self::assertSame('u', $sum['out_signature']);
+        self::assertSame(['name' => 'a', 'type' => 'u'], $sum['in'][0]);
+        self::assertSame(['name' => 'Count', 'type' => 'u', 'access' => 'readwrite'], array_column($typed['properties'], null, 'name')['Count']);
+        self::assertContains('org.freedesktop.DBus.Properties', array_keys($interfaces));
+        self::assertSame(['net'], $this->bus->introspect(self::TYPED, '/')['nodes']);
     }
 
     public function testCloseIsIdempotent(): void

@@ -107,9 +107,9 @@ final class ExceptionsTest extends IntegrationTestCase
 
     public function testInvalidArgs(): void
     {
-        // GDBus checks a property's declared type: Count is "u", an "s" is refused.
+        // GDBus checks the arguments against its declared "uu".
         self::failure(function (): void {
-            $this->bus->setProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Count', 'seven');
+            $this->bus->call(self::TYPED, self::TYPED_PATH, self::TYPED, 'Sum', ['1', '2'], 'ss');
         }, InvalidArgsException::class, 'org.freedesktop.DBus.Error.InvalidArgs', 1);
     }
 
@@ -129,13 +129,16 @@ final class ExceptionsTest extends IntegrationTestCase
         }, TimeoutException::class, 'org.freedesktop.DBus.Error.NoReply', 2);
         self::assertInstanceOf(NoReplyException::class, $e);
         self::assertLessThan(5 * 0.3 + 1, microtime(true) - $start, 'the error comes within five times the timeout');
-        // The connection's default timeout applies where the call sets none.
-        $this->bus->setTimeout(0.2);
-        self::failure(function (): void {
-            $this->bus->call(self::TYPED, self::TYPED_PATH, self::TYPED, 'Hang');
+        // The connection's default timeout applies where the call sets none (on a private
+        // connection: the shared one's timeout would be every other handle's too).
+        $bus = Bus::connectPrivate(static::$private->address());
+        $bus->setTimeout(0.2);
+        self::failure(static function () use ($bus): void {
+            $bus->call(self::TYPED, self::TYPED_PATH, self::TYPED, 'Hang');
         }, TimeoutException::class, 'org.freedesktop.DBus.Error.NoReply', 2);
         // The connection still works afterwards.
-        self::assertSame([5], $this->bus->call(self::TYPED, self::TYPED_PATH, self::TYPED, 'Sum', [2, 3], 'uu'));
+        self::assertSame([5], $bus->call(self::TYPED, self::TYPED_PATH, self::TYPED, 'Sum', [2, 3], 'uu'));
+        $bus->close();
     }
 
     public function testNoReplyWhenThePeerLeaves(): void

@@ -84,7 +84,7 @@ final class ProxyTest extends IntegrationTestCase
     {
         $typed = $this->bus->proxy(self::TYPED, self::TYPED_PATH);
         $this->expectException(InvalidArgumentException::class);
-        $this->expectExceptionMessage('Sum takes 2 arguments (signature "uu"), 1 given');
+        $this->expectExceptionMessage('the signature "uu" (from the peer\'s introspection data) takes 2 argument(s), but 1 were given');
         $typed->Sum(1);
     }
 
@@ -102,10 +102,19 @@ final class ProxyTest extends IntegrationTestCase
 
     public function testProxyOptionsApplyToEveryCall(): void
     {
-        $typed = $this->bus->proxy(self::TYPED, self::TYPED_PATH, self::TYPED, ['variants' => 'typed', 'timeout' => 5]);
-        $count = $typed->Count;
-        self::assertInstanceOf(Variant::class, $count);
-        self::assertSame('u', $count->getSignature());
+        $dbus = $this->bus->proxy('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', ['variants' => 'typed', 'timeout' => 5]);
+        $credentials = $dbus->GetConnectionCredentials($this->bus->getUniqueName());
+        self::assertInstanceOf(Variant::class, $credentials['UnixUserID']);
+        self::assertSame('u', $credentials['UnixUserID']->getSignature());
+        self::assertSame(posix_geteuid(), $credentials['UnixUserID']->getValue());
+    }
+
+    public function testPropertiesWithoutAnInterfaceTheObjectDoesNotDeclare(): void
+    {
+        $typed = $this->bus->proxy(self::TYPED, self::TYPED_PATH);
+        $this->expectException(InvalidArgumentException::class);
+        $this->expectExceptionMessage('declares no property "Nope": name its interface in Bus::proxy()');
+        $typed->Nope;
     }
 
     public function testAPeerWithoutIntrospectionStillWorks(): void

@@ -50,13 +50,74 @@ final class CodecTest extends TestCase
             Codec::encodeCall('org.example', '/org/example', 'org.example.I', 'M', ['a', 1], 'su', CallOptions::fromArray(['timeout' => 1.5]))
         );
         self::assertSame(
-            '{"path":"/","method":"Ping","variants":"typed","no_reply":true,"bytes":"base64"}',
+            '{"path":"/","method":"Ping","no_reply":true,"variants":"typed","bytes":"base64"}',
             Codec::encodeCall('', '/', null, 'Ping', [], null, CallOptions::fromArray(['noReply' => true]))
         );
         self::assertSame(
             ['destination' => 'org.example', 'path' => '/org/example', 'method' => 'M', 'variants' => 'typed', 'bytes' => 'base64'],
             json_decode(Codec::encodeCall('org.example', '/org/example', '', 'M', [], null, new CallOptions()), true)
         );
+    }
+
+    public function testPropertyRequests(): void
+    {
+        $options = new CallOptions();
+        self::assertSame(
+            '{"destination":"org.example","path":"/o","interface":"org.example.I","op":"get","name":"Volume","variants":"typed","bytes":"base64"}',
+            Codec::encodeProperties('get', 'org.example', '/o', 'org.example.I', 'Volume', null, null, $options)
+        );
+        self::assertSame(
+            '{"path":"/o","interface":"org.example.I","op":"get_all","timeout_ms":2000,"variants":"typed","bytes":"base64"}',
+            Codec::encodeProperties('get_all', '', '/o', 'org.example.I', null, null, null, CallOptions::fromArray(['timeout' => 2]))
+        );
+        self::assertSame(
+            '{"destination":"d.e","path":"/o","interface":"i.j","op":"set","name":"Count","value":7,"variants":"typed","bytes":"base64"}',
+            Codec::encodeProperties('set', 'd.e', '/o', 'i.j', 'Count', 7, null, $options)
+        );
+        self::assertSame(
+            '{"destination":"d.e","path":"/o","interface":"i.j","op":"set","name":"Blob","signature":"ay","value":{"type":"ay","data":"AP8="},"variants":"typed","bytes":"base64"}',
+            Codec::encodeProperties('set', 'd.e', '/o', 'i.j', 'Blob', "\x00\xff", 'ay', $options)
+        );
+        self::assertSame(
+            '{"destination":"d.e","path":"/o","interface":"i.j","op":"set","name":"Count","signature":"u","value":7,"variants":"typed","bytes":"base64"}',
+            Codec::encodeProperties('set', 'd.e', '/o', 'i.j', 'Count', new UInt32(7), null, $options),
+            'a typed value gives the signature and the data'
+        );
+        self::assertSame(
+            '{"destination":"d.e","path":"/o","interface":"i.j","op":"set","name":"Blob","signature":"ay","value":"AP8=","variants":"typed","bytes":"base64"}',
+            Codec::encodeProperties('set', 'd.e', '/o', 'i.j', 'Blob', new Variant('ay', "\x00\xff"), 'ay', $options)
+        );
+        self::assertSame(
+            '{"destination":"d.e","path":"/o","interface":"i.j","op":"set","name":"Title","value":"text","variants":"typed"}',
+            Codec::encodeProperties('set', 'd.e', '/o', 'i.j', 'Title', 'text', null, $options),
+            'a plain string and no signature: no base64 mode (the declared type might be ay)'
+        );
+        foreach ([['noReply' => true], []] as $i => $bad) {
+            try {
+                Codec::encodeProperties('set', 'd.e', '/o', 'i.j', 'X', $i === 0 ? 1 : null, $i === 0 ? null : 'd', CallOptions::fromArray($bad));
+                self::fail('accepted');
+            } catch (InvalidArgumentException $e) {
+                self::assertStringContainsString($i === 0 ? 'noReply' : 'null cannot be sent', $e->getMessage());
+            }
+        }
+    }
+
+    public function testOneValueReplies(): void
+    {
+        self::assertSame(7, Codec::decodeValue('{"type":"u","data":7}', false));
+        self::assertSame("\x00\xff", Codec::decodeValue('{"type":"ay","data":"AP8="}', false));
+        self::assertSame(['a' => 1.5, 'b' => "\x00"], Codec::decodeValue('{"type":"a{sv}","data":{"a":{"type":"d","data":1.5},"b":{"type":"ay","data":"AA=="}}}', false));
+        $typed = Codec::decodeValue('{"type":"a{sv}","data":{"a":{"type":"d","data":1.5}}}', true);
+        self::assertInstanceOf(Variant::class, $typed['a']);
+        self::assertSame('18446744073709551615', Codec::decodeValue('{"type":"t","data":18446744073709551615}', false));
+        foreach (['{"type":"","data":[]}', '{"data":1}', '[]', 'x'] as $json) {
+            try {
+                Codec::decodeValue($json, false);
+                self::fail('decoded ' . $json);
+            } catch (DBusException $e) {
+                self::assertSame('net.skypebus.Error.InvalidMessage', $e->getErrorName());
+            }
+        }
     }
 
     public function testBytesAreAskedForAsBase64OnlyWhereNoPlainStringCouldBeMistakenForThem(): void
