@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace SkypeBus\Tests\Integration;
 
 use SkypeBus\Bus;
+use SkypeBus\Exception\DisconnectedException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Library;
 use SkypeBus\Proxy;
@@ -203,6 +204,34 @@ final class BusTest extends IntegrationTestCase
             $bus = static::$private->connect();
             self::assertNotSame('', $bus->getUniqueName());
         }
+        self::assertNotSame('', $this->bus->getUniqueName());
+    }
+
+    /**
+     * @requires extension pcntl
+     */
+    public function testAForkedChildGetsAFreshConnection(): void
+    {
+        $result = static::$private->directory() . '/fork-result';
+        $pid = pcntl_fork();
+        if ($pid === 0) {
+            // The child: the inherited Bus is unusable, a new one works. It ends by exec, so
+            // that no destructor of the parent's objects (the private bus!) runs here.
+            $report = [];
+            try {
+                $this->busId($this->bus);
+                $report[] = 'inherited connection worked';
+            } catch (DisconnectedException $e) {
+                $report[] = 'inherited: disconnected';
+            }
+            $report[] = 'fresh: ' . $this->busId(Bus::connect(static::$private->address()));
+            file_put_contents($result, implode("\n", $report));
+            pcntl_exec('/bin/true');
+            exit(1);
+        }
+        pcntl_waitpid($pid, $status);
+        self::assertSame("inherited: disconnected\nfresh: " . $this->busId($this->bus), (string) @file_get_contents($result));
+        // The parent's connection is untouched.
         self::assertNotSame('', $this->bus->getUniqueName());
     }
 
