@@ -12,14 +12,20 @@
 //! - [`connection`]: opening buses and peers, the dispatcher, waiting for replies.
 //! - [`message`]: building messages from JSON and reading received ones back.
 //! - [`call`]: the generic JSON method call.
+//! - [`event`]: the per-connection event queue (signals, incoming calls, name events), pulled.
+//! - [`signal`]: subscriptions with exactly matched rules, and emitting signals.
+//! - [`serve`]: owning names, exporting objects from introspection XML, answering calls.
 
 pub mod call;
 pub mod connection;
 pub mod error;
+pub mod event;
 mod ffi;
 pub mod json;
 pub mod message;
 pub mod runtime;
+pub mod serve;
+pub mod signal;
 pub mod signature;
 
 use std::ffi::c_char;
