@@ -71,6 +71,8 @@ pub(crate) struct Shared {
     default_timeout_ms: AtomicU64,
     /// Introspection data and name owners (see `crate::introspect`).
     pub(crate) introspection: crate::introspect::Cache,
+    /// Signals, served objects and the event queue (issue 5; see `crate::event`).
+    pub(crate) hub: crate::event::Hub,
 }
 
 impl Shared {
@@ -81,6 +83,7 @@ impl Shared {
             close_reason: Mutex::new(None),
             default_timeout_ms: AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64),
             introspection: Default::default(),
+            hub: crate::event::Hub::new(),
         }
     }
 
@@ -97,6 +100,7 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        self.hub.on_closed();
     }
 
     pub(crate) fn disconnected_error(&self) -> Error {
@@ -281,6 +285,11 @@ impl Connection {
         self.process
     }
 
+    /// The event machinery of this connection (signals, serving; see `crate::event`).
+    pub(crate) fn hub(&self) -> &crate::event::Hub {
+        &self.shared.hub
+    }
+
     /// Sends a message that expects no reply.
     pub async fn send(&self, msg: &Message) -> Result<()> {
         self.conn.send(msg).await.map_err(|e| self.send_error(e))
@@ -425,13 +434,16 @@ fn connect_error(target: &Target, e: zbus::Error) -> Error {
     Error::new(kind, format!("cannot connect to {}: {e}", describe(target)))
 }
 
-async fn next_message(stream: &mut MessageStream) -> Option<zbus::Result<Message>> {
+pub(crate) async fn next_message(stream: &mut MessageStream) -> Option<zbus::Result<Message>> {
     poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
 }
 
 /// Reads every incoming message of one connection until it closes.
 async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Connection) {
-    while let Some(item) = next_message(&mut stream).await {
+    let mut sweep = None;
+    while let Some(item) =
+        crate::event::next_incoming(&mut stream, &shared.hub, &conn, &mut sweep).await
+    {
         let msg = match item {
             Ok(m) => m,
             Err(e) => {
@@ -440,10 +452,18 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
             }
         };
         match msg.message_type() {
-            MsgType::MethodReturn | MsgType::Error => shared.complete(msg),
-            MsgType::MethodCall => answer_unhandled_call(&conn, &msg).await,
+            MsgType::MethodReturn | MsgType::Error => {
+                shared.hub.on_reply(&msg);
+                shared.complete(msg)
+            }
+            MsgType::MethodCall => {
+                if !crate::serve::on_call(&shared.hub, &conn, &msg).await {
+                    answer_unhandled_call(&conn, &msg).await
+                }
+            }
             MsgType::Signal => {
                 shared.introspection.observe_signal(&msg);
+                crate::signal::on_signal(&shared.hub, &msg)
             }
         }
     }
