@@ -211,6 +211,14 @@ final class Bus
      */
     public function introspect(string $destination, string $path, array $options = []): array
     {
+        $unknown = array_diff(array_keys($options), ['timeout']);
+        if ($unknown !== []) {
+            throw new InvalidArgumentException(
+                sprintf('Unknown introspect option "%s"; the option is: timeout', (string) reset($unknown)),
+                'net.skypebus.Error.InvalidRequest',
+                Errors::INVALID_REQUEST
+            );
+        }
         $checked = CallOptions::fromArray($options);
         $request = ['path' => $path];
         if ($destination !== '') {

@@ -237,19 +237,6 @@ final class Library
     }
 
     /**
-     * Forgets the loaded library so the next use loads it again (tests only).
-     *
-     * @internal
-     */
-    public static function reset(): void
-    {
-        self::$ffi = null;
-        self::$origin = null;
-        self::$explicitLibrary = null;
-        self::$explicitHeader = null;
-    }
-
-    /**
      * The first candidate that loads and has our ABI, as [description, absolute path].
      *
      * @return array{0: string, 1: string}

@@ -39,14 +39,6 @@ final class Introspection
     }
 
     /**
-     * @return list<string>
-     */
-    public function interfaceNames(): array
-    {
-        return array_keys($this->interfaces);
-    }
-
-    /**
      * The interface of a method: the one interface that has it. Null when none has it.
      *
      * @throws InvalidArgumentException when several interfaces have it

@@ -54,16 +54,6 @@ final class Signature
         return self::$splitCache[$signature] = $types;
     }
 
-    /** True when the text is exactly one complete type ("a{sv}" yes, "si" and "" no). */
-    public static function isSingleCompleteType(string $signature): bool
-    {
-        try {
-            return count(self::split($signature)) === 1;
-        } catch (InvalidArgumentException $e) {
-            return false;
-        }
-    }
-
     /**
      * Checks that the text is exactly one complete type.
      *

@@ -188,6 +188,9 @@ final class BusTest extends IntegrationTestCase
         self::assertSame(['name' => 'Count', 'type' => 'u', 'access' => 'readwrite'], array_column($typed['properties'], null, 'name')['Count']);
         self::assertContains('org.freedesktop.DBus.Properties', array_keys($interfaces));
         self::assertSame(['net'], $this->bus->introspect(self::TYPED, '/')['nodes']);
+        $this->expectException(InvalidArgumentException::class);
+        $this->expectExceptionMessage('Unknown introspect option "variants"');
+        $this->bus->introspect(self::TYPED, '/', ['variants' => 'typed']);
     }
 
     public function testCloseIsIdempotent(): void

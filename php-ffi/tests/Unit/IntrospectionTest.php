@@ -48,7 +48,6 @@ JSON
     public function testFindsProperties(): void
     {
         $data = new Introspection(self::data());
-        self::assertSame(['org.freedesktop.Notifications', 'org.freedesktop.DBus.Properties', 'com.example.Other'], $data->interfaceNames());
         self::assertSame(
             ['interface' => 'org.freedesktop.Notifications', 'type' => 'd', 'access' => 'readwrite'],
             $data->findProperty('Volume', 'org.freedesktop.Notifications')
@@ -56,6 +55,16 @@ JSON
         self::assertSame(['interface' => 'com.example.Other', 'type' => 'y', 'access' => 'read'], $data->findProperty('Level', null));
         self::assertNull($data->findProperty('Level', 'org.freedesktop.Notifications'));
         self::assertNull($data->findProperty('Nope', null));
+    }
+
+    public function testFindsTheInterfaceOfAMethod(): void
+    {
+        $data = new Introspection(self::data());
+        self::assertSame('org.freedesktop.Notifications', $data->methodInterface('Notify'));
+        self::assertNull($data->methodInterface('Nope'));
+        $this->expectException(InvalidArgumentException::class);
+        $this->expectExceptionMessage('"Get" is a method of several interfaces (org.freedesktop.DBus.Properties, com.example.Other)');
+        $data->methodInterface('Get');
     }
 
     public function testListsMethods(): void

@@ -70,10 +70,15 @@ final class SignatureTest extends TestCase
 
     public function testSingleCompleteType(): void
     {
-        self::assertTrue(Signature::isSingleCompleteType('a{sv}'));
-        self::assertFalse(Signature::isSingleCompleteType('si'));
-        self::assertFalse(Signature::isSingleCompleteType(''));
-        self::assertFalse(Signature::isSingleCompleteType('a{'));
+        Signature::assertSingleCompleteType('a{sv}');
+        foreach (['si', '', 'a{'] as $notOne) {
+            try {
+                Signature::assertSingleCompleteType($notOne);
+                self::fail("accepted \"$notOne\"");
+            } catch (InvalidArgumentException $e) {
+                self::assertSame('net.skypebus.Error.InvalidSignature', $e->getErrorName());
+            }
+        }
         self::assertSame(['i', 's', 'v'], Signature::structMembers('(isv)'));
         self::assertSame(['s', 'a{sv}'], Signature::dictEntry('a{sa{sv}}'));
     }
