@@ -6,6 +6,7 @@ namespace SkypeBus\Type;
 
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Internal\Codec;
+use SkypeBus\Internal\Errors;
 use SkypeBus\Internal\Signature as SignatureParser;
 
 /**
@@ -53,7 +54,7 @@ final class Dict implements TypedValue
                 throw new InvalidArgumentException(
                     'Dict::fromPairs() takes a list of [key, value] pairs',
                     'net.skypebus.Error.TypeMismatch',
-                    5
+                    Errors::TYPE_MISMATCH
                 );
             }
         }
@@ -117,7 +118,7 @@ final class Dict implements TypedValue
                 throw new InvalidArgumentException(
                     sprintf('"%s" is not a dict type (a{KV})', $signature),
                     'net.skypebus.Error.TypeMismatch',
-                    5
+                    Errors::TYPE_MISMATCH
                 );
             }
         }
@@ -127,7 +128,7 @@ final class Dict implements TypedValue
                 throw new InvalidArgumentException(
                     sprintf('A dict key must be a string, int, bool or float, %s given', Codec::describe($key)),
                     'net.skypebus.Error.TypeMismatch',
-                    5
+                    Errors::TYPE_MISMATCH
                 );
             }
             $text = Codec::keyToJson($key);
@@ -135,7 +136,7 @@ final class Dict implements TypedValue
                 throw new InvalidArgumentException(
                     sprintf('Duplicate dict key %s', $text),
                     'net.skypebus.Error.TypeMismatch',
-                    5
+                    Errors::TYPE_MISMATCH
                 );
             }
             $seen[$text] = true;

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace SkypeBus\Type;
 
 use SkypeBus\Exception\InvalidArgumentException;
+use SkypeBus\Internal\Errors;
 
 /**
  * D-Bus "o": an object path such as "/org/freedesktop/NetworkManager".
@@ -20,7 +21,7 @@ final class ObjectPath implements TypedValue
             throw new InvalidArgumentException(
                 sprintf('"%s" is not a valid D-Bus object path', $path),
                 'net.skypebus.Error.InvalidName',
-                7
+                Errors::INVALID_NAME
             );
         }
         $this->path = $path;

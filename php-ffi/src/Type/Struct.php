@@ -6,6 +6,7 @@ namespace SkypeBus\Type;
 
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Internal\Codec;
+use SkypeBus\Internal\Errors;
 use SkypeBus\Internal\Signature as SignatureParser;
 
 /**
@@ -33,7 +34,7 @@ final class Struct implements TypedValue
             throw new InvalidArgumentException(
                 'A struct needs a non-empty list of members',
                 'net.skypebus.Error.TypeMismatch',
-                5
+                Errors::TYPE_MISMATCH
             );
         }
         if ($signature === null) {
@@ -44,7 +45,7 @@ final class Struct implements TypedValue
                 throw new InvalidArgumentException(
                     sprintf('"%s" is not a struct type of %d members', $signature, count($members)),
                     'net.skypebus.Error.TypeMismatch',
-                    5
+                    Errors::TYPE_MISMATCH
                 );
             }
         }

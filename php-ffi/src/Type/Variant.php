@@ -6,6 +6,7 @@ namespace SkypeBus\Type;
 
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Internal\Codec;
+use SkypeBus\Internal\Errors;
 use SkypeBus\Internal\Signature as SignatureParser;
 
 /**
@@ -65,7 +66,7 @@ final class Variant implements TypedValue
                 throw new InvalidArgumentException(
                     sprintf('A Variant of type "%s" cannot hold a value typed "%s"', $this->signature, $data->getSignature()),
                     'net.skypebus.Error.TypeMismatch',
-                    5
+                    Errors::TYPE_MISMATCH
                 );
             }
             return $data->jsonSerialize();
