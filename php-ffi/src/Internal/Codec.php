@@ -48,9 +48,26 @@ final class Codec
         ?string $signature,
         CallOptions $options
     ): string {
-        if (!self::isList($args)) {
-            throw new InvalidArgumentException('The arguments of a call must be a list (keys 0..n-1)');
-        }
+        return self::encode(self::callRequest($destination, $path, $interface, $method, $args, $signature, $options));
+    }
+
+    /**
+     * The request of skypebus_call as a structure ready for json_encode (one element of the
+     * array skypebus_call_many takes).
+     *
+     * @param list<mixed> $args
+     * @return array<string, mixed>
+     * @throws InvalidArgumentException
+     */
+    public static function callRequest(
+        string $destination,
+        string $path,
+        ?string $interface,
+        string $method,
+        array $args,
+        ?string $signature,
+        CallOptions $options
+    ): array {
         $request = [];
         if ($destination !== '') {
             $request['destination'] = $destination;
@@ -60,6 +77,96 @@ final class Codec
             $request['interface'] = $interface;
         }
         $request['method'] = $method;
+        [$prepared, $base64] = self::prepareArgs($method, $args, $signature);
+        if ($signature !== null) {
+            $request['signature'] = $signature;
+        }
+        if ($prepared !== []) {
+            $request['args'] = $prepared;
+        }
+        if ($options->noReply) {
+            $request['no_reply'] = true;
+        }
+        return self::finish($request, $options, $base64);
+    }
+
+    /**
+     * The JSON of skypebus_emit: a signal from $path, typed by $signature or inferred.
+     *
+     * @param list<mixed> $args
+     * @throws InvalidArgumentException
+     */
+    public static function encodeSignal(
+        string $path,
+        string $interface,
+        string $member,
+        array $args,
+        ?string $signature,
+        ?string $destination
+    ): string {
+        $signal = [];
+        if ($destination !== null && $destination !== '') {
+            $signal['destination'] = $destination;
+        }
+        $signal['path'] = $path;
+        $signal['interface'] = $interface;
+        $signal['member'] = $member;
+        [$prepared, $base64] = self::prepareArgs($member, $args, $signature);
+        if ($signature !== null) {
+            $signal['signature'] = $signature;
+        }
+        if ($prepared !== []) {
+            $signal['args'] = $prepared;
+        }
+        if ($base64) {
+            $signal['bytes'] = 'base64';
+        }
+        return self::encode($signal);
+    }
+
+    /**
+     * The JSON of skypebus_reply for the values a handler returned, one per complete type of
+     * the method's declared out signature ($outTypes); strings where a type says "ay" are bytes.
+     *
+     * @param list<mixed> $values
+     * @param list<string> $outTypes
+     * @throws InvalidArgumentException
+     */
+    public static function encodeReply(array $values, array $outTypes): string
+    {
+        $prepared = [];
+        foreach ($values as $i => $value) {
+            $prepared[] = self::prepare($value, $outTypes[$i] ?? null);
+        }
+        return self::encode(['args' => $prepared, 'bytes' => 'base64']);
+    }
+
+    /**
+     * The JSON value of one property of an exported object (skypebus_set_property, and the
+     * "properties" export option), for an export made with "bytes": "base64".
+     *
+     * @param mixed $value
+     * @return mixed
+     * @throws InvalidArgumentException
+     */
+    public static function prepareProperty($value, string $type)
+    {
+        return self::prepare($value, $type);
+    }
+
+    /**
+     * The arguments of a call or signal made ready for json_encode, and whether "ay" may be
+     * asked for as base64 (see the class comment).
+     *
+     * @param list<mixed> $args
+     * @return array{0: list<mixed>, 1: bool}
+     * @throws InvalidArgumentException
+     */
+    private static function prepareArgs(string $member, array $args, ?string $signature): array
+    {
+        if (!self::isList($args)) {
+            throw new InvalidArgumentException('The arguments of a call must be a list (keys 0..n-1)');
+        }
         $prepared = [];
         if ($signature !== null) {
             $types = Signature::split($signature);
@@ -67,7 +174,7 @@ final class Codec
                 throw new InvalidArgumentException(
                     sprintf(
                         '%s takes %d argument%s (signature "%s"), %d given',
-                        $method,
+                        $member,
                         count($types),
                         count($types) === 1 ? '' : 's',
                         $signature,
@@ -77,27 +184,18 @@ final class Codec
                     Errors::TYPE_MISMATCH
                 );
             }
-            $request['signature'] = $signature;
             foreach ($args as $i => $arg) {
                 $prepared[] = self::prepare($arg, $types[$i]);
             }
-            $base64 = true;
-        } else {
-            foreach ($args as $arg) {
-                $prepared[] = self::prepare($arg, null);
-            }
-            // With no signature PHP cannot know where the library will find "ay" (introspection):
-            // there a plain string would be read as base64. Ask for base64 bytes only when no
-            // untyped string could end up in such a place.
-            $base64 = !self::containsUntypedString($args);
+            return [$prepared, true];
         }
-        if ($prepared !== []) {
-            $request['args'] = $prepared;
+        foreach ($args as $arg) {
+            $prepared[] = self::prepare($arg, null);
         }
-        if ($options->noReply) {
-            $request['no_reply'] = true;
-        }
-        return self::finish($request, $options, $base64);
+        // With no signature PHP cannot know where the library will find "ay" (introspection):
+        // there a plain string would be read as base64. Ask for base64 bytes only when no
+        // untyped string could end up in such a place.
+        return [$prepared, !self::containsUntypedString($args)];
     }
 
     /**
@@ -153,15 +251,16 @@ final class Codec
                 $request['value'] = self::prepare($value, $signature);
             }
         }
-        return self::finish($request, $options, $base64);
+        return self::encode(self::finish($request, $options, $base64));
     }
 
     /**
-     * Adds the options every request shares and encodes it.
+     * Adds the options every request shares.
      *
      * @param array<string, mixed> $request
+     * @return array<string, mixed>
      */
-    private static function finish(array $request, CallOptions $options, bool $base64): string
+    private static function finish(array $request, CallOptions $options, bool $base64): array
     {
         if ($options->timeoutMs !== null) {
             $request['timeout_ms'] = $options->timeoutMs;
@@ -171,7 +270,7 @@ final class Codec
         if ($base64) {
             $request['bytes'] = 'base64';
         }
-        return self::encode($request);
+        return $request;
     }
 
     /**
@@ -259,27 +358,61 @@ final class Codec
      */
     public static function decodeReply(string $json, bool $typedVariants): array
     {
-        try {
-            $reply = json_decode($json, true, self::DECODE_DEPTH, JSON_BIGINT_AS_STRING | JSON_THROW_ON_ERROR);
-        } catch (\JsonException $e) {
-            throw self::malformed('the reply is not valid JSON: ' . $e->getMessage());
-        }
+        return self::decodeEnvelope(self::decodeJson($json, 'the reply'), $typedVariants);
+    }
+
+    /**
+     * The PHP values of a decoded reply envelope {"type": "<signature>", "data": [...]}.
+     *
+     * @param mixed $reply
+     * @return list<mixed>
+     * @throws DBusException when it is not a reply envelope
+     */
+    public static function decodeEnvelope($reply, bool $typedVariants): array
+    {
         if (!is_array($reply) || !isset($reply['type']) || !is_string($reply['type'])
             || !isset($reply['data']) || !is_array($reply['data'])) {
             throw self::malformed('the reply is not a {"type", "data"} envelope');
         }
-        $data = $reply['data'];
-        if (!self::needsDecoding($reply['type'])) {
+        return self::decodeValues($reply['data'], $reply['type'], $typedVariants);
+    }
+
+    /**
+     * The PHP values of a message body: the JSON values (decoded with decodeJson()) of the
+     * signature $signature, one per complete type.
+     *
+     * @param list<mixed> $data
+     * @return list<mixed>
+     * @throws DBusException when the values do not match the signature
+     */
+    public static function decodeValues(array $data, string $signature, bool $typedVariants): array
+    {
+        if (!self::needsDecoding($signature)) {
             return $data;
         }
-        $types = Signature::split($reply['type']);
+        $types = Signature::split($signature);
         if (count($types) !== count($data)) {
-            throw self::malformed('the reply has ' . count($data) . ' values for signature "' . $reply['type'] . '"');
+            throw self::malformed('the message has ' . count($data) . ' values for signature "' . $signature . '"');
         }
         foreach ($types as $i => $type) {
             $data[$i] = self::fromJson($data[$i], $type, $typedVariants);
         }
         return $data;
+    }
+
+    /**
+     * A JSON text from the library as PHP arrays: integers beyond PHP_INT_MAX as strings.
+     *
+     * @return mixed
+     * @throws DBusException when the text is not JSON
+     */
+    public static function decodeJson(string $json, string $what = 'the reply')
+    {
+        try {
+            return json_decode($json, true, self::DECODE_DEPTH, JSON_BIGINT_AS_STRING | JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            throw self::malformed($what . ' is not valid JSON: ' . $e->getMessage());
+        }
     }
 
     /**
