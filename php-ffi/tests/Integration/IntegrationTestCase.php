@@ -50,6 +50,60 @@ abstract class IntegrationTestCase extends TestCase
     }
 
     /**
+     * Runs a command on the private bus (its session bus) and returns its exit code and output
+     * (stdout and stderr). While it runs, $serving answers calls (serve() in short slices), or
+     * nothing of ours runs when $serving is null: the library alone answers then.
+     *
+     * @param list<string> $command
+     * @return array{0: int, 1: string}
+     */
+    protected static function runCommand(array $command, ?Bus $serving = null, float $timeout = 20.0): array
+    {
+        $process = proc_open(
+            $command,
+            [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['redirect', 1]],
+            $pipes,
+            null,
+            static::$private->environment()
+        );
+        self::assertIsResource($process, 'cannot start ' . implode(' ', $command));
+        stream_set_blocking($pipes[1], false);
+        $output = '';
+        $deadline = microtime(true) + $timeout;
+        while (($status = proc_get_status($process))['running']) {
+            if (microtime(true) > $deadline) {
+                proc_terminate($process, 9);
+                $output .= (string) stream_get_contents($pipes[1]);
+                fclose($pipes[1]);
+                proc_close($process);
+                self::fail(sprintf('%s did not finish in %.0f s; output: %s', implode(' ', $command), $timeout, $output));
+            }
+            $output .= (string) stream_get_contents($pipes[1]);
+            if ($serving !== null) {
+                $serving->serve(0.01);
+            } else {
+                usleep(5000);
+            }
+        }
+        $output .= (string) stream_get_contents($pipes[1]);
+        fclose($pipes[1]);
+        proc_close($process);
+        return [(int) $status['exitcode'], $output];
+    }
+
+    /**
+     * Runs a command that must succeed, and returns its output.
+     *
+     * @param list<string> $command
+     */
+    protected static function runOk(array $command, ?Bus $serving = null): string
+    {
+        [$code, $output] = self::runCommand($command, $serving);
+        self::assertSame(0, $code, implode(' ', $command) . ' failed: ' . $output);
+        return $output;
+    }
+
+    /**
      * A call to the bus driver.
      *
      * @param list<mixed> $args
