@@ -302,7 +302,7 @@ final class ServeTest extends IntegrationTestCase
         self::assertNull($this->bus->currentCall());
     }
 
-    public function testNoReplyCallsAreHandled(): void
+    public function testCallsWhoseCallerDoesNotWaitAreHandled(): void
     {
         self::runOk(['dbus-send', '--session', '--type=method_call', '--dest=' . $this->unique, ServedObject::PATH, ServedObject::INTERFACE . '.Pair', 'string:quiet']);
         $deadline = microtime(true) + 5;
