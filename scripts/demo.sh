@@ -10,11 +10,11 @@ release=target/release
 if [ ! -f "$release/libskypebus.so" ] || [ ! -x "$release/skypebus-skype-emulator" ]; then
   cargo build --release --lib --bins
 fi
-# The package's Composer autoloader (classes by PSR-4, skype_send_chat_message() by "files");
-# generated offline from php-ffi/composer.json.
-if [ ! -f php-ffi/vendor/autoload.php ]; then
-  (cd php-ffi && COMPOSER_ALLOW_SUPERUSER=1 composer dump-autoload --quiet --no-interaction)
-fi
+# The package's Composer autoloader (classes by PSR-4, skype_send_chat_message() by "files"),
+# generated offline from php-ffi/composer.json into target/, so the checkout stays as it is.
+autoload_dir="$PWD/target/demo-vendor"
+(cd php-ffi && COMPOSER_ALLOW_SUPERUSER=1 COMPOSER_VENDOR_DIR="$autoload_dir" \
+  composer dump-autoload --quiet --no-interaction)
 
 work=$(mktemp -d /tmp/skypebus-demo.XXXXXX)
 bus_pid="" emulator_pid=""
@@ -55,7 +55,6 @@ for _ in $(seq 200); do [ -s "$work/ready" ] && break; sleep 0.05; done
 
 echo "private session bus: $address"
 echo "Skype emulator:      $(cat "$work/ready") (owns com.Skype.API)"
-echo
 
 DBUS_SESSION_BUS_ADDRESS="$address" SKYPE_TRANSCRIPT="$work/skype-transcript.log" \
-  php -d ffi.enable=1 examples/php/demo.php
+  SKYPEBUS_AUTOLOAD="$autoload_dir/autoload.php" php -d ffi.enable=1 examples/php/demo.php

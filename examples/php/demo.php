@@ -6,12 +6,14 @@
  * SENT notification, uses the SkypeBus\Skype object, then makes generic calls to the bus itself.
  *
  * On its own: DBUS_SESSION_BUS_ADDRESS=<a bus with Skype or the emulator> php examples/php/demo.php
- * (SKYPE_TRANSCRIPT=<the emulator's --transcript file> adds what the emulator saw).
+ * after `composer dump-autoload` in php-ffi/ (SKYPE_TRANSCRIPT=<the emulator's --transcript file>
+ * adds what the emulator saw).
  */
 
 declare(strict_types=1);
 
-require __DIR__ . '/../../php-ffi/vendor/autoload.php';
+// Composer's autoloader of the package (scripts/demo.sh makes one in target/demo-vendor).
+require getenv('SKYPEBUS_AUTOLOAD') ?: __DIR__ . '/../../php-ffi/vendor/autoload.php';
 
 use SkypeBus\Bus;
 use SkypeBus\Exception\SkypeBusException;
