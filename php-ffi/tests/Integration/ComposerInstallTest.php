@@ -69,6 +69,10 @@ final class ComposerInstallTest extends IntegrationTestCase
         $readme = (string) file_get_contents(dirname(__DIR__, 2) . '/README.md');
         self::assertSame(1, preg_match('/<!-- example -->\s*```php\n(.*?)```/s', $readme, $match), 'README example');
         file_put_contents($this->project . '/example.php', $match[1]);
+        // The repository's top-level README shows the very same example.
+        $top = (string) file_get_contents(dirname(__DIR__, 3) . '/README.md');
+        self::assertSame(1, preg_match('/<!-- example -->\s*```php\n(.*?)```/s', $top, $topMatch), 'top README example');
+        self::assertSame($match[1], $topMatch[1], 'README.md and php-ffi/README.md show the same example');
     }
 
     private function assertExampleRuns(array $environment = []): void
