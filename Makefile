@@ -43,16 +43,18 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 
-$(RELEASE)/test_call: tests/c/test_call.c include/skypebus.h build
+$(RELEASE)/test_%: tests/c/test_%.c include/skypebus.h build
 	gcc $(CFLAGS) -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
 
 test-rust:
 	cargo test --release 2>&1 | tee target/test-rust.log
 
-test-c: $(RELEASE)/test_call
+test-c: $(RELEASE)/test_call $(RELEASE)/test_skype
 	php -d ffi.enable=1 tests/php/ffi_header.php include/skypebus.h $(LIB)
 	$(RUN_BUS) $(RELEASE)/test_call
 	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_call > target/valgrind-test_call.log
+	$(RUN_BUS) $(RELEASE)/test_skype
+	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_skype > target/valgrind-test_skype.log
 	@echo "valgrind: no definitely or indirectly lost blocks, no invalid accesses"
 
 # --- Signals and serving (issue 5): C test under valgrind, C example called by gdbus/busctl ---

@@ -30,10 +30,14 @@ final class Bus
     /** @var \FFI\CData|null skypebus_connection*, null once closed */
     private $handle;
 
-    private function __construct(\FFI $ffi, \FFI\CData $handle)
+    /** @var string */
+    private $address;
+
+    private function __construct(\FFI $ffi, \FFI\CData $handle, string $address)
     {
         $this->ffi = $ffi;
         $this->handle = $handle;
+        $this->address = $address;
     }
 
     /** Connects to the session bus (DBUS_SESSION_BUS_ADDRESS). */
@@ -84,7 +88,7 @@ final class Bus
         $connection = $ffi->new('skypebus_connection*');
         $error = $ffi->new('skypebus_error*');
         Library::check($ffi, $ffi->{$function}($address, \FFI::addr($connection), \FFI::addr($error)), $error);
-        return new self($ffi, $connection);
+        return new self($ffi, $connection, $address);
     }
 
     /**
@@ -142,6 +146,12 @@ final class Bus
         Library::check($this->ffi, $this->ffi->skypebus_connection_set_timeout($this->handle(), $milliseconds, \FFI::addr($error)), $error);
     }
 
+    /** The address this Bus was opened with: "session", "system", or a D-Bus address. */
+    public function getAddress(): string
+    {
+        return $this->address;
+    }
+
     /** The unique name of this connection on the bus, such as ":1.42". */
     public function getUniqueName(): string
     {
@@ -152,7 +162,7 @@ final class Bus
             $this->ffi->skypebus_connection_unique_name($this->handle(), \FFI::addr($out), \FFI::addr($error)),
             $error
         );
-        return $this->takeString($out);
+        return Library::takeString($this->ffi, $out);
     }
 
     /**
@@ -307,20 +317,7 @@ final class Bus
         $out = $this->ffi->new('char*');
         $error = $this->ffi->new('skypebus_error*');
         Library::check($this->ffi, $this->ffi->{$function}($this->handle(), $json, \FFI::addr($out), \FFI::addr($error)), $error);
-        return $this->takeString($out);
-    }
-
-    /** Copies a string the library returned ('' for NULL) and frees it. */
-    private function takeString(\FFI\CData $out): string
-    {
-        if (\FFI::isNull($out)) {
-            return '';
-        }
-        try {
-            return \FFI::string($out);
-        } finally {
-            $this->ffi->skypebus_string_free($out);
-        }
+        return Library::takeString($this->ffi, $out);
     }
 
     private function handle(): \FFI\CData
