@@ -486,7 +486,8 @@ enum skypebus_result skypebus_properties(const struct skypebus_connection *conn,
  *
  * An invalid name gives `SKYPEBUS_INVALID_NAME`, unknown flag bits `SKYPEBUS_INVALID_REQUEST`,
  * a refusal by the bus (e.g. policy) `SKYPEBUS_DBUS_ERROR`. Not available on peer-to-peer
- * connections. `name` is borrowed for the call. Thread-safe.
+ * connections, nor on the shared handle of `skypebus_connection_open` (`SKYPEBUS_INVALID_REQUEST`:
+ * use `skypebus_connection_open_private`). `name` is borrowed for the call. Thread-safe.
  */
 enum skypebus_result skypebus_request_name(const struct skypebus_connection *conn,
                                            const char *name,
@@ -520,6 +521,9 @@ enum skypebus_result skypebus_release_name(const struct skypebus_connection *con
  * `options_json` may be NULL, or an object with `variants` (`"typed"`: variants in call
  * events as `{"type","data"}`), `bytes` (`"base64"`: `ay` as base64 both in events and in
  * replies) and `properties` (initial values: `{"<interface>": {"<property>": value}}`).
+ *
+ * Needs a private connection (`skypebus_connection_open_private`); on the shared handle of
+ * `skypebus_connection_open` it gives `SKYPEBUS_INVALID_REQUEST`.
  *
  * Exporting a path twice gives `SKYPEBUS_INVALID_REQUEST`; invalid XML
  * `SKYPEBUS_INVALID_REQUEST`; an invalid path `SKYPEBUS_INVALID_NAME`. The strings are borrowed
@@ -605,8 +609,10 @@ enum skypebus_result skypebus_reply_error(const struct skypebus_connection *conn
  * (`"typed"`) and `bytes` (`"base64"`). `{}` matches every signal. Unknown keys, malformed names
  * and paths are errors.
  *
- * Matching signals are taken with `skypebus_next_event`. The subscription lasts until
- * `skypebus_unsubscribe` or until the connection is freed. The string is borrowed for the
+ * Matching signals are taken with `skypebus_next_event`. Needs a private connection
+ * (`skypebus_connection_open_private`): on the shared handle of `skypebus_connection_open` it
+ * gives `SKYPEBUS_INVALID_REQUEST`, since other users of that connection would take its events.
+ * The subscription lasts until `skypebus_unsubscribe` or until the connection is freed. The string is borrowed for the
  * call. The call waits for the bus to confirm the rule (a round trip or three). Thread-safe.
  */
 enum skypebus_result skypebus_subscribe(const struct skypebus_connection *conn,
