@@ -104,6 +104,64 @@ typedef enum skypebus_result {
 } skypebus_result;
 
 /**
+ * Flags of `RequestName` (combine with `|`).
+ */
+typedef enum skypebus_name_flag {
+  /**
+   * Let another connection that asks with `SKYPEBUS_NAME_REPLACE_EXISTING` take the name.
+   */
+  SKYPEBUS_NAME_ALLOW_REPLACEMENT = 1,
+  /**
+   * Take the name from its owner if that owner allowed replacement.
+   */
+  SKYPEBUS_NAME_REPLACE_EXISTING = 2,
+  /**
+   * Do not wait in the queue when the name is owned: fail with `SKYPEBUS_NAME_EXISTS`.
+   */
+  SKYPEBUS_NAME_DO_NOT_QUEUE = 4,
+} skypebus_name_flag;
+
+/**
+ * The bus' answers to `RequestName`.
+ */
+typedef enum skypebus_request_name_reply {
+  /**
+   * We are now the primary owner.
+   */
+  SKYPEBUS_NAME_PRIMARY_OWNER = 1,
+  /**
+   * The name is owned; we wait in its queue (a `name_acquired` event follows if we get it).
+   */
+  SKYPEBUS_NAME_IN_QUEUE = 2,
+  /**
+   * The name is owned and we asked not to queue.
+   */
+  SKYPEBUS_NAME_EXISTS = 3,
+  /**
+   * We already own the name.
+   */
+  SKYPEBUS_NAME_ALREADY_OWNER = 4,
+} skypebus_request_name_reply;
+
+/**
+ * The bus' answers to `ReleaseName`.
+ */
+typedef enum skypebus_release_name_reply {
+  /**
+   * We owned or queued for the name and no longer do.
+   */
+  SKYPEBUS_NAME_RELEASED = 1,
+  /**
+   * Nobody owns the name.
+   */
+  SKYPEBUS_NAME_NON_EXISTENT = 2,
+  /**
+   * Someone else owns the name and we are not in its queue.
+   */
+  SKYPEBUS_NAME_NOT_OWNER = 3,
+} skypebus_release_name_reply;
+
+/**
  * An open D-Bus connection (opaque).
  */
 typedef struct skypebus_connection skypebus_connection;
@@ -149,6 +207,23 @@ enum skypebus_result skypebus_call(const struct skypebus_connection *conn,
                                    struct skypebus_error **err);
 
 /**
+ * Performs many calls, pipelined: up to 64 (or `max_in_flight`) are in flight at once, each with
+ * its own timeout. `requests_json` is a JSON array of call requests (each as for
+ * `skypebus_call`), or `{"requests": [...], "max_in_flight": N}` with N from 1 to 1024. Writes
+ * to `*replies_json_out` a JSON array with one entry per request, in order: the reply envelope,
+ * or `{"error": {"code": <skypebus_result>, "name": "...", "message": "..."}}`. A failed entry
+ * never fails the whole call; only a malformed batch (not an array, bad `max_in_flight`), NULL
+ * arguments or a closed connection do.
+ *
+ * The string is freed with `skypebus_string_free`. Strings are borrowed for the duration of the
+ * call. Thread-safe.
+ */
+enum skypebus_result skypebus_call_many(const struct skypebus_connection *conn,
+                                        const char *requests_json,
+                                        char **replies_json_out,
+                                        struct skypebus_error **err);
+
+/**
  * Opens a connection to a message bus.
  *
  * `address` is `"session"`, `"system"`, or a D-Bus server address such as
@@ -165,11 +240,27 @@ enum skypebus_result skypebus_call(const struct skypebus_connection *conn,
  * After `fork()`, a connection opened by the parent is unusable in the child (calls fail with
  * `SKYPEBUS_DISCONNECTED`) and freeing it there only leaks it; the child opens its own.
  *
+ * Opening the same address again in a process returns a handle to the same shared connection
+ * (reference counted: `skypebus_connection_free` releases only that handle; a shared connection
+ * found closed is replaced by a new one). Use `skypebus_connection_open_private` for a
+ * connection of your own (its own unique name), e.g. to own names, export objects or subscribe
+ * to signals without affecting other users of the shared one. A forked child never gets its
+ * parent's connection.
+ *
  * NULL `address` or `out` gives `SKYPEBUS_NULL_ARGUMENT`.
  */
 enum skypebus_result skypebus_connection_open(const char *address,
                                               struct skypebus_connection **out,
                                               struct skypebus_error **err);
+
+/**
+ * Opens a private connection to a message bus: never shared with other handles, so it has a
+ * unique name of its own. Arguments, ownership, threads and fork behave as for
+ * `skypebus_connection_open`.
+ */
+enum skypebus_result skypebus_connection_open_private(const char *address,
+                                                      struct skypebus_connection **out,
+                                                      struct skypebus_error **err);
 
 /**
  * Opens a peer-to-peer connection: connects to `address` (a D-Bus address of a peer that is
@@ -200,6 +291,12 @@ void skypebus_connection_free(struct skypebus_connection *conn);
 enum skypebus_result skypebus_connection_unique_name(const struct skypebus_connection *conn,
                                                      char **out,
                                                      struct skypebus_error **err);
+
+/**
+ * Whether `conn` is a handle to the process-wide shared connection of its address (from
+ * `skypebus_connection_open`) rather than a private one. False for NULL. Thread-safe.
+ */
+bool skypebus_connection_is_shared(const struct skypebus_connection *conn);
 
 /**
  * Sets the default timeout, in milliseconds (1 or more), of calls on this connection that do
@@ -248,6 +345,96 @@ int64_t skypebus_error_skype_code(const struct skypebus_error *err);
 void skypebus_error_free(struct skypebus_error *err);
 
 /**
+ * Takes the next event of the connection — a signal, an incoming method call, a property
+ * write, or a name acquired/lost — whichever arrived first, waiting up to `timeout_ms`
+ * milliseconds (0: return at once with what is already queued).
+ *
+ * On success `*event_json_out` receives a new string (free it with `skypebus_string_free`):
+ * - `{"kind":"signal","sender":..,"destination":..,"path":..,"interface":..,"member":..,
+ *   "type":"<body signature>","data":[...],"subscriptions":[ids]}` (a signal matched by several
+ *   subscriptions comes once, listing every id; `destination` is null for broadcasts);
+ * - `{"kind":"call","call":<handle>,"sender":..,"path":..,"interface":..,"member":..,
+ *   "type":..,"data":[...],"no_reply":false}`: answer it with `skypebus_reply` or
+ *   `skypebus_reply_error`;
+ * - `{"kind":"set_property","call":<handle>,"sender":..,"path":..,"interface":..,"name":..,
+ *   "type":"<property signature>","data":<value>,"no_reply":false}`: a remote
+ *   `Properties.Set` of a writable property; `skypebus_reply(conn, call, NULL, ..)` accepts it
+ *   (the library stores the value and emits `PropertiesChanged`), `skypebus_reply_error`
+ *   refuses it;
+ * - `{"kind":"name_acquired","name":..}` / `{"kind":"name_lost","name":..}`.
+ *
+ * Values follow the reply mapping (docs/mapping.md), with the `variants`/`bytes` options of the
+ * subscription (the oldest matching one) or of the export.
+ *
+ * **Nothing in time**: returns `SKYPEBUS_EMPTY` and leaves `*event_json_out` alone. Like every
+ * non-OK result, `*err` then receives an error object (name `net.skypebus.Error.Empty`) when
+ * `err` is not NULL, which the caller frees; pass `err = NULL` in a polling loop that does not
+ * need it. A closed or lost connection gives `SKYPEBUS_DISCONNECTED` once the events queued
+ * before the loss are taken.
+ *
+ * Waits are done in slices of at most 50 ms inside the library, so other threads using the
+ * connection keep being served; while the caller is outside the library the connection is
+ * still read and events are queued. Thread-safe: several threads may wait at once; each event
+ * goes to one of them. `event_json_out` must not be NULL.
+ */
+enum skypebus_result skypebus_next_event(const struct skypebus_connection *conn,
+                                         uint32_t timeout_ms,
+                                         char **event_json_out,
+                                         struct skypebus_error **err);
+
+/**
+ * Writes to `*fd_out` a file descriptor that is readable exactly while an event is waiting in
+ * the connection's queue (or the connection is closed), for `poll`/`select`/`epoll` loops and
+ * PHP's `stream_select` (open it as `php://fd/<n>`). Wait for readability, then take events
+ * with `skypebus_next_event(conn, 0, ...)` until `SKYPEBUS_EMPTY`.
+ *
+ * The descriptor belongs to the connection: do not read, write or close it; it stays valid
+ * until `skypebus_connection_free`. Every call returns the same descriptor. Thread-safe.
+ */
+enum skypebus_result skypebus_connection_event_fd(const struct skypebus_connection *conn,
+                                                  int32_t *fd_out,
+                                                  struct skypebus_error **err);
+
+/**
+ * Writes to `*count_out` how many signals (and name events) were dropped since the connection
+ * was opened because the event queue was full; the oldest are dropped first. The count only
+ * grows. Thread-safe. `count_out` must not be NULL.
+ */
+enum skypebus_result skypebus_dropped_signals(const struct skypebus_connection *conn,
+                                              uint64_t *count_out,
+                                              struct skypebus_error **err);
+
+/**
+ * Writes to `*stats_json_out` a new string (free it with `skypebus_string_free`) describing
+ * the event machinery: `{"queued_signals","queued_calls","pending_calls","subscriptions",
+ * "exports","dropped_signals","refused_calls","expired_calls","queue_limit","queue_bytes",
+ * "call_timeout_ms","max_pending_calls"}` (all integers). `pending_calls` counts call handles
+ * not yet answered or expired, pulled or not. Thread-safe.
+ */
+enum skypebus_result skypebus_event_stats(const struct skypebus_connection *conn,
+                                          char **stats_json_out,
+                                          struct skypebus_error **err);
+
+/**
+ * Sets bounds of the connection's event machinery from the JSON object `options_json`; absent
+ * keys keep their values:
+ * - `queue_limit` (default 4096): queued signals and name events kept at most;
+ * - `queue_bytes` (default 67108864): total raw size of those kept at most (the newest one is
+ *   always kept);
+ * - `call_timeout_ms` (default 25000): how long a received call's handle lives unanswered;
+ *   after it the library answers the caller `org.freedesktop.DBus.Error.NoReply` and the
+ *   handle is released;
+ * - `max_pending_calls` (default 1024): call handles alive at once; further calls are answered
+ *   `org.freedesktop.DBus.Error.LimitsExceeded` at once.
+ *
+ * A smaller queue bound drops the oldest queued signals at once (counted). The string is
+ * borrowed for the call. Thread-safe.
+ */
+enum skypebus_result skypebus_connection_set_event_options(const struct skypebus_connection *conn,
+                                                           const char *options_json,
+                                                           struct skypebus_error **err);
+
+/**
  * Frees a string returned by the library. `skypebus_string_free(NULL)` is a no-op; freeing a
  * string twice, or one not returned by this library, is undefined behaviour. Thread-safe.
  */
@@ -284,5 +471,161 @@ enum skypebus_result skypebus_properties(const struct skypebus_connection *conn,
                                          const char *request_json,
                                          char **reply_out,
                                          struct skypebus_error **err);
+
+/**
+ * Asks the bus for the well-known name `name` with `flags` (an OR of `skypebus_name_flag`
+ * values, 0 for none) and writes the bus' answer, a `skypebus_request_name_reply` value, to
+ * `*answer_out`: `SKYPEBUS_NAME_PRIMARY_OWNER` (1), `SKYPEBUS_NAME_IN_QUEUE` (2),
+ * `SKYPEBUS_NAME_EXISTS` (3) or `SKYPEBUS_NAME_ALREADY_OWNER` (4). Only 1 and 4 mean the name
+ * is ours now; getting it later, or losing it, comes as a `name_acquired`/`name_lost` event.
+ *
+ * An invalid name gives `SKYPEBUS_INVALID_NAME`, unknown flag bits `SKYPEBUS_INVALID_REQUEST`,
+ * a refusal by the bus (e.g. policy) `SKYPEBUS_DBUS_ERROR`. Not available on peer-to-peer
+ * connections. `name` is borrowed for the call. Thread-safe.
+ */
+enum skypebus_result skypebus_request_name(const struct skypebus_connection *conn,
+                                           const char *name,
+                                           uint32_t flags,
+                                           uint32_t *answer_out,
+                                           struct skypebus_error **err);
+
+/**
+ * Gives the well-known name `name` back to the bus (a `ReleaseName` sent to the bus driver
+ * directly, whoever requested the name) and writes the bus' answer, a
+ * `skypebus_release_name_reply` value, to `*answer_out`: `SKYPEBUS_NAME_RELEASED` (1),
+ * `SKYPEBUS_NAME_NON_EXISTENT` (2) or `SKYPEBUS_NAME_NOT_OWNER` (3). `name` is borrowed for the
+ * call. Thread-safe.
+ */
+enum skypebus_result skypebus_release_name(const struct skypebus_connection *conn,
+                                           const char *name,
+                                           uint32_t *answer_out,
+                                           struct skypebus_error **err);
+
+/**
+ * Exports an object at `path` with the interfaces declared by `introspection_xml` (a
+ * `<node>` document; nested nodes are ignored, and declarations of the standard `Peer`,
+ * `Introspectable` and `Properties` interfaces are skipped because the library implements
+ * them).
+ *
+ * Only declared methods are callable, with exactly the declared names and in-signatures;
+ * calls to them arrive as `call` events (`skypebus_next_event`). The library answers
+ * `Introspect` (here and on parent paths), `Peer` methods, property reads and the standard
+ * errors by itself, also while the application is busy.
+ *
+ * `options_json` may be NULL, or an object with `variants` (`"typed"`: variants in call
+ * events as `{"type","data"}`), `bytes` (`"base64"`: `ay` as base64 both in events and in
+ * replies) and `properties` (initial values: `{"<interface>": {"<property>": value}}`).
+ *
+ * Exporting a path twice gives `SKYPEBUS_INVALID_REQUEST`; invalid XML
+ * `SKYPEBUS_INVALID_REQUEST`; an invalid path `SKYPEBUS_INVALID_NAME`. The strings are borrowed
+ * for the call (the library keeps its own copy of what it needs). Thread-safe.
+ */
+enum skypebus_result skypebus_export(const struct skypebus_connection *conn,
+                                     const char *path,
+                                     const char *introspection_xml,
+                                     const char *options_json,
+                                     struct skypebus_error **err);
+
+/**
+ * Stops exporting `path` (its stored property values go with it). Calls already received
+ * keep their handles and can still be answered. A path not exported gives
+ * `SKYPEBUS_INVALID_REQUEST`. Thread-safe.
+ */
+enum skypebus_result skypebus_unexport(const struct skypebus_connection *conn,
+                                       const char *path,
+                                       struct skypebus_error **err);
+
+/**
+ * Stores the value of property `name` of `interface` on the exported object `path`:
+ * `value_json` is one JSON value, typed by the property's declared type (the typed form
+ * `{"type","data"}` is accepted; a string is taken as base64 for `ay` when the export said
+ * `"bytes": "base64"`). If the value changed, the library emits
+ * `org.freedesktop.DBus.Properties.PropertiesChanged` as the property's `EmitsChangedSignal`
+ * annotation says. Remote `Get`/`GetAll` are answered from these stored values.
+ *
+ * Any declared property may be set locally, read-only ones included. An unknown path,
+ * interface or property gives `SKYPEBUS_INVALID_REQUEST`; a value that does not fit,
+ * `SKYPEBUS_TYPE_MISMATCH`. The strings are borrowed for the call. Thread-safe.
+ */
+enum skypebus_result skypebus_set_property(const struct skypebus_connection *conn,
+                                           const char *path,
+                                           const char *interface,
+                                           const char *name,
+                                           const char *value_json,
+                                           struct skypebus_error **err);
+
+/**
+ * Answers the call with handle `call` (from a `call` or `set_property` event) with return
+ * values. `reply_json` is NULL (no values), a JSON array of the values, or
+ * `{"args": [...], "bytes": "base64"}`; the values are typed by the method's declared out
+ * signature. A `set_property` event is accepted with NULL (or `[]`): the value is stored and
+ * `PropertiesChanged` emitted as declared. For a call sent with the no-reply flag nothing is
+ * sent, but the handle is released all the same.
+ *
+ * On success the handle is released. If the values do not fit (`SKYPEBUS_TYPE_MISMATCH`) or
+ * the JSON is malformed, nothing is sent and the handle stays valid, so the application can
+ * answer with `skypebus_reply_error` instead. An unknown handle (already answered, expired, or
+ * released when the connection closed) gives `SKYPEBUS_INVALID_REQUEST`. The string is
+ * borrowed for the call. Thread-safe; a handle may be answered from any thread, once.
+ */
+enum skypebus_result skypebus_reply(const struct skypebus_connection *conn,
+                                    uint64_t call,
+                                    const char *reply_json,
+                                    struct skypebus_error **err);
+
+/**
+ * Answers the call with handle `call` with the D-Bus error `error_name` (e.g.
+ * `org.freedesktop.DBus.Error.InvalidArgs` or `com.example.Error.NotFound`) and the message
+ * `message` (NULL: an empty message). The caller receives exactly this name and message.
+ *
+ * On success the handle is released. An invalid error name gives `SKYPEBUS_INVALID_NAME` and
+ * keeps the handle valid; an unknown handle gives `SKYPEBUS_INVALID_REQUEST`. The strings are
+ * borrowed for the call. Thread-safe.
+ */
+enum skypebus_result skypebus_reply_error(const struct skypebus_connection *conn,
+                                          uint64_t call,
+                                          const char *error_name,
+                                          const char *message,
+                                          struct skypebus_error **err);
+
+/**
+ * Subscribes to signals matching `match_json` and writes the new subscription's id (1 or more)
+ * to `*id_out`.
+ *
+ * `match_json` is an object whose keys are all optional: `sender` (a unique or well-known
+ * name; a well-known name matches its *current* owner, tracked by the library), `path` or
+ * `path_namespace`, `interface`, `member`, `destination`, `arg0`..`arg63` (string argument
+ * equals), `arg0path`..`arg63path` (path-prefix match on a string or object path argument),
+ * `arg0namespace` (string argument in a dotted namespace), and the output options `variants`
+ * (`"typed"`) and `bytes` (`"base64"`). `{}` matches every signal. Unknown keys, malformed names
+ * and paths are errors.
+ *
+ * Matching signals are taken with `skypebus_next_event`. The subscription lasts until
+ * `skypebus_unsubscribe` or until the connection is freed. The string is borrowed for the
+ * call. The call waits for the bus to confirm the rule (a round trip or three). Thread-safe.
+ */
+enum skypebus_result skypebus_subscribe(const struct skypebus_connection *conn,
+                                        const char *match_json,
+                                        uint64_t *id_out,
+                                        struct skypebus_error **err);
+
+/**
+ * Ends subscription `id`: no further signal matches it, and queued signals that matched only
+ * it are discarded. An unknown id (never returned, or already unsubscribed) gives
+ * `SKYPEBUS_INVALID_REQUEST`. Works on a lost connection too. Thread-safe.
+ */
+enum skypebus_result skypebus_unsubscribe(const struct skypebus_connection *conn,
+                                          uint64_t id,
+                                          struct skypebus_error **err);
+
+/**
+ * Emits a signal described by `signal_json`: `{"path", "interface", "member"}` and optionally
+ * `destination` (unicast to that name; otherwise broadcast), `signature` (otherwise inferred
+ * from the values), `args` (array) and `bytes` (`"base64"`). Returns once the message is sent.
+ * The string is borrowed for the call. Thread-safe.
+ */
+enum skypebus_result skypebus_emit(const struct skypebus_connection *conn,
+                                   const char *signal_json,
+                                   struct skypebus_error **err);
 
 #endif  /* SKYPEBUS_H */
