@@ -28,7 +28,7 @@ def env(name, default, kind=str):
 
 
 ROUNDS = env("SKYPEBUS_BENCH_ROUNDS", 7, int)
-SECONDS = env("SKYPEBUS_BENCH_SECONDS", 0.5, float)
+SECONDS = env("SKYPEBUS_BENCH_SECONDS", 0.4, float)
 GDBUS_SECONDS = env("SKYPEBUS_BENCH_GDBUS_SECONDS", 1.0, float)
 RSS_CALLS = env("SKYPEBUS_BENCH_RSS_CALLS", 1_000_000, int)
 PECL = env("SKYPEBUS_BENCH_PECL_DBUS", "")
@@ -293,7 +293,8 @@ def targets(summary, raw, rss):
         r = ratio(raw, "php", "gdbus", w) if have("php", w) and have("gdbus", w) else None
         add(f"PHP vs gdbus call per process, {w}", r, ">= 25x", lambda v: v >= 25, "x")
     growth = rss.get("rss_growth_kib") if rss else None
-    add(f"RSS after {RSS_CALLS:,} calls minus after 10k", growth, "<= 1024 KiB",
+    calls = rss.get("calls", RSS_CALLS) if rss else RSS_CALLS
+    add(f"PHP RSS after {calls:,} calls minus after 10k", growth, "<= 1024 KiB",
         lambda v: v <= 1024, " KiB")
     return out
 
