@@ -30,6 +30,7 @@ def env(name, default, kind=str):
 ROUNDS = env("SKYPEBUS_BENCH_ROUNDS", 7, int)
 SECONDS = env("SKYPEBUS_BENCH_SECONDS", 0.4, float)
 GDBUS_SECONDS = env("SKYPEBUS_BENCH_GDBUS_SECONDS", 1.0, float)
+SLICES = max(1, env("SKYPEBUS_BENCH_SLICES", 4, int))
 RSS_CALLS = env("SKYPEBUS_BENCH_RSS_CALLS", 1_000_000, int)
 PECL = env("SKYPEBUS_BENCH_PECL_DBUS", "")
 PHP_ARGS = env("SKYPEBUS_BENCH_PHP_ARGS", "").split()
@@ -95,12 +96,12 @@ class Client:
         line = self.proc.stdout.readline()
         return line or None
 
-    def run(self, workload):
-        """One measurement: a result dict."""
+    def run(self, workload, fraction=1.0):
+        """One measurement of `fraction` of this client's measuring time: a result dict."""
         if self.unavailable:
             return {"skip": self.unavailable}
         try:
-            self.proc.stdin.write(f"{self.workloads[workload]} {self.seconds}\n")
+            self.proc.stdin.write(f"{self.workloads[workload]} {self.seconds * fraction:.4f}\n")
             self.proc.stdin.flush()
         except OSError:
             self.unavailable = "exited: " + self.stop()
@@ -188,6 +189,14 @@ def ratio(raw, a, b, workload_a, workload_b=None):
     return statistics.median(pairs) if pairs else None
 
 
+def add_up(slices):
+    """One round's result from its slices: the sums, or the first skip or error."""
+    bad = next((x for x in slices if "calls" not in x), None)
+    if bad:
+        return bad
+    return {k: sum(x[k] for x in slices) for k in ("calls", "seconds", "cpu_seconds")}
+
+
 def run_rounds(clients, workloads):
     raw = {c.key: {w: [] for w in workloads if w in c.workloads} for c in clients}
     for r in range(ROUNDS):
@@ -195,8 +204,15 @@ def run_rounds(clients, workloads):
         for w in workloads:
             takers = [c for c in clients if w in c.workloads]
             k = r % len(takers) if takers else 0
-            for c in takers[k:] + takers[:k]:
-                raw[c.key][w].append(c.run(w))
+            takers = takers[k:] + takers[:k]
+            # The clients take turns slice by slice, so that a burst of load elsewhere on the
+            # machine hits them alike.
+            slices = {c.key: [] for c in takers}
+            for _ in range(SLICES):
+                for c in takers:
+                    slices[c.key].append(c.run(w, 1 / SLICES))
+            for c in takers:
+                raw[c.key][w].append(add_up(slices[c.key]))
         print(f"  round {r + 1}/{ROUNDS} done in {time.monotonic() - t:.0f} s", file=sys.stderr, flush=True)
     return raw
 
@@ -255,47 +271,51 @@ def main_table(clients, summary, raw, workloads, base_key="zbus", base_header="v
 
 
 def targets(summary, raw, rss):
-    """The issue's targets (bench, not tests): (what, measured, target, verdict)."""
+    """The issue's targets (bench, not tests). Each is judged on the median of the per-round
+    values; "best" gives the same comparison between each side's best round (highest calls/s,
+    lowest CPU), which a busy machine disturbs least."""
     out = []
 
-    def have(client, w):
-        return summary.get(client, {}).get(w, {}).get("measured", False)
+    def stat(client, w):
+        s = summary.get(client, {}).get(w, {})
+        return s if s.get("measured") else None
 
-    def add(what, value, target, met, unit=""):
-        if value is None:
-            out.append({"target": what, "measured": None, "goal": target, "verdict": "not measured"})
-        else:
-            out.append({"target": what, "measured": f"{value:.2f}{unit}", "goal": target,
-                        "verdict": "met" if met(value) else "NOT met"})
+    def add(what, value, best, goal, met, unit):
+        row = {"target": what, "goal": goal, "measured": None, "best": None, "verdict": "not measured"}
+        if value is not None:
+            row.update(measured=f"{value:.2f}{unit}", best=f"{best:.2f}{unit}",
+                       verdict="met" if met(value) else "NOT met")
+        out.append(row)
 
-    r = ratio(raw, "php", "zbus", "ping") if have("php", "ping") and have("zbus", "ping") else None
-    add("PHP Ping vs native zbus loop", r, ">= 0.85x", lambda v: v >= 0.85, "x")
-    if have("php", "ping") and have("zbus", "ping"):
-        cpu = summary["php"]["ping"]["cpu_us_per_call"]["median"] / summary["zbus"]["ping"]["cpu_us_per_call"]["median"]
+    def rate_ratio(what, a, wa, b, wb, goal, minimum):
+        sa, sb = stat(a, wa), stat(b, wb)
+        value = ratio(raw, a, b, wa, wb) if sa and sb else None
+        best = sa["calls_per_s"]["max"] / sb["calls_per_s"]["max"] if value is not None else None
+        add(what, value, best, goal, lambda v: v >= minimum, "x")
+
+    rate_ratio("PHP Ping vs native zbus loop", "php", "ping", "zbus", "ping", ">= 0.85x", 0.85)
+    sa, sb = stat("php", "ping"), stat("zbus", "ping")
+    if sa and sb:
+        cpu = sa["cpu_us_per_call"]["median"] / sb["cpu_us_per_call"]["median"]
+        best = sa["cpu_us_per_call"]["min"] / sb["cpu_us_per_call"]["min"]
+        add("PHP Ping client CPU/call vs native", cpu, best, "<= 1.5x", lambda v: v <= 1.5, "x")
     else:
-        cpu = None
-    add("PHP Ping client CPU/call vs native", cpu, "<= 1.5x", lambda v: v <= 1.5, "x")
-    r = ratio(raw, "php", "python", "echo") if have("php", "echo") and have("python", "echo") else None
-    add("PHP Echo vs dbus-python (native echo service)", r, ">= 0.95x", lambda v: v >= 0.95, "x")
-    r = ratio(raw, "php", "zbus", "ai100k") if have("php", "ai100k") and have("zbus", "ai100k") else None
-    add("PHP ai 100k vs native typed loop", r, ">= 0.4x", lambda v: v >= 0.4, "x")
-    ms = summary["php"]["ay1m"]["ms_per_call"] if have("php", "ay1m") else None
-    add("PHP ay 1 MiB round trip", ms, "< 10 ms", lambda v: v < 10, " ms")
-    for client in ("php", "c"):
+        add("PHP Ping client CPU/call vs native", None, None, "<= 1.5x", None, "x")
+    rate_ratio("PHP Echo vs dbus-python (native echo service)", "php", "echo", "python", "echo", ">= 0.95x", 0.95)
+    rate_ratio("PHP ai 100k vs native typed loop", "php", "ai100k", "zbus", "ai100k", ">= 0.4x", 0.4)
+    s = stat("php", "ay1m")
+    add("PHP ay 1 MiB round trip", s and s["ms_per_call"], s and 1000 / s["calls_per_s"]["max"], "< 10 ms",
+        lambda v: v < 10, " ms")
+    for client, name in (("php", "PHP"), ("c", "C")):
         for w in ("ping", "echo"):
-            m = w + "_many"
-            r = ratio(raw, client, client, m, w) if have(client, m) and have(client, w) else None
-            if client == "c" and r is None:
+            if client == "c" and not stat("c", w + "_many"):
                 continue
-            add(f"{'PHP' if client == 'php' else 'C'} callMany of 100 vs sequential, {w}", r, ">= 1.5x",
-                lambda v: v >= 1.5, "x")
+            rate_ratio(f"{name} callMany of 100 vs sequential, {w}", client, w + "_many", client, w, ">= 1.5x", 1.5)
     for w in ("ping", "echo"):
-        r = ratio(raw, "php", "gdbus", w) if have("php", w) and have("gdbus", w) else None
-        add(f"PHP vs gdbus call per process, {w}", r, ">= 25x", lambda v: v >= 25, "x")
+        rate_ratio(f"PHP vs gdbus call per process, {w}", "php", w, "gdbus", w, ">= 25x", 25)
     growth = rss.get("rss_growth_kib") if rss else None
     calls = rss.get("calls", RSS_CALLS) if rss else RSS_CALLS
-    add(f"PHP RSS after {calls:,} calls minus after 10k", growth, "<= 1024 KiB",
-        lambda v: v <= 1024, " KiB")
+    add(f"PHP RSS after {calls:,} calls minus after 10k", growth, growth, "<= 1024 KiB", lambda v: v <= 1024, " KiB")
     return out
 
 
@@ -410,8 +430,9 @@ def main():
         doc["targets"] = t
         print()
         print("Targets of issue 7 (bench, not tests):")
-        print(table(["target", "measured", "goal", "verdict"],
-                    [[x["target"], x["measured"] or "-", x["goal"], x["verdict"]] for x in t], "lrll"))
+        print(table(["target", "median", "best rounds", "goal", "verdict (on the median)"],
+                    [[x["target"], x["measured"] or "-", x["best"] or "-", x["goal"], x["verdict"]] for x in t],
+                    "lrrll"))
     path = write_json(doc)
     print()
     print(f"results: {os.path.relpath(path, ROOT)} (wall time {meta['wall_seconds']} s)")

@@ -73,11 +73,12 @@ function cpu_seconds(bool $children = false): float
     return $total;
 }
 
-/** VmRSS of this process in KiB. */
+/** VmRSS of this process in KiB. (No regular expression: PCRE's JIT memory would show up in the next reading.) */
 function rss_kib(): int
 {
-    preg_match('/^VmRSS:\s+(\d+) kB/m', (string) file_get_contents('/proc/self/status'), $m);
-    return (int) $m[1];
+    $status = (string) file_get_contents('/proc/self/status');
+    $at = strpos($status, "\nVmRSS:");
+    return $at === false ? 0 : (int) trim(substr($status, $at + 7, strpos($status, 'kB', $at) - $at - 7));
 }
 
 /**

@@ -28,7 +28,10 @@ pub fn dict(n: usize) -> HashMap<String, OwnedVariant> {
             } else {
                 Variant::from(i as i32)
             };
-            (format!("key{i:02}"), OwnedVariant::try_from(v).expect("plain value"))
+            (
+                format!("key{i:02}"),
+                OwnedVariant::try_from(v).expect("plain value"),
+            )
         })
         .collect()
 }
@@ -91,7 +94,12 @@ pub fn measure(
             "{{\"workload\":\"{workload}\",\"calls\":{calls},\"seconds\":{dt:.6},\"cpu_seconds\":{dc:.6}}}"
         ))
     };
-    run().unwrap_or_else(|e| format!("{{\"workload\":\"{workload}\",\"error\":{}}}", json_string(&e)))
+    run().unwrap_or_else(|e| {
+        format!(
+            "{{\"workload\":\"{workload}\",\"error\":{}}}",
+            json_string(&e)
+        )
+    })
 }
 
 /// `s` as a JSON string literal.

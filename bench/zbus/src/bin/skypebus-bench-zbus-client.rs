@@ -24,7 +24,14 @@ struct Client {
 
 impl Client {
     /// One method call with a typed body and a typed reply.
-    fn call<A, R>(&self, dest: &str, path: &str, iface: &str, method: &str, body: &A) -> Result<R, String>
+    fn call<A, R>(
+        &self,
+        dest: &str,
+        path: &str,
+        iface: &str,
+        method: &str,
+        body: &A,
+    ) -> Result<R, String>
     where
         A: Serialize + DynamicType,
         R: for<'d> DynamicDeserialize<'d>,
@@ -35,7 +42,10 @@ impl Client {
                 .call_method(Some(dest), path, Some(iface), method, body)
                 .await
                 .map_err(|e| format!("{method}: {e}"))?;
-            reply.body().deserialize::<R>().map_err(|e| format!("{method} reply: {e}"))
+            reply
+                .body()
+                .deserialize::<R>()
+                .map_err(|e| format!("{method} reply: {e}"))
         })
     }
 
@@ -46,7 +56,9 @@ impl Client {
     {
         let back: T = self.call(service, b::PATH, b::INTERFACE, method, &(value,))?;
         if check && back != *value {
-            return Err(format!("{method} through {service}: the reply differs from the argument"));
+            return Err(format!(
+                "{method} through {service}: the reply differs from the argument"
+            ));
         }
         Ok(1)
     }
@@ -88,22 +100,36 @@ impl Client {
                 let s = b::bench_struct();
                 b::measure(workload, seconds, |c| self.echo(zs, "EchoStruct", &s, c))
             }
-            _ => format!("{{\"workload\":\"{workload}\",\"skip\":\"not a workload of this client\"}}"),
+            _ => format!(
+                "{{\"workload\":\"{workload}\",\"skip\":\"not a workload of this client\"}}"
+            ),
         }
     }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let address = std::env::args().nth(1).ok_or("usage: skypebus-bench-zbus-client <address>")?;
+    let address = std::env::args()
+        .nth(1)
+        .ok_or("usage: skypebus-bench-zbus-client <address>")?;
     let multi = std::env::var("SKYPEBUS_BENCH_ZBUS_RT").as_deref() == Ok("multi");
     let rt = if multi {
-        tokio::runtime::Builder::new_multi_thread().enable_all().build()?
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
     } else {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
     };
     let conn = rt.block_on(zbus::connection::Builder::address(address.as_str()).build())?;
     let client = Client { rt, conn };
-    let flavor = if multi { "multi_thread" } else { "current_thread" };
-    b::serve_driver(&format!("\"runtime\":\"tokio {flavor}\""), |w, s| client.run(w, s));
+    let flavor = if multi {
+        "multi_thread"
+    } else {
+        "current_thread"
+    };
+    b::serve_driver(&format!("\"runtime\":\"tokio {flavor}\""), |w, s| {
+        client.run(w, s)
+    });
     Ok(())
 }

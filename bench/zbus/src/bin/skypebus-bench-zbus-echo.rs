@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 
-use skypebus_bench_zbus::{BenchStruct, INTERFACE, PATH, ZBUS_SERVICE};
 use serde_bytes::ByteBuf;
+use skypebus_bench_zbus::{BenchStruct, INTERFACE, PATH, ZBUS_SERVICE};
 use zbus::{OwnedVariant, interface};
 
 struct Echo;
@@ -39,9 +39,13 @@ impl Echo {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let address = std::env::args().nth(1).ok_or("usage: skypebus-bench-zbus-echo <address>")?;
+    let address = std::env::args()
+        .nth(1)
+        .ok_or("usage: skypebus-bench-zbus-echo <address>")?;
     assert_eq!(INTERFACE, "net.skypebus.Bench");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let _conn = zbus::connection::Builder::address(address.as_str())
             .name(ZBUS_SERVICE)
