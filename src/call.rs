@@ -218,13 +218,24 @@ impl SignatureSource {
     }
 }
 
+/// The argument types of a call, where they came from, and the interface that introspection
+/// found the method in (used when the request names none: some peers, GDBus ones among them,
+/// refuse calls without an interface).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArgumentTypes {
+    pub types: Vec<Type>,
+    pub source: SignatureSource,
+    pub interface: Option<String>,
+}
+
 /// Checks names and builds the method-call message for `req` with the argument types `types`.
-pub fn build_call(req: &CallRequest, types: &[Type], source: SignatureSource) -> Result<Message> {
+pub fn build_call(req: &CallRequest, args: &ArgumentTypes) -> Result<Message> {
+    let (types, source) = (&args.types[..], args.source);
     let mut b = Message::method_call(req.path.as_str(), req.method.as_str());
     if let Some(d) = &req.destination {
         b = b.destination(d.as_str());
     }
-    if let Some(i) = &req.interface {
+    if let Some(i) = req.interface.as_ref().or(args.interface.as_ref()) {
         b = b.interface(i.as_str());
     }
     if req.no_reply {
@@ -257,9 +268,13 @@ pub async fn argument_types(
     conn: &Connection,
     req: &CallRequest,
     timeout: Duration,
-) -> Result<(Vec<Type>, SignatureSource)> {
+) -> Result<ArgumentTypes> {
     if let Some(s) = &req.signature {
-        return Ok((signature::parse_signature(s)?, SignatureSource::Explicit));
+        return Ok(ArgumentTypes {
+            types: signature::parse_signature(s)?,
+            source: SignatureSource::Explicit,
+            interface: None,
+        });
     }
     let introspected = crate::introspect::method_in_types(
         conn,
@@ -271,8 +286,16 @@ pub async fn argument_types(
     )
     .await?;
     match introspected {
-        Some(types) => Ok((types, SignatureSource::Introspection)),
-        None => Ok((json::infer_signature(&req.args)?, SignatureSource::Inferred)),
+        Some((types, interface)) => Ok(ArgumentTypes {
+            types,
+            source: SignatureSource::Introspection,
+            interface: Some(interface),
+        }),
+        None => Ok(ArgumentTypes {
+            types: json::infer_signature(&req.args)?,
+            source: SignatureSource::Inferred,
+            interface: None,
+        }),
     }
 }
 
@@ -304,8 +327,8 @@ pub fn call(conn: &Connection, req: &CallRequest) -> Result<String> {
     validate_names(req)?;
     let timeout = req.timeout.unwrap_or_else(|| conn.default_timeout());
     let reply = conn.process().block_on(async {
-        let (types, source) = argument_types(conn, req, timeout).await?;
-        let msg = build_call(req, &types, source)?;
+        let types = argument_types(conn, req, timeout).await?;
+        let msg = build_call(req, &types)?;
         if req.no_reply {
             conn.send(&msg).await?;
             return Ok(None);
@@ -420,8 +443,8 @@ pub fn call_many(
                 let timeout = req.timeout.unwrap_or_else(|| conn.default_timeout());
                 let built = async {
                     validate_names(&req)?;
-                    let (types, source) = argument_types(conn, &req, timeout).await?;
-                    build_call(&req, &types, source)
+                    let types = argument_types(conn, &req, timeout).await?;
+                    build_call(&req, &types)
                 }
                 .await;
                 let msg = match built {

@@ -540,8 +540,9 @@ pub(crate) async fn interface_info(
         .cloned())
 }
 
-/// The input types of a method from introspection, or None when introspection cannot tell (the
-/// caller then infers). Errors only when the data is there but ambiguous.
+/// The input types of a method from introspection, with the interface that declares it, or None
+/// when introspection cannot tell (the caller then infers). Errors only when the data is there
+/// but ambiguous.
 pub(crate) async fn method_in_types(
     conn: &crate::connection::Connection,
     destination: Option<&str>,
@@ -549,7 +550,7 @@ pub(crate) async fn method_in_types(
     interface: Option<&str>,
     method: &str,
     timeout: Duration,
-) -> Result<Option<Vec<Type>>> {
+) -> Result<Option<(Vec<Type>, String)>> {
     if destination.is_none() && conn.is_bus() {
         return Ok(None);
     }
@@ -562,7 +563,9 @@ pub(crate) async fn method_in_types(
     match interface {
         Some(iface) => {
             match interface_info(conn, destination, &owner, path, iface, timeout).await {
-                Ok(Some(info)) => Ok(info.method(method).map(|m| m.in_types.clone())),
+                Ok(Some(info)) => Ok(info
+                    .method(method)
+                    .map(|m| (m.in_types.clone(), info.name.clone()))),
                 Ok(None) => Ok(None),
                 Err(e) if matches!(e.kind, Kind::Timeout | Kind::Disconnected) => Err(e),
                 Err(_) => Ok(None),
@@ -581,7 +584,7 @@ pub(crate) async fn method_in_types(
                 .collect();
             match found.as_slice() {
                 [] => Ok(None),
-                [(_, m)] => Ok(Some(m.in_types.clone())),
+                [(i, m)] => Ok(Some((m.in_types.clone(), (*i).to_owned()))),
                 many => Err(Error::invalid_request(format!(
                     "method {method} at {path} is ambiguous: it exists in {}; name the interface",
                     many.iter()

@@ -204,6 +204,8 @@ pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
                     None => declared_type(conn, req, &name, timeout).await?,
                 };
                 let variant = match ty {
+                    // A value in the typed form says its own type.
+                    _ if is_typed_form(&value) => value,
                     Some(t) => json!({"type": t, "data": value}),
                     // No declared type: the variant's type is inferred from the value.
                     None => value,
@@ -229,6 +231,13 @@ pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
             }
         }
     })
+}
+
+/// Whether `v` is the typed form `{"type": "<signature>", "data": ...}`.
+fn is_typed_form(v: &Value) -> bool {
+    matches!(v, Value::Object(m) if m.len() == 2
+        && m.get("type").and_then(Value::as_str).is_some_and(|t| signature::parse_single(t).is_ok())
+        && m.contains_key("data"))
 }
 
 /// The declared type of a property from introspection, if the peer tells.

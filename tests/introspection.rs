@@ -223,6 +223,9 @@ fn property_set_uses_the_declared_type() {
     assert_eq!(e.kind, Kind::TypeMismatch, "{e}");
     let e = set("Name", json!("x")).unwrap_err();
     assert_eq!(e.kind, Kind::DBus, "{e}");
+    // A value in the typed form says its own type.
+    set("Count", json!({"type": "u", "data": 9})).unwrap();
+    assert_eq!(get("Count"), json!({"type": "u", "data": 9}));
     // An explicit signature still wins (and GDBus then refuses the wrong type).
     let mut r = base.clone();
     r["op"] = json!("set");
@@ -321,6 +324,15 @@ fn ambiguous_missing_uninstrospectable_and_malformed() {
         e.message.contains("net.skypebus.Typed") && e.message.contains("net.skypebus.Other"),
         "{e}"
     );
+    // A method found in one interface without naming it: the message carries that interface
+    // (GDBus refuses calls without one).
+    let r = call_json(
+        &conn,
+        json!({"destination": "net.skypebus.Amb", "path": "/net/skypebus/Typed", "method": "Take",
+               "args": [5]}),
+    )
+    .unwrap();
+    assert_eq!(r["data"][0], "u");
     // Naming the interface resolves it.
     call_json(
         &conn,
