@@ -283,8 +283,8 @@ def targets(summary, raw, rss):
     def add(what, value, best, goal, met, unit):
         row = {"target": what, "goal": goal, "measured": None, "best": None, "verdict": "not measured"}
         if value is not None:
-            row.update(measured=f"{value:.2f}{unit}", best=f"{best:.2f}{unit}",
-                       verdict="met" if met(value) else "NOT met")
+            show = {"x": lambda v: f"{v:.3g}x", "KiB": lambda v: f"{v:,.0f} KiB"}.get(unit, lambda v: f"{v:.2f}{unit}")
+            row.update(measured=show(value), best=show(best), verdict="met" if met(value) else "NOT met")
         out.append(row)
 
     def rate_ratio(what, a, wa, b, wb, goal, minimum):
@@ -315,7 +315,7 @@ def targets(summary, raw, rss):
         rate_ratio(f"PHP vs gdbus call per process, {w}", "php", w, "gdbus", w, ">= 25x", 25)
     growth = rss.get("rss_growth_kib") if rss else None
     calls = rss.get("calls", RSS_CALLS) if rss else RSS_CALLS
-    add(f"PHP RSS after {calls:,} calls minus after 10k", growth, growth, "<= 1024 KiB", lambda v: v <= 1024, " KiB")
+    add(f"PHP RSS after {calls:,} calls minus after 10k", growth, growth, "<= 1024 KiB", lambda v: v <= 1024, "KiB")
     return out
 
 
