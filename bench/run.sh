@@ -5,6 +5,8 @@
 #
 #   bench/run.sh             everything (what `make bench` runs)
 #   bench/run.sh --driving   the C Ping/Echo loop with SKYPEBUS_DRIVE unset vs =background
+#   bench/run.sh -- CMD...   runs CMD instead, with the bus and the services up and the bus's
+#                            address in DBUS_SESSION_BUS_ADDRESS (e.g. to profile a client)
 #
 # Environment: see bench/README.md (SKYPEBUS_BENCH_ROUNDS, _SECONDS, _RSS_CALLS, _PECL_DBUS, ...).
 set -euo pipefail
@@ -12,12 +14,15 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 mode=()
-for arg in "$@"; do
-  case "$arg" in
+command=()
+while (($#)); do
+  case "$1" in
     --driving) mode=(--driving) ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) echo "bench/run.sh: unknown argument $arg" >&2; exit 2 ;;
+    --) shift; command=("$@"); break ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
+  shift
 done
 
 work=$(mktemp -d /tmp/skypebus-bench.XXXXXX)
@@ -90,6 +95,12 @@ start_service() { # name command...
 }
 start_service zbus target/bench-zbus/release/skypebus-bench-zbus-echo "$address"
 start_service python /usr/bin/python3 bench/python/echo_service.py "$address"
+
+if ((${#command[@]})); then
+  step "running ${command[*]}"
+  DBUS_SESSION_BUS_ADDRESS=$address "${command[@]}"
+  exit
+fi
 
 # --- Measure.
 step "measuring (${SKYPEBUS_BENCH_ROUNDS:-7} rounds)"
