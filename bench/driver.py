@@ -345,6 +345,14 @@ def run_rss(address):
         return {"error": (p.stderr or p.stdout).strip()[-500:] or f"exit status {p.returncode}"}
 
 
+def cpu_ticks():
+    """(busy, total) jiffies of all CPUs from /proc/stat."""
+    with open("/proc/stat") as f:
+        values = [int(x) for x in f.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
 def machine():
     def load():
         with open("/proc/loadavg") as f:
@@ -367,7 +375,8 @@ def main():
     address = sys.argv[1]
     driving = "--driving" in sys.argv[2:]
     meta = machine()
-    meta.update(rounds=ROUNDS, seconds_per_measurement=SECONDS, gdbus_seconds=GDBUS_SECONDS)
+    meta.update(rounds=ROUNDS, seconds_per_measurement=SECONDS, slices=SLICES, gdbus_seconds=GDBUS_SECONDS)
+    ticks = cpu_ticks()
     started = time.monotonic()
     if driving:
         workloads = [w for w in ("ping", "echo") if not ONLY_WORKLOADS or w in ONLY_WORKLOADS]
@@ -393,12 +402,16 @@ def main():
     summary = {c.key: {w: summarize(raw[c.key][w]) for w in raw[c.key]} for c in clients}
     rss = None if driving else run_rss(address)
     meta["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    busy, total = (b - a for a, b in zip(ticks, cpu_ticks()))
+    meta["cpu_busy_percent"] = round(100 * busy / max(total, 1), 1)
     meta["wall_seconds"] = round(time.monotonic() - started, 1)
 
     print()
-    print(f"skypebus bench, {ROUNDS} interleaved rounds of {SECONDS} s per measurement "
-          f"({meta['cpus']} CPUs, load average {' '.join(meta['loadavg_start'])} at start, "
-          f"{' '.join(meta['loadavg_end'])} at end; commit {meta['commit']})")
+    print(f"skypebus bench, {ROUNDS} interleaved rounds of {SECONDS} s per measurement in {SLICES} slices "
+          f"(commit {meta['commit']})")
+    print(f"machine: {meta['cpus']} CPUs, {meta['cpu_busy_percent']}% busy during the run (the bench's own "
+          f"processes take about one CPU), load average {' '.join(meta['loadavg_start'])} at start, "
+          f"{' '.join(meta['loadavg_end'])} at end")
     print()
     doc = {"mode": "driving" if driving else "full", "meta": meta,
            "clients": {c.key: {"label": c.label, "info": c.info, "unavailable": c.unavailable} for c in clients},
