@@ -160,7 +160,7 @@ def quantiles(xs):
 
 
 def summarize(rounds):
-    """Statistics of one client's rounds of one workload; None when nothing was measured."""
+    """Statistics of one client's rounds of one workload, or why nothing was measured."""
     ok = [r for r in rounds if "calls" in r]
     if not ok:
         reasons = [r.get("skip") or r.get("error") for r in rounds]

@@ -51,6 +51,7 @@ CARGO_TARGET_DIR="$ROOT/target/bench-zbus" \
 mkdir -p target/bench
 cc_flags=(-std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -O2 -g -Iinclude -Ltarget/release -lskypebus
           "-Wl,-rpath,$ROOT/target/release")
+# Tells bench/driver.py whether the C client has the *_many workloads.
 export SKYPEBUS_BENCH_C_CALL_MANY=0
 if grep -q 'skypebus_call_many' include/skypebus.h; then
   if gcc -DSKYPEBUS_BENCH_CALL_MANY -o target/bench/call_loop bench/c/call_loop.c "${cc_flags[@]}" \
