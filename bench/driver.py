@@ -17,6 +17,7 @@ import select
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,7 +40,7 @@ ONLY_WORKLOADS = [w for w in env("SKYPEBUS_BENCH_WORKLOADS", "").split(",") if w
 RESULTS = env("SKYPEBUS_BENCH_RESULTS", os.path.join(ROOT, "bench", "results"))
 ZBUS_BIN = os.path.join(ROOT, "target", "bench-zbus", "release", "skypebus-bench-zbus-client")
 C_BIN = os.path.join(ROOT, "target", "bench", "call_loop")
-PHP = ["php", "-d", "ffi.enable=1", "-d", "memory_limit=1G"] + PHP_ARGS
+PHP = ["php", "-d", "ffi.enable=1", "-d", "memory_limit=1G", "-d", "display_errors=stderr"] + PHP_ARGS
 
 # Workloads in table order: name, what it is.
 WORKLOADS = [
@@ -71,9 +72,11 @@ class Client:
 
     def start(self):
         e = dict(os.environ, **self.extra_env)
+        # stderr goes to a file: a client that writes much there must never block on a full pipe.
+        self.stderr = tempfile.TemporaryFile(mode="w+")
         try:
             self.proc = subprocess.Popen(
-                self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
                 env=e, cwd=ROOT, text=True, bufsize=1,
             )
         except OSError as err:
@@ -90,11 +93,18 @@ class Client:
             self.stop()
 
     def read_line(self, timeout):
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
-            return None
-        line = self.proc.stdout.readline()
-        return line or None
+        """The next line on the client's stdout that is a JSON object (anything else, such as a
+        stray PHP warning, is skipped), or None after `timeout` seconds or at EOF."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ready, _, _ = select.select([self.proc.stdout], [], [], max(0, deadline - time.monotonic()))
+            if not ready:
+                return None
+            line = self.proc.stdout.readline()
+            if not line:
+                return None
+            if line.startswith("{"):
+                return line
 
     def run(self, workload, fraction=1.0):
         """One measurement of `fraction` of this client's measuring time: a result dict."""
@@ -125,7 +135,9 @@ class Client:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        err = self.proc.stderr.read().strip()
+        self.stderr.seek(0)
+        err = self.stderr.read().strip()
+        self.stderr.close()
         self.proc = None
         return err[-500:] or "(no message)"
 

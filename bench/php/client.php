@@ -111,28 +111,47 @@ $echoRequest = [
     'args' => [ECHO_TEXT],
     'signature' => 's',
 ];
-/** A workload of callMany() batches of MANY copies of one request; every entry must be the expected reply. */
+/**
+ * A workload of callMany() batches of MANY copies of one request; every entry must be the
+ * expected reply. The request is given as call()'s parameters by name ('destination', 'path',
+ * 'interface', 'method', 'args', 'signature'); should the package take them as a list in call()'s
+ * order instead, that form is used. Neither working is an error, never a number.
+ */
 $many = function (array $request, array $expected) use ($bus): callable {
     return function (string $w, float $s) use ($bus, $request, $expected): array {
         if (!method_exists($bus, 'callMany')) {
             return ['workload' => $w, 'skip' => 'the PHP package has no Bus::callMany()'];
         }
-        $batch = array_fill(0, MANY, $request);
-        return measure($w, $s, function (bool $check) use ($bus, $batch, $expected): int {
+        $check = function (array $batch) use ($bus, $expected): void {
             $results = $bus->callMany($batch);
-            if ($check) {
-                foreach ($results as $i => $result) {
-                    if ($result instanceof Throwable) {
-                        throw $result;
-                    }
-                    if ($result !== $expected) {
-                        throw new RuntimeException("callMany entry $i: unexpected reply " . json_encode($result));
-                    }
+            if (count($results) !== MANY) {
+                throw new RuntimeException('callMany: ' . count($results) . ' results for ' . MANY . ' requests');
+            }
+            foreach ($results as $i => $result) {
+                if ($result instanceof Throwable) {
+                    throw $result;
                 }
-                if (count($results) !== MANY) {
-                    throw new RuntimeException('callMany: ' . count($results) . ' results for ' . MANY . ' requests');
+                if ($result !== $expected) {
+                    throw new RuntimeException("callMany entry $i: unexpected reply " . json_encode($result));
                 }
             }
+        };
+        $batch = null;
+        $failures = [];
+        foreach ([$request, array_values($request)] as $form) {
+            try {
+                $check(array_fill(0, MANY, $form));
+                $batch = array_fill(0, MANY, $form);
+                break;
+            } catch (Throwable $e) {
+                $failures[] = get_class($e) . ': ' . $e->getMessage();
+            }
+        }
+        if ($batch === null) {
+            return ['workload' => $w, 'error' => 'callMany takes neither request form: ' . implode(' / ', $failures)];
+        }
+        return measure($w, $s, function (bool $check) use ($bus, $batch): int {
+            $bus->callMany($batch);
             return MANY;
         });
     };
