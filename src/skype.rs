@@ -162,12 +162,22 @@ fn check_command(command: &str) -> Result<()> {
             "send Skype commands without a \"#<n> \" prefix: the helper adds its own and strips it from the reply",
         ));
     }
-    if command.contains('\0') {
-        return Err(Error::invalid_request(
-            "a Skype command cannot contain a NUL character",
-        ));
+    check_no_nul(command, "a Skype command")
+}
+
+/// D-Bus strings cannot carry NUL.
+fn check_no_nul(text: &str, what: &str) -> Result<()> {
+    if text.contains('\0') {
+        return Err(Error::invalid_request(format!(
+            "{what} cannot contain a NUL character"
+        )));
     }
     Ok(())
+}
+
+/// The version in a `PROTOCOL <n>` reply.
+fn protocol_of(reply: &str) -> Option<u32> {
+    reply.strip_prefix("PROTOCOL ")?.parse().ok()
 }
 
 /// Checks a contact handle for [`Skype::send_chat_message`].
@@ -205,9 +215,6 @@ impl Skype {
             ));
         }
         let conn = Connection::open(Target::parse(address))?;
-        if !conn.is_bus() {
-            return Err(Error::not_supported("Skype lives on a message bus"));
-        }
         let timeout = if timeout.is_zero() {
             conn.default_timeout()
         } else {
@@ -373,10 +380,7 @@ impl Skype {
         if let Some(e) = error_from_reply(&reply) {
             return Err(e);
         }
-        reply
-            .strip_prefix("PROTOCOL ")
-            .and_then(|n| n.parse::<u32>().ok())
-            .ok_or_else(|| unexpected(&command, &reply))
+        protocol_of(&reply).ok_or_else(|| unexpected(&command, &reply))
     }
 
     /// Re-attaches first when Skype's owner changed since we attached.
@@ -408,9 +412,7 @@ impl Skype {
             return Err(e);
         }
         if keyword(command) == "PROTOCOL"
-            && let Some(n) = reply
-                .strip_prefix("PROTOCOL ")
-                .and_then(|n| n.parse::<u32>().ok())
+            && let Some(n) = protocol_of(&reply)
         {
             // Later re-attaches ask for what the caller asked for last.
             let asked = command.split_once(' ').map(|(_, n)| n.trim().parse());
@@ -444,7 +446,7 @@ impl Skype {
     /// `CHATMESSAGE <chat> <text>` (the text verbatim: line breaks, any UTF-8).
     pub fn send_chat_message(&self, handle: &str, text: &str) -> Result<SentMessage> {
         check_handle(handle)?;
-        check_command(text)?;
+        check_no_nul(text, "a chat message")?;
         let create = format!("CHAT CREATE {handle}");
         let reply = self.command(&create, Duration::ZERO)?;
         let chat = reply

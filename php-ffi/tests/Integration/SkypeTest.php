@@ -380,9 +380,11 @@ final class SkypeTest extends IntegrationTestCase
     {
         $this->startEmulator();
         $skype = $this->attach();
-        $text = " Grüße ✓\nzweite Zeile\ttab ";
-        $id = $skype->sendChatMessage('bob', $text);
-        self::assertSame("CHATMESSAGE $id BODY $text", $skype->command("GET CHATMESSAGE $id BODY"));
+        // Leading and trailing spaces, tabs, line feeds, any UTF-8; "#1" at the start is text.
+        foreach ([" Grüße ✓\nzweite Zeile\ttab ", '#1 hashtag'] as $text) {
+            $id = $skype->sendChatMessage('bob', $text);
+            self::assertSame("CHATMESSAGE $id BODY $text", $skype->command("GET CHATMESSAGE $id BODY"));
+        }
     }
 
     public function testBadArguments(): void
