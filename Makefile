@@ -43,17 +43,36 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 
-$(RELEASE)/test_call: tests/c/test_call.c include/skypebus.h build
+$(RELEASE)/test_%: tests/c/test_%.c include/skypebus.h build
 	gcc $(CFLAGS) -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
 
 test-rust:
 	cargo test --release 2>&1 | tee target/test-rust.log
 
-test-c: $(RELEASE)/test_call
+test-c: $(RELEASE)/test_call $(RELEASE)/test_skype
 	php -d ffi.enable=1 tests/php/ffi_header.php include/skypebus.h $(LIB)
 	$(RUN_BUS) $(RELEASE)/test_call
 	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_call > target/valgrind-test_call.log
+	$(RUN_BUS) $(RELEASE)/test_skype
+	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_skype > target/valgrind-test_skype.log
 	@echo "valgrind: no definitely or indirectly lost blocks, no invalid accesses"
+
+# --- Signals and serving (issue 5): C test under valgrind, C example called by gdbus/busctl ---
+$(RELEASE)/test_serve: tests/c/test_serve.c include/skypebus.h build
+	gcc $(CFLAGS) -pthread -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
+
+$(RELEASE)/serve: examples/c/serve.c include/skypebus.h build
+	gcc $(CFLAGS) -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
+
+.PHONY: test-c-serve
+test-c-serve: $(RELEASE)/test_serve $(RELEASE)/serve
+	$(RUN_BUS) $(RELEASE)/test_serve
+	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_serve > target/valgrind-test_serve.log
+	$(RUN_BUS) env VALGRIND="$(VALGRIND) --suppressions=tests/c/valgrind.supp" tests/c/test_serve_example.sh $(RELEASE)/serve
+	@echo "serve: C test and example passed (valgrind: no definitely or indirectly lost blocks)"
+
+test-c: test-c-serve
+# --- end of signals and serving ---
 
 test-php: build
 	@if [ -f php-ffi/phpunit.xml ]; then scripts/test-php.sh; else echo "php-ffi not present yet"; fi

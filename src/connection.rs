@@ -523,6 +523,21 @@ use std::ffi::c_char;
 use crate::error::{skypebus_error, skypebus_result};
 use crate::ffi::{self, ffi_boundary};
 
+impl skypebus_connection {
+    /// The connection, for what only a private connection may do: subscribing, owning names,
+    /// exporting objects. Those give a connection state (an event queue, a unique name that
+    /// answers for objects) that the other users of a shared connection must not inherit.
+    pub(crate) fn private(&self, what: &str) -> Result<&Connection> {
+        if self.shared {
+            return Err(Error::invalid_request(format!(
+                "{what} needs a private connection: this handle is the process-wide shared one; \
+                 open one with skypebus_connection_open_private"
+            )));
+        }
+        Ok(&self.inner)
+    }
+}
+
 fn open_into(target: Target, shared: bool, out: *mut *mut skypebus_connection) -> Result<()> {
     ffi::non_null(out, "out")?;
     let inner = if shared {

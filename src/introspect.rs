@@ -14,7 +14,8 @@
 //!   interface; failures (peer not introspectable, malformed XML) are remembered for
 //!   [`FAILURE_TTL`] so a peer without introspection is not asked on every call.
 //!
-//! All three are bounded ([`MAX_ENTRIES`] each, oldest evicted first). Unique names are never
+//! All three are bounded ([`MAX_ENTRIES`] each; interfaces and paths evict their oldest entries,
+//! owners stop tracking new names and ask the bus each time instead). Unique names are never
 //! reused on a bus, so an entry of an owner that left is merely dead weight until evicted.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -435,8 +436,19 @@ pub(crate) async fn resolve_owner(
     if let Some(Some(owner)) = cache.cached_owner(dest) {
         return Ok(Some(owner));
     }
-    // Watch the name first, so no change between the two calls is missed.
-    let first_watch = cache.lock().watched.insert(dest.to_owned());
+    // Watch the name first, so no change between the two calls is missed. Beyond MAX_ENTRIES
+    // watched names (each costs a match rule on the bus), further names are asked every time.
+    let (first_watch, tracked) = {
+        let mut inner = cache.lock();
+        if inner.watched.contains(dest) {
+            (false, true)
+        } else if inner.watched.len() < MAX_ENTRIES {
+            inner.watched.insert(dest.to_owned());
+            (true, true)
+        } else {
+            (false, false)
+        }
+    };
     if first_watch {
         let rule = format!(
             "type='signal',sender='{DRIVER}',path='/org/freedesktop/DBus',interface='{DRIVER}',member='NameOwnerChanged',arg0='{dest}'"
@@ -466,7 +478,9 @@ pub(crate) async fn resolve_owner(
         Err(e) if e.name == "org.freedesktop.DBus.Error.NameHasNoOwner" => None,
         Err(e) => return Err(e),
     };
-    cache.lock().owners.insert(dest.to_owned(), owner.clone());
+    if tracked {
+        cache.lock().owners.insert(dest.to_owned(), owner.clone());
+    }
     Ok(owner)
 }
 

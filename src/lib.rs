@@ -17,6 +17,7 @@
 //! - [`event`]: the per-connection event queue (signals, incoming calls, name events), pulled.
 //! - [`signal`]: subscriptions with exactly matched rules, and emitting signals.
 //! - [`serve`]: owning names, exporting objects from introspection XML, answering calls.
+//! - [`skype`]: the Skype desktop API helper (attach, commands, chat messages, notifications).
 
 pub mod call;
 pub mod connection;
@@ -31,6 +32,7 @@ pub mod runtime;
 pub mod serve;
 pub mod signal;
 pub mod signature;
+pub mod skype;
 
 use std::ffi::c_char;
 

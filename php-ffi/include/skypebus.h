@@ -173,6 +173,11 @@ typedef struct skypebus_connection skypebus_connection;
 typedef struct skypebus_error skypebus_error;
 
 /**
+ * An application attached to Skype (opaque), from `skypebus_skype_attach`.
+ */
+typedef struct skypebus_skype skypebus_skype;
+
+/**
  * The library version, e.g. `"0.1.0"`: a static NUL-terminated string that must not be freed.
  * Thread-safe.
  */
@@ -481,7 +486,8 @@ enum skypebus_result skypebus_properties(const struct skypebus_connection *conn,
  *
  * An invalid name gives `SKYPEBUS_INVALID_NAME`, unknown flag bits `SKYPEBUS_INVALID_REQUEST`,
  * a refusal by the bus (e.g. policy) `SKYPEBUS_DBUS_ERROR`. Not available on peer-to-peer
- * connections. `name` is borrowed for the call. Thread-safe.
+ * connections, nor on the shared handle of `skypebus_connection_open` (`SKYPEBUS_INVALID_REQUEST`:
+ * use `skypebus_connection_open_private`). `name` is borrowed for the call. Thread-safe.
  */
 enum skypebus_result skypebus_request_name(const struct skypebus_connection *conn,
                                            const char *name,
@@ -515,6 +521,9 @@ enum skypebus_result skypebus_release_name(const struct skypebus_connection *con
  * `options_json` may be NULL, or an object with `variants` (`"typed"`: variants in call
  * events as `{"type","data"}`), `bytes` (`"base64"`: `ay` as base64 both in events and in
  * replies) and `properties` (initial values: `{"<interface>": {"<property>": value}}`).
+ *
+ * Needs a private connection (`skypebus_connection_open_private`); on the shared handle of
+ * `skypebus_connection_open` it gives `SKYPEBUS_INVALID_REQUEST`.
  *
  * Exporting a path twice gives `SKYPEBUS_INVALID_REQUEST`; invalid XML
  * `SKYPEBUS_INVALID_REQUEST`; an invalid path `SKYPEBUS_INVALID_NAME`. The strings are borrowed
@@ -600,8 +609,10 @@ enum skypebus_result skypebus_reply_error(const struct skypebus_connection *conn
  * (`"typed"`) and `bytes` (`"base64"`). `{}` matches every signal. Unknown keys, malformed names
  * and paths are errors.
  *
- * Matching signals are taken with `skypebus_next_event`. The subscription lasts until
- * `skypebus_unsubscribe` or until the connection is freed. The string is borrowed for the
+ * Matching signals are taken with `skypebus_next_event`. Needs a private connection
+ * (`skypebus_connection_open_private`): on the shared handle of `skypebus_connection_open` it
+ * gives `SKYPEBUS_INVALID_REQUEST`, since other users of that connection would take its events.
+ * The subscription lasts until `skypebus_unsubscribe` or until the connection is freed. The string is borrowed for the
  * call. The call waits for the bus to confirm the rule (a round trip or three). Thread-safe.
  */
 enum skypebus_result skypebus_subscribe(const struct skypebus_connection *conn,
@@ -627,5 +638,107 @@ enum skypebus_result skypebus_unsubscribe(const struct skypebus_connection *conn
 enum skypebus_result skypebus_emit(const struct skypebus_connection *conn,
                                    const char *signal_json,
                                    struct skypebus_error **err);
+
+/**
+ * Attaches to Skype as the application `app_name`: opens a private connection to the bus at
+ * `address` (`"session"`, `"system"` or a D-Bus address such as `unix:path=...`), exports
+ * `/com/Skype/Client` (interface `com.Skype.API.Client`, method `Notify(s)`) on it, then sends
+ * `NAME <app_name>` and `PROTOCOL <protocol>` to `com.Skype.API`. `protocol` 0 asks for 8;
+ * `skypebus_skype_protocol` tells what Skype agreed to.
+ *
+ * `timeout_ms` bounds each of these calls (0: 25 s) and is the default timeout of later
+ * commands. While Skype asks the user to allow the application, `NAME` does not return: an
+ * answer slower than the timeout gives `SKYPEBUS_TIMEOUT`.
+ *
+ * Errors: the user refused -> `SKYPEBUS_SKYPE_ERROR` with Skype code 68 (message "access denied
+ * by the user"); Skype running but not signed in -> `SKYPEBUS_SKYPE_ERROR`, name
+ * `net.skypebus.Error.SkypeNotSignedIn`, Skype code 0: try again later; Skype not running ->
+ * `SKYPEBUS_DBUS_ERROR` named `org.freedesktop.DBus.Error.ServiceUnknown` ("Skype is not
+ * running: ..."); the bus cannot be reached -> `SKYPEBUS_CONNECT_FAILED`; an empty
+ * `app_name` or one with line breaks -> `SKYPEBUS_INVALID_REQUEST`.
+ *
+ * On success `*out` receives a new handle that the caller frees with `skypebus_skype_free`; on
+ * failure `*out` is left alone. The strings are borrowed for the call. NULL `address`,
+ * `app_name` or `out` gives `SKYPEBUS_NULL_ARGUMENT`. The handle may be used from several
+ * threads at once; after `fork()` it is unusable in the child (`SKYPEBUS_DISCONNECTED`).
+ */
+enum skypebus_result skypebus_skype_attach(const char *address,
+                                           const char *app_name,
+                                           uint32_t protocol,
+                                           uint32_t timeout_ms,
+                                           struct skypebus_skype **out,
+                                           struct skypebus_error **err);
+
+/**
+ * The protocol version Skype agreed to (the reply to `PROTOCOL` at the last attach or the last
+ * `PROTOCOL` command), 0 for NULL. Thread-safe.
+ */
+uint32_t skypebus_skype_protocol(const struct skypebus_skype *skype);
+
+/**
+ * Detaches from Skype and frees the handle: its connection is closed, so Skype forgets the
+ * application. `skypebus_skype_free(NULL)` is a no-op; freeing twice, or while another thread
+ * still uses the handle, is undefined behaviour. In a process forked after the attach, this only
+ * releases the handle and leaks the connection (the parent's socket is never touched).
+ */
+void skypebus_skype_free(struct skypebus_skype *skype);
+
+/**
+ * Sends the Skype command `command` (e.g. `GET USERSTATUS`, `CHAT CREATE bob`) and writes
+ * Skype's reply (e.g. `USERSTATUS ONLINE`) to `*reply_out`, a new string the caller frees with
+ * `skypebus_string_free`.
+ *
+ * The helper prefixes the command with an id (`#<n> `), matches the reply by it and strips it,
+ * so `command` must not start with `#` (`SKYPEBUS_INVALID_REQUEST`). A reply `ERROR <code>
+ * <text>` gives `SKYPEBUS_SKYPE_ERROR`: `skypebus_error_skype_code` is the code and the message
+ * is the text. If Skype restarted since the last command, the helper first attaches again
+ * (`NAME` and `PROTOCOL`, with the errors of `skypebus_skype_attach`); if Skype is gone, the
+ * result is `SKYPEBUS_DBUS_ERROR` named `org.freedesktop.DBus.Error.ServiceUnknown`.
+ *
+ * `timeout_ms` 0 uses the attach timeout; no reply in time gives `SKYPEBUS_TIMEOUT`. The string
+ * is borrowed for the call. Thread-safe: several threads may send commands at once.
+ */
+enum skypebus_result skypebus_skype_command(const struct skypebus_skype *skype,
+                                            const char *command,
+                                            uint32_t timeout_ms,
+                                            char **reply_out,
+                                            struct skypebus_error **err);
+
+/**
+ * Sends the chat message `text` to the contact `handle`: `CHAT CREATE <handle>`, then
+ * `CHATMESSAGE <chat> <text>`. `text` is sent verbatim (line breaks and any UTF-8 are kept).
+ * Writes `{"chat": "<chat id>", "message": "<chat message id>"}` to `*result_json_out`, a new
+ * string the caller frees with `skypebus_string_free`. Skype reports the message `SENDING`;
+ * `CHATMESSAGE <id> STATUS SENT` follows as a notification.
+ *
+ * A handle that is empty or has spaces or commas gives `SKYPEBUS_INVALID_REQUEST`; Skype's
+ * refusals give `SKYPEBUS_SKYPE_ERROR` (e.g. code 43 for an empty text). Each command uses the
+ * attach timeout and re-attaches as `skypebus_skype_command` does. The strings are borrowed
+ * for the call. Thread-safe.
+ */
+enum skypebus_result skypebus_skype_send_chat_message(const struct skypebus_skype *skype,
+                                                      const char *handle,
+                                                      const char *text,
+                                                      char **result_json_out,
+                                                      struct skypebus_error **err);
+
+/**
+ * Takes the next notification Skype sent (a `Notify` call, e.g. `CHATMESSAGE 290 STATUS SENT`),
+ * waiting up to `timeout_ms` milliseconds (0: only what has already arrived), and writes its
+ * text to `*notification_out`, a new string the caller frees with `skypebus_string_free`.
+ *
+ * Notifications arrive in the background, also while the caller is elsewhere, and wait until
+ * taken (at most 4096: see docs/skype.md for which are dropped beyond). **Nothing in time** gives `SKYPEBUS_EMPTY` and leaves `*notification_out` alone
+ * (`*err` then receives an error object when `err` is not NULL; pass NULL in a polling loop).
+ * If Skype restarted, the helper attaches again first, so notifications keep coming (its
+ * errors are those of `skypebus_skype_attach`); while Skype is not running it just waits.
+ *
+ * The wait is done in slices inside the library, so other threads using the handle are served
+ * meanwhile. Thread-safe: several threads may wait; each notification goes to one of them.
+ */
+enum skypebus_result skypebus_skype_next_notification(const struct skypebus_skype *skype,
+                                                      uint32_t timeout_ms,
+                                                      char **notification_out,
+                                                      struct skypebus_error **err);
 
 #endif  /* SKYPEBUS_H */

@@ -76,7 +76,7 @@ final class Bus
     /** @var \FFI\CData|null skypebus_connection*, null once closed */
     private $handle;
 
-    /** @var string the address the Bus was opened with, to reopen it privately */
+    /** @var string the address the Bus was opened with (also to reopen it privately) */
     private $address;
 
     /** @var bool a connection of this Bus alone */
@@ -231,6 +231,12 @@ final class Bus
         $this->timeoutMs = $milliseconds;
     }
 
+    /** The address this Bus was opened with: "session", "system", or a D-Bus address. */
+    public function getAddress(): string
+    {
+        return $this->address;
+    }
+
     /** The unique name of this connection on the bus, such as ":1.42". */
     public function getUniqueName(): string
     {
@@ -241,7 +247,7 @@ final class Bus
             $this->ffi->skypebus_connection_unique_name($this->handle(), \FFI::addr($out), \FFI::addr($error)),
             $error
         );
-        return $this->takeString($out);
+        return Library::takeString($this->ffi, $out);
     }
 
     /**
@@ -1355,20 +1361,7 @@ final class Bus
         $out = $this->ffi->new('char*');
         $error = $this->ffi->new('skypebus_error*');
         Library::check($this->ffi, $this->ffi->{$function}($this->handle(), $json, \FFI::addr($out), \FFI::addr($error)), $error);
-        return $this->takeString($out);
-    }
-
-    /** Copies a string the library returned ('' for NULL) and frees it. */
-    private function takeString(\FFI\CData $out): string
-    {
-        if (\FFI::isNull($out)) {
-            return '';
-        }
-        try {
-            return \FFI::string($out);
-        } finally {
-            $this->ffi->skypebus_string_free($out);
-        }
+        return Library::takeString($this->ffi, $out);
     }
 
     private function handle(): \FFI\CData

@@ -193,10 +193,29 @@ final class Library
             $name = self::text($ffi->skypebus_error_name($errorOut));
             $message = self::text($ffi->skypebus_error_message($errorOut));
             $code = (int) $ffi->skypebus_error_code($errorOut);
+            $skypeCode = (int) $ffi->skypebus_error_skype_code($errorOut);
         } finally {
             $ffi->skypebus_error_free($errorOut);
         }
-        throw Errors::exceptionFor($code !== Errors::OK ? $code : $result, $name, $message);
+        throw Errors::exceptionFor($code !== Errors::OK ? $code : $result, $name, $message, $skypeCode);
+    }
+
+    /**
+     * Copies a string the library returned in a "char *" out-parameter ('' for NULL) and frees
+     * it with skypebus_string_free.
+     *
+     * @internal
+     */
+    public static function takeString(\FFI $ffi, \FFI\CData $out): string
+    {
+        if (\FFI::isNull($out)) {
+            return '';
+        }
+        try {
+            return \FFI::string($out);
+        } finally {
+            $ffi->skypebus_string_free($out);
+        }
     }
 
     /**

@@ -13,6 +13,8 @@ use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\NoReplyException;
 use SkypeBus\Exception\ServiceUnknownException;
 use SkypeBus\Exception\SkypeBusException;
+use SkypeBus\Exception\SkypeException;
+use SkypeBus\Exception\SkypeNotSignedInException;
 use SkypeBus\Exception\TimeoutException;
 use SkypeBus\Exception\UnknownInterfaceException;
 use SkypeBus\Exception\UnknownMethodException;
@@ -73,13 +75,22 @@ final class Errors
         'org.freedesktop.DBus.Error.Disconnected' => DisconnectedException::class,
     ];
 
+    /** The error name of "Skype is running but not signed in" (result code SKYPE_ERROR). */
+    public const SKYPE_NOT_SIGNED_IN = 'net.skypebus.Error.SkypeNotSignedIn';
+
     /**
-     * The exception for an error the library reported.
+     * The exception for an error the library reported; $skypeCode is the Skype error code of a
+     * SKYPE_ERROR (skypebus_error_skype_code).
      *
      * @return SkypeBusException&\Throwable
      */
-    public static function exceptionFor(int $code, string $name, string $message): \Throwable
+    public static function exceptionFor(int $code, string $name, string $message, int $skypeCode = 0): \Throwable
     {
+        if ($code === self::SKYPE_ERROR) {
+            return $name === self::SKYPE_NOT_SIGNED_IN
+                ? new SkypeNotSignedInException($name, $message, $skypeCode)
+                : new SkypeException($name, $message, $skypeCode);
+        }
         if ($code === self::TIMEOUT) {
             return new TimeoutException($name, $message, $code);
         }

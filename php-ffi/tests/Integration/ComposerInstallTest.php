@@ -100,4 +100,21 @@ final class ComposerInstallTest extends IntegrationTestCase
         $library = dirname(__DIR__, 3) . '/target/release/libskypebus.so';
         $this->assertExampleRuns(['SKYPEBUS_LIBRARY' => $library]);
     }
+
+    public function testTheOneCallSkypeFunctionComesWithTheAutoloader(): void
+    {
+        $this->install(true);
+        $emulator = static::$private->startSkypeEmulator();
+        try {
+            [$status, $output] = $this->runInProject([
+                PHP_BINARY,
+                '-r',
+                'require "vendor/autoload.php"; echo SkypeBus\skype_send_chat_message("bob", "Hello from Composer");',
+            ]);
+        } finally {
+            static::$private->kill($emulator);
+        }
+        self::assertSame(0, $status, $output);
+        self::assertMatchesRegularExpression('/^\d+$/', $output);
+    }
 }

@@ -187,6 +187,26 @@ XML
         return $process;
     }
 
+    /**
+     * Starts the Skype emulator (SKYPEBUS_EMULATOR, else the repository's release build) with
+     * extra arguments, writing its transcript to a file in the bus directory, and waits until it
+     * owns com.Skype.API.
+     *
+     * @param list<string> $args
+     * @return resource
+     */
+    public function startSkypeEmulator(array $args = [])
+    {
+        $program = getenv('SKYPEBUS_EMULATOR') ?: dirname(__DIR__, 3) . '/target/release/skypebus-skype-emulator';
+        if (!is_executable($program)) {
+            throw new \RuntimeException("$program is missing: cargo build --release --bins");
+        }
+        $transcript = sprintf('%s/skype-%d.transcript', $this->dir, $this->logs + 1);
+        $process = $this->spawn(array_merge([$program, '--address', $this->address, '--transcript', $transcript], $args));
+        $this->waitForName('com.Skype.API');
+        return $process;
+    }
+
     /** Waits (up to 20 s) until the name has an owner. */
     public function waitForName(string $name, float $seconds = 20.0): void
     {

@@ -14,6 +14,8 @@ use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\NoReplyException;
 use SkypeBus\Exception\ServiceUnknownException;
 use SkypeBus\Exception\SkypeBusException;
+use SkypeBus\Exception\SkypeException;
+use SkypeBus\Exception\SkypeNotSignedInException;
 use SkypeBus\Exception\TimeoutException;
 use SkypeBus\Exception\UnknownInterfaceException;
 use SkypeBus\Exception\UnknownMethodException;
@@ -61,7 +63,6 @@ final class ErrorsTest extends TestCase
             'not supported' => [14, $own . 'NotSupported', DBusException::class],
             'io' => [15, $own . 'IO', DBusException::class],
             'panic' => [16, $own . 'Panic', DBusException::class],
-            'skype' => [17, $own . 'Skype', DBusException::class],
             'empty' => [18, $own . 'Empty', DBusException::class],
             'our name on a d-bus error code stays generic' => [1, $own . 'TypeMismatch', DBusException::class],
         ];
@@ -92,6 +93,29 @@ final class ErrorsTest extends TestCase
     {
         self::assertInstanceOf(\InvalidArgumentException::class, Errors::exceptionFor(Errors::TYPE_MISMATCH, 'net.skypebus.Error.TypeMismatch', ''));
         self::assertInstanceOf(\RuntimeException::class, Errors::exceptionFor(Errors::DBUS_ERROR, 'org.freedesktop.DBus.Error.Failed', ''));
+    }
+
+    public function testSkypeErrorsCarryTheSkypeCodeAndText(): void
+    {
+        $e = Errors::exceptionFor(Errors::SKYPE_ERROR, 'net.skypebus.Error.Skype', 'Invalid/unknown chat name given', 510);
+        self::assertSame(SkypeException::class, get_class($e));
+        self::assertInstanceOf(SkypeBusException::class, $e);
+        self::assertInstanceOf(\RuntimeException::class, $e);
+        self::assertSame(510, $e->getCode());
+        self::assertSame('Invalid/unknown chat name given', $e->getMessage());
+        self::assertSame('net.skypebus.Error.Skype', $e->getErrorName());
+
+        $e = Errors::exceptionFor(Errors::SKYPE_ERROR, 'net.skypebus.Error.Skype', 'access denied by the user', 68);
+        self::assertSame(68, $e->getCode());
+    }
+
+    public function testSkypeNotSignedInIsASkypeExceptionOfItsOwn(): void
+    {
+        $e = Errors::exceptionFor(Errors::SKYPE_ERROR, Errors::SKYPE_NOT_SIGNED_IN, 'Skype is not signed in', 0);
+        self::assertSame(SkypeNotSignedInException::class, get_class($e));
+        self::assertInstanceOf(SkypeException::class, $e);
+        self::assertSame(0, $e->getCode());
+        self::assertSame(Errors::SKYPE_NOT_SIGNED_IN, $e->getErrorName());
     }
 
     public function testClosedConnection(): void

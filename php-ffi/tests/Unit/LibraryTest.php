@@ -99,6 +99,7 @@ final class LibraryTest extends TestCase
             }
             echo json_encode([new SkypeBus\Type\UInt64('18446744073709551615'), new SkypeBus\Type\Bytes("\0")]), "\n";
             $bus = SkypeBus\Bus::class;
+            function_exists('SkypeBus\skype_send_chat_message') || die("skype_send_chat_message is not declared\n");
             echo "loaded\n";
             PHP;
         [$status, $output] = self::php($code, ['ffi.enable=0'], ['SRC' => self::packageDir() . '/src']);
