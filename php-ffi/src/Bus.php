@@ -1050,7 +1050,7 @@ final class Bus
             return null;
         }
         Library::check($this->ffi, $result, $error);
-        $event = Codec::decodeJson($this->takeString($out), 'an event');
+        $event = Codec::decodeJson(Library::takeString($this->ffi, $out), 'an event');
         return is_array($event) ? $event : null;
     }
 
@@ -1325,7 +1325,7 @@ final class Bus
         $out = $this->ffi->new('char*');
         $error = $this->ffi->new('skypebus_error*');
         Library::check($this->ffi, $this->ffi->{$function}($this->handle(), \FFI::addr($out), \FFI::addr($error)), $error);
-        return $this->takeString($out);
+        return Library::takeString($this->ffi, $out);
     }
 
     /**
