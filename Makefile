@@ -2,7 +2,7 @@
 #   make demo   - set everything up and run the main demo (private bus, Skype emulator, PHP)
 #   make test   - set everything up and run every test (Rust, C, PHP, emulator)
 #   make bench  - run the benchmarks (see bench/README.md)
-# Other targets: deps, build, header, check-header, lint, clean.
+# Other targets: deps, build, header, check-header, lint, fuzz, clean.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
@@ -15,7 +15,7 @@ VALGRIND := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,
 RUN_BUS := dbus-run-session --config-file=tests/support/bus.conf --
 
 .PHONY: all deps build header check-header lint test test-rust test-c test-php test-emulator \
-        demo bench clean
+        demo bench fuzz clean
 
 all: build
 
@@ -43,16 +43,18 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 
-$(RELEASE)/test_call: tests/c/test_call.c include/skypebus.h build
+$(RELEASE)/test_%: tests/c/test_%.c include/skypebus.h build
 	gcc $(CFLAGS) -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
 
 test-rust:
 	cargo test --release 2>&1 | tee target/test-rust.log
 
-test-c: $(RELEASE)/test_call
+test-c: $(RELEASE)/test_call $(RELEASE)/test_skype
 	php -d ffi.enable=1 tests/php/ffi_header.php include/skypebus.h $(LIB)
 	$(RUN_BUS) $(RELEASE)/test_call
 	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_call > target/valgrind-test_call.log
+	$(RUN_BUS) $(RELEASE)/test_skype
+	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_skype > target/valgrind-test_skype.log
 	@echo "valgrind: no definitely or indirectly lost blocks, no invalid accesses"
 
 # --- Signals and serving (issue 5): C test under valgrind, C example called by gdbus/busctl ---
@@ -94,6 +96,15 @@ demo: deps build
 
 bench: deps build
 	bench/run.sh
+
+# Coverage-guided fuzzing of the decoder, the encoder and the request parsers (libFuzzer through
+# cargo-fuzz; RUSTC_BOOTSTRAP lets the stable toolchain build with the sanitizer flags).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd fuzz && for t in decode_body encode request; do \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 || exit 1; \
+	done
 
 clean:
 	cargo clean

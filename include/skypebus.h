@@ -173,6 +173,11 @@ typedef struct skypebus_connection skypebus_connection;
 typedef struct skypebus_error skypebus_error;
 
 /**
+ * An application attached to Skype (opaque), from `skypebus_skype_attach`.
+ */
+typedef struct skypebus_skype skypebus_skype;
+
+/**
  * The library version, e.g. `"0.1.0"`: a static NUL-terminated string that must not be freed.
  * Thread-safe.
  */
@@ -207,6 +212,23 @@ enum skypebus_result skypebus_call(const struct skypebus_connection *conn,
                                    struct skypebus_error **err);
 
 /**
+ * Performs many calls, pipelined: up to 64 (or `max_in_flight`) are in flight at once, each with
+ * its own timeout. `requests_json` is a JSON array of call requests (each as for
+ * `skypebus_call`), or `{"requests": [...], "max_in_flight": N}` with N from 1 to 1024. Writes
+ * to `*replies_json_out` a JSON array with one entry per request, in order: the reply envelope,
+ * or `{"error": {"code": <skypebus_result>, "name": "...", "message": "..."}}`. A failed entry
+ * never fails the whole call; only a malformed batch (not an array, bad `max_in_flight`), NULL
+ * arguments or a closed connection do.
+ *
+ * The string is freed with `skypebus_string_free`. Strings are borrowed for the duration of the
+ * call. Thread-safe.
+ */
+enum skypebus_result skypebus_call_many(const struct skypebus_connection *conn,
+                                        const char *requests_json,
+                                        char **replies_json_out,
+                                        struct skypebus_error **err);
+
+/**
  * Opens a connection to a message bus.
  *
  * `address` is `"session"`, `"system"`, or a D-Bus server address such as
@@ -223,11 +245,27 @@ enum skypebus_result skypebus_call(const struct skypebus_connection *conn,
  * After `fork()`, a connection opened by the parent is unusable in the child (calls fail with
  * `SKYPEBUS_DISCONNECTED`) and freeing it there only leaks it; the child opens its own.
  *
+ * Opening the same address again in a process returns a handle to the same shared connection
+ * (reference counted: `skypebus_connection_free` releases only that handle; a shared connection
+ * found closed is replaced by a new one). Use `skypebus_connection_open_private` for a
+ * connection of your own (its own unique name), e.g. to own names, export objects or subscribe
+ * to signals without affecting other users of the shared one. A forked child never gets its
+ * parent's connection.
+ *
  * NULL `address` or `out` gives `SKYPEBUS_NULL_ARGUMENT`.
  */
 enum skypebus_result skypebus_connection_open(const char *address,
                                               struct skypebus_connection **out,
                                               struct skypebus_error **err);
+
+/**
+ * Opens a private connection to a message bus: never shared with other handles, so it has a
+ * unique name of its own. Arguments, ownership, threads and fork behave as for
+ * `skypebus_connection_open`.
+ */
+enum skypebus_result skypebus_connection_open_private(const char *address,
+                                                      struct skypebus_connection **out,
+                                                      struct skypebus_error **err);
 
 /**
  * Opens a peer-to-peer connection: connects to `address` (a D-Bus address of a peer that is
@@ -258,6 +296,12 @@ void skypebus_connection_free(struct skypebus_connection *conn);
 enum skypebus_result skypebus_connection_unique_name(const struct skypebus_connection *conn,
                                                      char **out,
                                                      struct skypebus_error **err);
+
+/**
+ * Whether `conn` is a handle to the process-wide shared connection of its address (from
+ * `skypebus_connection_open`) rather than a private one. False for NULL. Thread-safe.
+ */
+bool skypebus_connection_is_shared(const struct skypebus_connection *conn);
 
 /**
  * Sets the default timeout, in milliseconds (1 or more), of calls on this connection that do
@@ -406,6 +450,38 @@ enum skypebus_result skypebus_connection_set_event_options(const struct skypebus
 void skypebus_string_free(char *s);
 
 /**
+ * Introspects an object and writes its interfaces, methods (with in/out signatures and
+ * argument names), properties (type, access), signals and child nodes as JSON to `*reply_out`,
+ * a new string the caller frees with `skypebus_string_free`. The request is
+ * `{"destination": "...", "path": "/...", "timeout_ms": 0}` (`destination` optional on a
+ * peer-to-peer connection, `timeout_ms` optional); the schema is in docs/introspection.md.
+ *
+ * The peer is always asked (the answer also refreshes the connection's introspection cache).
+ * Strings are borrowed for the duration of the call. Thread-safe.
+ */
+enum skypebus_result skypebus_introspect(const struct skypebus_connection *conn,
+                                         const char *request_json,
+                                         char **reply_out,
+                                         struct skypebus_error **err);
+
+/**
+ * Gets, sets or gets all properties of an object, as described by the JSON text
+ * `request_json`: `{"destination", "path", "interface", "op": "get"|"set"|"get_all", "name",
+ * "value", "signature", "timeout_ms", "variants", "bytes"}` (see docs/properties.md). Writes the
+ * reply envelope to `*reply_out`, a new string the caller frees with `skypebus_string_free`:
+ * `get` gives `{"type": "<property type>", "data": value}`, `get_all`
+ * `{"type": "a{sv}", "data": {...}}`, `set` `{"type": "", "data": []}`.
+ *
+ * `set` sends the value in a variant of the property's declared type (from the request's
+ * `signature`, else the peer's introspection data, else inferred). Errors as `skypebus_call`.
+ * Strings are borrowed for the duration of the call. Thread-safe.
+ */
+enum skypebus_result skypebus_properties(const struct skypebus_connection *conn,
+                                         const char *request_json,
+                                         char **reply_out,
+                                         struct skypebus_error **err);
+
+/**
  * Asks the bus for the well-known name `name` with `flags` (an OR of `skypebus_name_flag`
  * values, 0 for none) and writes the bus' answer, a `skypebus_request_name_reply` value, to
  * `*answer_out`: `SKYPEBUS_NAME_PRIMARY_OWNER` (1), `SKYPEBUS_NAME_IN_QUEUE` (2),
@@ -414,8 +490,9 @@ void skypebus_string_free(char *s);
  *
  * An invalid name gives `SKYPEBUS_INVALID_NAME`, unknown flag bits `SKYPEBUS_INVALID_REQUEST`,
  * a refusal by the bus (e.g. policy) `SKYPEBUS_DBUS_ERROR`. Not available on peer-to-peer
- * connections. `name` is borrowed for the call; NULL `conn`, `name` or `answer_out` gives
- * `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
+ * connections, nor on the shared handle of `skypebus_connection_open` (`SKYPEBUS_INVALID_REQUEST`:
+ * use `skypebus_connection_open_private`). `name` is borrowed for the call; NULL `conn`, `name`
+ * or `answer_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
  */
 enum skypebus_result skypebus_request_name(const struct skypebus_connection *conn,
                                            const char *name,
@@ -449,6 +526,9 @@ enum skypebus_result skypebus_release_name(const struct skypebus_connection *con
  * `options_json` may be NULL, or an object with `variants` (`"typed"`: variants in call
  * events as `{"type","data"}`), `bytes` (`"base64"`: `ay` as base64 both in events and in
  * replies) and `properties` (initial values: `{"<interface>": {"<property>": value}}`).
+ *
+ * Needs a private connection (`skypebus_connection_open_private`); on the shared handle of
+ * `skypebus_connection_open` it gives `SKYPEBUS_INVALID_REQUEST`.
  *
  * Exporting a path twice gives `SKYPEBUS_INVALID_REQUEST`; invalid XML
  * `SKYPEBUS_INVALID_REQUEST`; an invalid path `SKYPEBUS_INVALID_NAME`. The strings are borrowed
@@ -536,10 +616,13 @@ enum skypebus_result skypebus_reply_error(const struct skypebus_connection *conn
  * (`"typed"`) and `bytes` (`"base64"`). `{}` matches every signal. Unknown keys, malformed names
  * and paths are errors.
  *
- * Matching signals are taken with `skypebus_next_event`. The subscription lasts until
- * `skypebus_unsubscribe` or until the connection is freed. The string is borrowed for the
- * call; NULL `conn`, `match_json` or `id_out` gives `SKYPEBUS_NULL_ARGUMENT`. The call waits
- * for the bus to confirm the rule (a round trip or three). Thread-safe.
+ * Matching signals are taken with `skypebus_next_event`. Needs a private connection
+ * (`skypebus_connection_open_private`): on the shared handle of `skypebus_connection_open` it
+ * gives `SKYPEBUS_INVALID_REQUEST`, since other users of that connection would take its events.
+ * The subscription lasts until `skypebus_unsubscribe` or until the connection is freed. The
+ * string is borrowed for the call; NULL `conn`, `match_json` or `id_out` gives
+ * `SKYPEBUS_NULL_ARGUMENT`. The call waits for the bus to confirm the rule (a round trip or
+ * three). Thread-safe.
  */
 enum skypebus_result skypebus_subscribe(const struct skypebus_connection *conn,
                                         const char *match_json,
@@ -566,5 +649,107 @@ enum skypebus_result skypebus_unsubscribe(const struct skypebus_connection *conn
 enum skypebus_result skypebus_emit(const struct skypebus_connection *conn,
                                    const char *signal_json,
                                    struct skypebus_error **err);
+
+/**
+ * Attaches to Skype as the application `app_name`: opens a private connection to the bus at
+ * `address` (`"session"`, `"system"` or a D-Bus address such as `unix:path=...`), exports
+ * `/com/Skype/Client` (interface `com.Skype.API.Client`, method `Notify(s)`) on it, then sends
+ * `NAME <app_name>` and `PROTOCOL <protocol>` to `com.Skype.API`. `protocol` 0 asks for 8;
+ * `skypebus_skype_protocol` tells what Skype agreed to.
+ *
+ * `timeout_ms` bounds each of these calls (0: 25 s) and is the default timeout of later
+ * commands. While Skype asks the user to allow the application, `NAME` does not return: an
+ * answer slower than the timeout gives `SKYPEBUS_TIMEOUT`.
+ *
+ * Errors: the user refused -> `SKYPEBUS_SKYPE_ERROR` with Skype code 68 (message "access denied
+ * by the user"); Skype running but not signed in -> `SKYPEBUS_SKYPE_ERROR`, name
+ * `net.skypebus.Error.SkypeNotSignedIn`, Skype code 0: try again later; Skype not running ->
+ * `SKYPEBUS_DBUS_ERROR` named `org.freedesktop.DBus.Error.ServiceUnknown` ("Skype is not
+ * running: ..."); the bus cannot be reached -> `SKYPEBUS_CONNECT_FAILED`; an empty
+ * `app_name` or one with line breaks -> `SKYPEBUS_INVALID_REQUEST`.
+ *
+ * On success `*out` receives a new handle that the caller frees with `skypebus_skype_free`; on
+ * failure `*out` is left alone. The strings are borrowed for the call. NULL `address`,
+ * `app_name` or `out` gives `SKYPEBUS_NULL_ARGUMENT`. The handle may be used from several
+ * threads at once; after `fork()` it is unusable in the child (`SKYPEBUS_DISCONNECTED`).
+ */
+enum skypebus_result skypebus_skype_attach(const char *address,
+                                           const char *app_name,
+                                           uint32_t protocol,
+                                           uint32_t timeout_ms,
+                                           struct skypebus_skype **out,
+                                           struct skypebus_error **err);
+
+/**
+ * The protocol version Skype agreed to (the reply to `PROTOCOL` at the last attach or the last
+ * `PROTOCOL` command), 0 for NULL. Thread-safe.
+ */
+uint32_t skypebus_skype_protocol(const struct skypebus_skype *skype);
+
+/**
+ * Detaches from Skype and frees the handle: its connection is closed, so Skype forgets the
+ * application. `skypebus_skype_free(NULL)` is a no-op; freeing twice, or while another thread
+ * still uses the handle, is undefined behaviour. In a process forked after the attach, this only
+ * releases the handle and leaks the connection (the parent's socket is never touched).
+ */
+void skypebus_skype_free(struct skypebus_skype *skype);
+
+/**
+ * Sends the Skype command `command` (e.g. `GET USERSTATUS`, `CHAT CREATE bob`) and writes
+ * Skype's reply (e.g. `USERSTATUS ONLINE`) to `*reply_out`, a new string the caller frees with
+ * `skypebus_string_free`.
+ *
+ * The helper prefixes the command with an id (`#<n> `), matches the reply by it and strips it,
+ * so `command` must not start with `#` (`SKYPEBUS_INVALID_REQUEST`). A reply `ERROR <code>
+ * <text>` gives `SKYPEBUS_SKYPE_ERROR`: `skypebus_error_skype_code` is the code and the message
+ * is the text. If Skype restarted since the last command, the helper first attaches again
+ * (`NAME` and `PROTOCOL`, with the errors of `skypebus_skype_attach`); if Skype is gone, the
+ * result is `SKYPEBUS_DBUS_ERROR` named `org.freedesktop.DBus.Error.ServiceUnknown`.
+ *
+ * `timeout_ms` 0 uses the attach timeout; no reply in time gives `SKYPEBUS_TIMEOUT`. The string
+ * is borrowed for the call. Thread-safe: several threads may send commands at once.
+ */
+enum skypebus_result skypebus_skype_command(const struct skypebus_skype *skype,
+                                            const char *command,
+                                            uint32_t timeout_ms,
+                                            char **reply_out,
+                                            struct skypebus_error **err);
+
+/**
+ * Sends the chat message `text` to the contact `handle`: `CHAT CREATE <handle>`, then
+ * `CHATMESSAGE <chat> <text>`. `text` is sent verbatim (line breaks and any UTF-8 are kept).
+ * Writes `{"chat": "<chat id>", "message": "<chat message id>"}` to `*result_json_out`, a new
+ * string the caller frees with `skypebus_string_free`. Skype reports the message `SENDING`;
+ * `CHATMESSAGE <id> STATUS SENT` follows as a notification.
+ *
+ * A handle that is empty or has spaces or commas gives `SKYPEBUS_INVALID_REQUEST`; Skype's
+ * refusals give `SKYPEBUS_SKYPE_ERROR` (e.g. code 43 for an empty text). Each command uses the
+ * attach timeout and re-attaches as `skypebus_skype_command` does. The strings are borrowed
+ * for the call. Thread-safe.
+ */
+enum skypebus_result skypebus_skype_send_chat_message(const struct skypebus_skype *skype,
+                                                      const char *handle,
+                                                      const char *text,
+                                                      char **result_json_out,
+                                                      struct skypebus_error **err);
+
+/**
+ * Takes the next notification Skype sent (a `Notify` call, e.g. `CHATMESSAGE 290 STATUS SENT`),
+ * waiting up to `timeout_ms` milliseconds (0: only what has already arrived), and writes its
+ * text to `*notification_out`, a new string the caller frees with `skypebus_string_free`.
+ *
+ * Notifications arrive in the background, also while the caller is elsewhere, and wait until
+ * taken (at most 4096: see docs/skype.md for which are dropped beyond). **Nothing in time** gives `SKYPEBUS_EMPTY` and leaves `*notification_out` alone
+ * (`*err` then receives an error object when `err` is not NULL; pass NULL in a polling loop).
+ * If Skype restarted, the helper attaches again first, so notifications keep coming (its
+ * errors are those of `skypebus_skype_attach`); while Skype is not running it just waits.
+ *
+ * The wait is done in slices inside the library, so other threads using the handle are served
+ * meanwhile. Thread-safe: several threads may wait; each notification goes to one of them.
+ */
+enum skypebus_result skypebus_skype_next_notification(const struct skypebus_skype *skype,
+                                                      uint32_t timeout_ms,
+                                                      char **notification_out,
+                                                      struct skypebus_error **err);
 
 #endif  /* SKYPEBUS_H */

@@ -218,13 +218,24 @@ impl SignatureSource {
     }
 }
 
+/// The argument types of a call, where they came from, and the interface that introspection
+/// found the method in (used when the request names none: some peers, GDBus ones among them,
+/// refuse calls without an interface).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArgumentTypes {
+    pub types: Vec<Type>,
+    pub source: SignatureSource,
+    pub interface: Option<String>,
+}
+
 /// Checks names and builds the method-call message for `req` with the argument types `types`.
-pub fn build_call(req: &CallRequest, types: &[Type], source: SignatureSource) -> Result<Message> {
+pub fn build_call(req: &CallRequest, args: &ArgumentTypes) -> Result<Message> {
+    let (types, source) = (&args.types[..], args.source);
     let mut b = Message::method_call(req.path.as_str(), req.method.as_str());
     if let Some(d) = &req.destination {
         b = b.destination(d.as_str());
     }
-    if let Some(i) = &req.interface {
+    if let Some(i) = req.interface.as_ref().or(args.interface.as_ref()) {
         b = b.interface(i.as_str());
     }
     if req.no_reply {
@@ -251,27 +262,271 @@ pub fn build_call(req: &CallRequest, types: &[Type], source: SignatureSource) ->
     })
 }
 
-/// The argument types of a request: the explicit signature, else inferred from the values.
-pub fn argument_types(req: &CallRequest) -> Result<(Vec<Type>, SignatureSource)> {
-    match &req.signature {
-        Some(s) => Ok((signature::parse_signature(s)?, SignatureSource::Explicit)),
-        None => Ok((json::infer_signature(&req.args)?, SignatureSource::Inferred)),
+/// The argument types of a request: the explicit signature, else the peer's introspection data,
+/// else inferred from the values.
+pub async fn argument_types(
+    conn: &Connection,
+    req: &CallRequest,
+    timeout: Duration,
+) -> Result<ArgumentTypes> {
+    if let Some(s) = &req.signature {
+        return Ok(ArgumentTypes {
+            types: signature::parse_signature(s)?,
+            source: SignatureSource::Explicit,
+            interface: None,
+        });
     }
+    let introspected = crate::introspect::method_in_types(
+        conn,
+        req.destination.as_deref(),
+        &req.path,
+        req.interface.as_deref(),
+        &req.method,
+        timeout,
+    )
+    .await?;
+    match introspected {
+        Some((types, interface)) => Ok(ArgumentTypes {
+            types,
+            source: SignatureSource::Introspection,
+            interface: Some(interface),
+        }),
+        None => Ok(ArgumentTypes {
+            types: json::infer_signature(&req.args)?,
+            source: SignatureSource::Inferred,
+            interface: None,
+        }),
+    }
+}
+
+/// Checks the names of a request before anything is sent or looked up.
+pub fn validate_names(req: &CallRequest) -> Result<()> {
+    use zbus::names::{BusName, InterfaceName, MemberName};
+    let bad = |what: &str, value: &str, e: zbus::Error| {
+        Error::invalid_name(format!("invalid {what} \"{value}\": {e}"))
+    };
+    if let Some(d) = &req.destination {
+        BusName::try_from(d.as_str()).map_err(|e| bad("destination", d, e))?;
+    }
+    if !signature::is_valid_object_path(&req.path) {
+        return Err(Error::invalid_name(format!(
+            "invalid object path \"{}\"",
+            req.path
+        )));
+    }
+    if let Some(i) = &req.interface {
+        InterfaceName::try_from(i.as_str()).map_err(|e| bad("interface", i, e))?;
+    }
+    MemberName::try_from(req.method.as_str()).map_err(|e| bad("method", &req.method, e))?;
+    Ok(())
 }
 
 /// Performs a call and returns the reply envelope as JSON text.
 pub fn call(conn: &Connection, req: &CallRequest) -> Result<String> {
     conn.check_usable()?;
-    let (types, source) = argument_types(req)?;
-    let msg = build_call(req, &types, source)?;
+    validate_names(req)?;
     let timeout = req.timeout.unwrap_or_else(|| conn.default_timeout());
-    let process = conn.process();
-    if req.no_reply {
-        process.block_on(conn.send(&msg))?;
-        return Ok(r#"{"type":"","data":[]}"#.to_owned());
+    let reply = conn.process().block_on(async {
+        let types = argument_types(conn, req, timeout).await?;
+        let msg = build_call(req, &types)?;
+        if req.no_reply {
+            conn.send(&msg).await?;
+            return Ok(None);
+        }
+        conn.call_raw(&msg, timeout).await.map(Some)
+    })?;
+    match reply {
+        None => Ok(r#"{"type":"","data":[]}"#.to_owned()),
+        Some(reply) => reply_envelope(&reply, req.decode_options()),
     }
-    let reply = process.block_on(conn.call_raw(&msg, timeout))?;
-    reply_envelope(&reply, req.decode_options())
+}
+
+/// Calls in flight at once in [`call_many`] unless the request says otherwise. The system bus
+/// refuses more than 128 pending replies per connection.
+pub const DEFAULT_IN_FLIGHT: usize = 64;
+/// Upper bound of `max_in_flight`.
+pub const MAX_IN_FLIGHT: usize = 1024;
+
+/// The JSON of a failed entry of [`call_many`].
+pub fn error_json(e: &Error) -> Value {
+    let mut v = serde_json::json!({"error": {"code": e.code() as i32, "name": e.name, "message": e.message}});
+    if e.skype_code != 0 {
+        v["error"]["skype_code"] = Value::from(e.skype_code);
+    }
+    v
+}
+
+/// Parses a `call_many` request: a JSON array of call requests, or
+/// `{"requests": [...], "max_in_flight": N}`.
+pub fn parse_many(text: &str) -> Result<(Vec<Result<CallRequest>>, usize)> {
+    let v = json::parse_json_strict(text)?;
+    let (list, max) = match v {
+        Value::Array(list) => (list, DEFAULT_IN_FLIGHT),
+        Value::Object(mut map) => {
+            check_keys(&map, &["requests", "max_in_flight"], "a call_many request")?;
+            let max = match map.get("max_in_flight") {
+                None => DEFAULT_IN_FLIGHT,
+                Some(n) => match n.as_u64() {
+                    Some(n) if (1..=MAX_IN_FLIGHT as u64).contains(&n) => n as usize,
+                    _ => {
+                        return Err(Error::invalid_request(format!(
+                            "\"max_in_flight\" must be an integer from 1 to {MAX_IN_FLIGHT}, not {n}"
+                        )));
+                    }
+                },
+            };
+            match map.remove("requests") {
+                Some(Value::Array(list)) => (list, max),
+                _ => {
+                    return Err(Error::invalid_request(
+                        "a call_many request needs \"requests\", an array of call requests",
+                    ));
+                }
+            }
+        }
+        other => {
+            return Err(Error::invalid_request(format!(
+                "a call_many request must be an array or an object, not {}",
+                json_kind(&other)
+            )));
+        }
+    };
+    Ok((list.into_iter().map(CallRequest::from_value).collect(), max))
+}
+
+/// A call of a batch waiting for its reply: index, waiter, deadline, timeout, output options.
+type InFlight<'c> = (
+    usize,
+    crate::connection::PendingReply<'c>,
+    tokio::time::Instant,
+    Duration,
+    DecodeOptions,
+);
+
+/// Waits for one call of a batch.
+async fn finish((i, pending, deadline, timeout, opts): InFlight<'_>) -> (usize, Result<String>) {
+    let r = match pending.reply(deadline, timeout).await {
+        Ok(reply) => reply_envelope(&reply, opts),
+        Err(e) => Err(e),
+    };
+    (i, r)
+}
+
+/// Performs many calls with up to `max_in_flight` of them in flight at once, each with its own
+/// timeout, and returns a JSON array of results in the order of the requests: each a reply
+/// envelope or `{"error": {"code", "name", "message"}}`. One failed call never fails the batch.
+pub fn call_many(
+    conn: &Connection,
+    requests: Vec<Result<CallRequest>>,
+    max_in_flight: usize,
+) -> Result<String> {
+    conn.check_usable()?;
+    let n = requests.len();
+    let mut results: Vec<Option<Result<String>>> = (0..n).map(|_| None).collect();
+    conn.process().block_on(async {
+        let mut in_flight: std::collections::VecDeque<InFlight<'_>> = Default::default();
+        let mut requests = requests.into_iter().enumerate().peekable();
+        let mut batch: Vec<Message> = Vec::new();
+        loop {
+            // Fill the free slots, then send what was built in one go.
+            while in_flight.len() < max_in_flight {
+                let Some((i, req)) = requests.next() else {
+                    break;
+                };
+                let req = match req {
+                    Ok(r) => r,
+                    Err(e) => {
+                        results[i] = Some(Err(e));
+                        continue;
+                    }
+                };
+                let timeout = req.timeout.unwrap_or_else(|| conn.default_timeout());
+                let built = async {
+                    validate_names(&req)?;
+                    let types = argument_types(conn, &req, timeout).await?;
+                    build_call(&req, &types)
+                }
+                .await;
+                let msg = match built {
+                    Ok(m) => m,
+                    Err(e) => {
+                        results[i] = Some(Err(e));
+                        continue;
+                    }
+                };
+                if req.no_reply {
+                    results[i] = Some(Ok(r#"{"type":"","data":[]}"#.to_owned()));
+                } else {
+                    match conn.register_call(&msg) {
+                        Ok(pending) => {
+                            let deadline = tokio::time::Instant::now() + timeout;
+                            in_flight.push_back((
+                                i,
+                                pending,
+                                deadline,
+                                timeout,
+                                req.decode_options(),
+                            ));
+                        }
+                        Err(e) => {
+                            results[i] = Some(Err(e));
+                            continue;
+                        }
+                    }
+                }
+                batch.push(msg);
+            }
+            if !batch.is_empty() {
+                let sent = conn.send_all(&batch).await;
+                batch.clear();
+                if let Err(e) = sent {
+                    // Nothing more can be sent: every waiting call gets the error.
+                    for (j, ..) in in_flight.drain(..) {
+                        results[j] = Some(Err(e.clone()));
+                    }
+                    for (j, _) in requests.by_ref() {
+                        results[j] = Some(Err(e.clone()));
+                    }
+                    break;
+                }
+            }
+            // Wait for the oldest call, then collect every other one already answered.
+            let Some(oldest) = in_flight.pop_front() else {
+                if requests.peek().is_none() {
+                    break;
+                }
+                continue;
+            };
+            let (j, r) = finish(oldest).await;
+            results[j] = Some(r);
+            let mut k = 0;
+            while k < in_flight.len() {
+                if in_flight[k].1.is_ready() {
+                    if let Some(done) = in_flight.remove(k) {
+                        let (j, r) = finish(done).await;
+                        results[j] = Some(r);
+                    }
+                } else {
+                    k += 1;
+                }
+            }
+        }
+    });
+    let mut out = String::from("[");
+    for (i, r) in results.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match r {
+            Some(Ok(text)) => out.push_str(&text),
+            Some(Err(e)) => out.push_str(&error_json(&e).to_string()),
+            None => out.push_str(
+                &error_json(&Error::new(crate::error::Kind::Panic, "no result")).to_string(),
+            ),
+        }
+    }
+    out.push(']');
+    Ok(out)
 }
 
 /// The `{"type": ..., "data": [...]}` envelope of a reply, or the error it carries.
@@ -329,6 +584,34 @@ pub extern "C" fn skypebus_call(
         let req = CallRequest::parse(text)?;
         let reply = call(&conn.inner, &req)?;
         ffi::write_out(reply_json_out, ffi::c_string(reply)?);
+        Ok(())
+    })
+}
+
+/// Performs many calls, pipelined: up to 64 (or `max_in_flight`) are in flight at once, each with
+/// its own timeout. `requests_json` is a JSON array of call requests (each as for
+/// `skypebus_call`), or `{"requests": [...], "max_in_flight": N}` with N from 1 to 1024. Writes
+/// to `*replies_json_out` a JSON array with one entry per request, in order: the reply envelope,
+/// or `{"error": {"code": <skypebus_result>, "name": "...", "message": "..."}}`. A failed entry
+/// never fails the whole call; only a malformed batch (not an array, bad `max_in_flight`), NULL
+/// arguments or a closed connection do.
+///
+/// The string is freed with `skypebus_string_free`. Strings are borrowed for the duration of the
+/// call. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_call_many(
+    conn: *const skypebus_connection,
+    requests_json: *const c_char,
+    replies_json_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        let text = crate::error::str_from_c(requests_json, "requests_json")?;
+        ffi::non_null(replies_json_out, "replies_json_out")?;
+        let (requests, max) = parse_many(text)?;
+        let out = call_many(&conn.inner, requests, max)?;
+        ffi::write_out(replies_json_out, ffi::c_string(out)?);
         Ok(())
     })
 }

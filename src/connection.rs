@@ -56,12 +56,21 @@ impl Target {
     }
 }
 
+/// The shared connections of this process, by address, with the process id they belong to.
+type Registry = (
+    u32,
+    std::collections::BTreeMap<String, std::sync::Weak<Connection>>,
+);
+static SHARED: Mutex<Registry> = Mutex::new((0, std::collections::BTreeMap::new()));
+
 /// State shared between a connection handle and its dispatcher task.
 pub(crate) struct Shared {
     pending: Mutex<HashMap<u32, oneshot::Sender<Message>>>,
     closed: AtomicBool,
     close_reason: Mutex<Option<String>>,
     default_timeout_ms: AtomicU64,
+    /// Introspection data and name owners (see `crate::introspect`).
+    pub(crate) introspection: crate::introspect::Cache,
     /// Signals, served objects and the event queue (issue 5; see `crate::event`).
     pub(crate) hub: crate::event::Hub,
 }
@@ -73,6 +82,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             close_reason: Mutex::new(None),
             default_timeout_ms: AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64),
+            introspection: Default::default(),
             hub: crate::event::Hub::new(),
         }
     }
@@ -190,6 +200,33 @@ impl Connection {
         })
     }
 
+    /// The process-wide shared connection to `target`, opened (or replaced, when the previous
+    /// one is closed) as needed. Peer-to-peer targets are never shared.
+    pub fn open_shared(target: Target) -> Result<Arc<Connection>> {
+        let key = match &target {
+            Target::Session => "session".to_owned(),
+            Target::System => "system".to_owned(),
+            Target::Bus(a) => format!("bus:{a}"),
+            Target::Peer(_) => return Connection::open(target).map(Arc::new),
+        };
+        let pid = runtime::current_pid();
+        let mut registry = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+        if registry.0 != pid {
+            // First use, or a child after fork(): never hand out the parent's connections.
+            let inherited = std::mem::take(&mut registry.1);
+            runtime::keep_forever(inherited);
+            registry.0 = pid;
+        }
+        if let Some(existing) = registry.1.get(&key).and_then(std::sync::Weak::upgrade)
+            && existing.check_usable().is_ok()
+        {
+            return Ok(existing);
+        }
+        let fresh = Arc::new(Connection::open(target)?);
+        registry.1.insert(key, Arc::downgrade(&fresh));
+        Ok(fresh)
+    }
+
     /// Fails unless this connection belongs to the calling process and is still open.
     pub(crate) fn check_usable(&self) -> Result<()> {
         if self.pid != runtime::current_pid() {
@@ -212,6 +249,16 @@ impl Connection {
     pub fn unique_name(&self) -> Result<Option<String>> {
         self.check_usable()?;
         Ok(self.conn.unique_name().map(|n| n.to_string()))
+    }
+
+    /// The introspection caches of this connection.
+    pub fn introspection(&self) -> &crate::introspect::Cache {
+        &self.shared.introspection
+    }
+
+    /// Whether this is a connection to a message bus (not peer-to-peer).
+    pub fn is_bus(&self) -> bool {
+        self.conn.unique_name().is_some()
     }
 
     /// The default timeout of calls that name none.
@@ -266,33 +313,68 @@ impl Connection {
     /// Sends a method call and waits for its reply (a method return or an error message) for at
     /// most `timeout`. The reply is returned as received; error replies are not converted here.
     pub async fn call_raw(&self, msg: &Message, timeout: Duration) -> Result<Message> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        self.start_call(msg).await?.reply(deadline, timeout).await
+    }
+
+    /// Registers a method call for its reply and sends it; the reply is awaited with
+    /// [`PendingReply::reply`]. Several calls may be in flight at once (pipelining).
+    pub async fn start_call(&self, msg: &Message) -> Result<PendingReply<'_>> {
+        let waiter = self.register_call(msg)?;
+        self.send(msg).await?;
+        Ok(waiter)
+    }
+
+    /// Registers a method call for its reply without sending it (send it with
+    /// [`Connection::send_all`] or [`Connection::send`]).
+    pub fn register_call(&self, msg: &Message) -> Result<PendingReply<'_>> {
         let serial = msg.primary_header().serial_num().get();
         let (tx, rx) = oneshot::channel();
-        {
-            let mut pending = self
-                .shared
-                .pending
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            if self.shared.closed.load(Ordering::Acquire) {
-                return Err(self.shared.disconnected_error());
-            }
-            pending.insert(serial, tx);
+        let mut pending = self
+            .shared
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(self.shared.disconnected_error());
         }
-        /// Removes the waiter however the call ends (error, timeout, or the future dropped).
-        struct Waiter<'a>(&'a Shared, u32);
-        impl Drop for Waiter<'_> {
-            fn drop(&mut self) {
-                self.0
-                    .pending
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&self.1);
-            }
-        }
-        let _waiter = Waiter(&self.shared, serial);
-        self.send(msg).await?;
-        match tokio::time::timeout(timeout, rx).await {
+        pending.insert(serial, tx);
+        Ok(PendingReply {
+            shared: &self.shared,
+            serial,
+            rx,
+        })
+    }
+
+    /// Sends several messages with as few writes as the socket allows.
+    pub async fn send_all(&self, msgs: &[Message]) -> Result<()> {
+        self.conn
+            .send_all(msgs)
+            .await
+            .map_err(|e| self.send_error(e))
+    }
+}
+
+/// A method call sent and waiting for its reply. Dropping it forgets the call.
+pub struct PendingReply<'a> {
+    shared: &'a Shared,
+    serial: u32,
+    rx: oneshot::Receiver<Message>,
+}
+
+impl PendingReply<'_> {
+    /// Whether the reply (or the connection's end) has arrived already.
+    pub fn is_ready(&self) -> bool {
+        !self.rx.is_empty() || self.rx.is_terminated()
+    }
+
+    /// Waits for the reply until `deadline` (`timeout` is only named in the error).
+    pub async fn reply(
+        mut self,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+    ) -> Result<Message> {
+        match tokio::time::timeout_at(deadline, &mut self.rx).await {
             Ok(Ok(reply)) => Ok(reply),
             Ok(Err(_)) => Err(self.shared.disconnected_error()),
             Err(_) => Err(Error::new(
@@ -300,6 +382,16 @@ impl Connection {
                 format!("no reply within {} ms (local timeout)", timeout.as_millis()),
             )),
         }
+    }
+}
+
+impl Drop for PendingReply<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.serial);
     }
 }
 
@@ -369,7 +461,10 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
                     answer_unhandled_call(&conn, &msg).await
                 }
             }
-            MsgType::Signal => crate::signal::on_signal(&shared.hub, &msg),
+            MsgType::Signal => {
+                shared.introspection.observe_signal(&msg);
+                crate::signal::on_signal(&shared.hub, &msg)
+            }
         }
     }
     shared.mark_closed("the connection was closed by the peer");
@@ -418,7 +513,9 @@ fn machine_id() -> Option<String> {
 /// An open D-Bus connection (opaque).
 #[allow(non_camel_case_types)]
 pub struct skypebus_connection {
-    pub(crate) inner: Connection,
+    pub(crate) inner: Arc<Connection>,
+    /// Whether `inner` is the process-wide shared connection for its address.
+    pub(crate) shared: bool,
 }
 
 use std::ffi::c_char;
@@ -426,10 +523,32 @@ use std::ffi::c_char;
 use crate::error::{skypebus_error, skypebus_result};
 use crate::ffi::{self, ffi_boundary};
 
-fn open_into(target: Target, out: *mut *mut skypebus_connection) -> Result<()> {
+impl skypebus_connection {
+    /// The connection, for what only a private connection may do: subscribing, owning names,
+    /// exporting objects. Those give a connection state (an event queue, a unique name that
+    /// answers for objects) that the other users of a shared connection must not inherit.
+    pub(crate) fn private(&self, what: &str) -> Result<&Connection> {
+        if self.shared {
+            return Err(Error::invalid_request(format!(
+                "{what} needs a private connection: this handle is the process-wide shared one; \
+                 open one with skypebus_connection_open_private"
+            )));
+        }
+        Ok(&self.inner)
+    }
+}
+
+fn open_into(target: Target, shared: bool, out: *mut *mut skypebus_connection) -> Result<()> {
     ffi::non_null(out, "out")?;
-    let inner = Connection::open(target)?;
-    ffi::write_out(out, Box::into_raw(Box::new(skypebus_connection { inner })));
+    let inner = if shared {
+        Connection::open_shared(target)?
+    } else {
+        Arc::new(Connection::open(target)?)
+    };
+    ffi::write_out(
+        out,
+        Box::into_raw(Box::new(skypebus_connection { inner, shared })),
+    );
     Ok(())
 }
 
@@ -449,6 +568,13 @@ fn open_into(target: Target, out: *mut *mut skypebus_connection) -> Result<()> {
 /// After `fork()`, a connection opened by the parent is unusable in the child (calls fail with
 /// `SKYPEBUS_DISCONNECTED`) and freeing it there only leaks it; the child opens its own.
 ///
+/// Opening the same address again in a process returns a handle to the same shared connection
+/// (reference counted: `skypebus_connection_free` releases only that handle; a shared connection
+/// found closed is replaced by a new one). Use `skypebus_connection_open_private` for a
+/// connection of your own (its own unique name), e.g. to own names, export objects or subscribe
+/// to signals without affecting other users of the shared one. A forked child never gets its
+/// parent's connection.
+///
 /// NULL `address` or `out` gives `SKYPEBUS_NULL_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_connection_open(
@@ -458,7 +584,22 @@ pub extern "C" fn skypebus_connection_open(
 ) -> skypebus_result {
     ffi_boundary!(err, {
         let address = crate::error::str_from_c(address, "address")?;
-        open_into(Target::parse(address), out)
+        open_into(Target::parse(address), true, out)
+    })
+}
+
+/// Opens a private connection to a message bus: never shared with other handles, so it has a
+/// unique name of its own. Arguments, ownership, threads and fork behave as for
+/// `skypebus_connection_open`.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_connection_open_private(
+    address: *const c_char,
+    out: *mut *mut skypebus_connection,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let address = crate::error::str_from_c(address, "address")?;
+        open_into(Target::parse(address), false, out)
     })
 }
 
@@ -475,7 +616,7 @@ pub extern "C" fn skypebus_connection_open_p2p(
 ) -> skypebus_result {
     ffi_boundary!(err, {
         let address = crate::error::str_from_c(address, "address")?;
-        open_into(Target::Peer(address.to_owned()), out)
+        open_into(Target::Peer(address.to_owned()), false, out)
     })
 }
 
@@ -492,6 +633,7 @@ pub extern "C" fn skypebus_connection_free(conn: *mut skypebus_connection) {
             return;
         };
         if boxed.inner.owned_by_this_process() {
+            // The connection closes when its last handle is gone.
             drop(boxed);
         } else {
             crate::runtime::keep_forever(boxed);
@@ -519,6 +661,13 @@ pub extern "C" fn skypebus_connection_unique_name(
         ffi::write_out(out, ptr);
         Ok(())
     })
+}
+
+/// Whether `conn` is a handle to the process-wide shared connection of its address (from
+/// `skypebus_connection_open`) rather than a private one. False for NULL. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_connection_is_shared(conn: *const skypebus_connection) -> bool {
+    ffi::borrow(conn).is_some_and(|c| c.shared)
 }
 
 /// Sets the default timeout, in milliseconds (1 or more), of calls on this connection that do

@@ -12,21 +12,27 @@
 //! - [`connection`]: opening buses and peers, the dispatcher, waiting for replies.
 //! - [`message`]: building messages from JSON and reading received ones back.
 //! - [`call`]: the generic JSON method call.
+//! - [`property`]: Get, Set and GetAll of properties, typed by introspection.
+//! - [`introspect`]: introspection data, its caches, and typing calls without a signature.
 //! - [`event`]: the per-connection event queue (signals, incoming calls, name events), pulled.
 //! - [`signal`]: subscriptions with exactly matched rules, and emitting signals.
 //! - [`serve`]: owning names, exporting objects from introspection XML, answering calls.
+//! - [`skype`]: the Skype desktop API helper (attach, commands, chat messages, notifications).
 
 pub mod call;
 pub mod connection;
 pub mod error;
 pub mod event;
 mod ffi;
+pub mod introspect;
 pub mod json;
 pub mod message;
+pub mod property;
 pub mod runtime;
 pub mod serve;
 pub mod signal;
 pub mod signature;
+pub mod skype;
 
 use std::ffi::c_char;
 

@@ -1475,8 +1475,9 @@ fn opt_str<'a>(ptr: *const c_char, what: &str) -> Result<Option<&'a str>> {
 ///
 /// An invalid name gives `SKYPEBUS_INVALID_NAME`, unknown flag bits `SKYPEBUS_INVALID_REQUEST`,
 /// a refusal by the bus (e.g. policy) `SKYPEBUS_DBUS_ERROR`. Not available on peer-to-peer
-/// connections. `name` is borrowed for the call; NULL `conn`, `name` or `answer_out` gives
-/// `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
+/// connections, nor on the shared handle of `skypebus_connection_open` (`SKYPEBUS_INVALID_REQUEST`:
+/// use `skypebus_connection_open_private`). `name` is borrowed for the call; NULL `conn`, `name`
+/// or `answer_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_request_name(
     conn: *const skypebus_connection,
@@ -1489,7 +1490,7 @@ pub extern "C" fn skypebus_request_name(
         let conn = ffi::try_ref(conn, "conn")?;
         let name = str_from_c(name, "name")?;
         ffi::non_null(answer_out, "answer_out")?;
-        let answer = request_name(&conn.inner, name, flags)?;
+        let answer = request_name(conn.private("owning a name")?, name, flags)?;
         ffi::write_out(answer_out, answer);
         Ok(())
     })
@@ -1531,6 +1532,9 @@ pub extern "C" fn skypebus_release_name(
 /// events as `{"type","data"}`), `bytes` (`"base64"`: `ay` as base64 both in events and in
 /// replies) and `properties` (initial values: `{"<interface>": {"<property>": value}}`).
 ///
+/// Needs a private connection (`skypebus_connection_open_private`); on the shared handle of
+/// `skypebus_connection_open` it gives `SKYPEBUS_INVALID_REQUEST`.
+///
 /// Exporting a path twice gives `SKYPEBUS_INVALID_REQUEST`; invalid XML
 /// `SKYPEBUS_INVALID_REQUEST`; an invalid path `SKYPEBUS_INVALID_NAME`. The strings are borrowed
 /// for the call (the library keeps its own copy of what it needs). Thread-safe.
@@ -1547,7 +1551,7 @@ pub extern "C" fn skypebus_export(
         let path = str_from_c(path, "path")?;
         let xml = str_from_c(introspection_xml, "introspection_xml")?;
         let options = opt_str(options_json, "options_json")?;
-        export(&conn.inner, path, xml, options)
+        export(conn.private("exporting an object")?, path, xml, options)
     })
 }
 

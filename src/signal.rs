@@ -768,10 +768,13 @@ use crate::ffi::{self, ffi_boundary};
 /// (`"typed"`) and `bytes` (`"base64"`). `{}` matches every signal. Unknown keys, malformed names
 /// and paths are errors.
 ///
-/// Matching signals are taken with `skypebus_next_event`. The subscription lasts until
-/// `skypebus_unsubscribe` or until the connection is freed. The string is borrowed for the
-/// call; NULL `conn`, `match_json` or `id_out` gives `SKYPEBUS_NULL_ARGUMENT`. The call waits
-/// for the bus to confirm the rule (a round trip or three). Thread-safe.
+/// Matching signals are taken with `skypebus_next_event`. Needs a private connection
+/// (`skypebus_connection_open_private`): on the shared handle of `skypebus_connection_open` it
+/// gives `SKYPEBUS_INVALID_REQUEST`, since other users of that connection would take its events.
+/// The subscription lasts until `skypebus_unsubscribe` or until the connection is freed. The
+/// string is borrowed for the call; NULL `conn`, `match_json` or `id_out` gives
+/// `SKYPEBUS_NULL_ARGUMENT`. The call waits for the bus to confirm the rule (a round trip or
+/// three). Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_subscribe(
     conn: *const skypebus_connection,
@@ -784,7 +787,7 @@ pub extern "C" fn skypebus_subscribe(
         let text = crate::error::str_from_c(match_json, "match_json")?;
         ffi::non_null(id_out, "id_out")?;
         let (rule, opts) = MatchRule::parse(text)?;
-        let id = subscribe(&conn.inner, rule, opts)?;
+        let id = subscribe(conn.private("subscribing to signals")?, rule, opts)?;
         ffi::write_out(id_out, id);
         Ok(())
     })

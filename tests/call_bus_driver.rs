@@ -47,8 +47,17 @@ fn request_name_with_explicit_signature_and_inferred() {
     )
     .unwrap();
     assert_eq!(r["data"][0], 4);
-    // Inferred `si` is the wrong type for the driver: a real D-Bus error with its exact name.
-    let e = driver(&conn, "RequestName", None, json!(["com.example.Y", 4])).unwrap_err();
+    // Without a signature the driver's introspection data types it as `su`.
+    let r = driver(&conn, "RequestName", None, json!(["com.example.Y", 4])).unwrap();
+    assert_eq!(r, json!({"type": "u", "data": [1]}));
+    // An explicit signature wins, even a wrong one: a real D-Bus error with its exact name.
+    let e = driver(
+        &conn,
+        "RequestName",
+        Some("si"),
+        json!(["com.example.Z", 4]),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, Kind::DBus);
     assert_eq!(e.name, "org.freedesktop.DBus.Error.InvalidArgs");
 }

@@ -34,10 +34,11 @@ static double cpu(void) {
     return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+/* A private connection: subscribing and exporting need one (the shared handle refuses). */
 static skypebus_connection *open_or_die(const char *address) {
     skypebus_connection *conn = NULL;
     skypebus_error *err = NULL;
-    if (skypebus_connection_open(address, &conn, &err) != SKYPEBUS_OK) {
+    if (skypebus_connection_open_private(address, &conn, &err) != SKYPEBUS_OK) {
         fprintf(stderr, "open: %s\n", skypebus_error_message(err));
         exit(1);
     }

@@ -81,7 +81,7 @@ int main(void) {
     signal(SIGINT, on_signal);
     skypebus_connection *conn = NULL;
     skypebus_error *err = NULL;
-    if (skypebus_connection_open("session", &conn, &err) != SKYPEBUS_OK)
+    if (skypebus_connection_open_private("session", &conn, &err) != SKYPEBUS_OK)
         return fail("connect", err);
     if (skypebus_export(conn, PATH, XML, "{\"properties\":{\"com.example.CServe\":{\"Calls\":0}}}", &err) != SKYPEBUS_OK)
         return fail("export", err);

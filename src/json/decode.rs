@@ -364,6 +364,7 @@ impl<'a, S: Sink> Reader<'a, '_, S> {
         macro_rules! each {
             ($n:literal, $conv:expr) => {{
                 self.sink.begin_array(data.len() / $n);
+                self.sink.reserve(data.len() / $n * 12);
                 for c in data.chunks_exact($n) {
                     let mut a = [0u8; $n];
                     a.copy_from_slice(c);

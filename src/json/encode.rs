@@ -22,6 +22,12 @@ pub(crate) fn encode_body(sig: &[Type], args: &[Value], opts: EncodeOptions) -> 
             args.len()
         )));
     }
+    let sig_len: usize = sig.iter().map(Type::signature_len).sum();
+    if sig_len > MAX_SIGNATURE_LEN {
+        return Err(Error::limit(format!(
+            "body signature is {sig_len} bytes long, the maximum is {MAX_SIGNATURE_LEN}"
+        )));
+    }
     let mut enc = Encoder {
         buf: Vec::with_capacity(64),
         opts,
@@ -119,6 +125,21 @@ pub(crate) fn parse_double_str(s: &str) -> Option<f64> {
             }
             s.parse::<f64>().ok().filter(|f| f.is_finite())
         }
+    }
+}
+
+/// Whether an object shaped like the typed form is one where a value of type `t` is expected.
+/// Always, except where a dict is expected: a dict may itself have exactly the keys `type` and
+/// `data` (typed output of `a{ss}` can be `{"type": "x", "data": "y"}`), so there the object is
+/// the typed form only if its `type` is exactly the expected dict type and its `data` has a dict's
+/// JSON shape (an object, or an array); otherwise it is the dict itself.
+fn typed_applies(t: &Type, sig: &str, data: &Value) -> bool {
+    match t {
+        Type::Dict(..) => {
+            matches!(data, Value::Object(_) | Value::Array(_))
+                && parse_single(sig).is_ok_and(|declared| declared == *t)
+        }
+        _ => true,
     }
 }
 
@@ -233,7 +254,10 @@ impl Encoder {
     /// itself checked for being a typed form (this is how a dict with exactly the keys
     /// `type`/`data` is sent).
     fn value(&mut self, t: &Type, v: &Value, depth: Depth, literal: bool) -> PResult<()> {
-        if !literal && let Some((sig, data)) = as_typed(v) {
+        if !literal
+            && let Some((sig, data)) = as_typed(v)
+            && typed_applies(t, sig, data)
+        {
             return self.typed(t, sig, data, depth);
         }
         match t {
@@ -403,20 +427,58 @@ impl Encoder {
         };
         let d = depth.enter_array()?;
         let (len_at, start) = self.begin_array(elem.alignment());
-        if let Some(size) = elem.fixed_size()
-            && elem.is_integer()
-        {
-            // Direct loop for arrays of integers; anything unusual goes the general way.
-            self.buf.reserve(items.len() * size);
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    Value::Number(_) => {
-                        let n = int_value(elem, item).map_err(|e| e.at(Seg::Index(i)))?;
-                        self.put_int(elem, n);
+        if let Some(size) = elem.fixed_size() {
+            // Direct loops for arrays of fixed-size types: the data starts aligned and every
+            // element has the same size, so no padding between elements. Anything unusual (a
+            // string, a typed form, an out-of-range number) goes the general way, which also
+            // produces the error.
+            self.buf.reserve(items.len().saturating_mul(size));
+            macro_rules! direct {
+                ($fast:expr) => {
+                    for (i, item) in items.iter().enumerate() {
+                        #[allow(clippy::redundant_closure_call)]
+                        match ($fast)(item) {
+                            Some(bytes) => self.buf.extend_from_slice(&bytes),
+                            None => self
+                                .value(elem, item, d, false)
+                                .map_err(|e| e.at(Seg::Index(i)))?,
+                        }
                     }
-                    _ => self
-                        .value(elem, item, d, false)
-                        .map_err(|e| e.at(Seg::Index(i)))?,
+                };
+            }
+            macro_rules! int {
+                ($t:ty) => {
+                    direct!(|item: &Value| match item {
+                        Value::Number(n) => n
+                            .as_i64()
+                            .and_then(|x| <$t>::try_from(x).ok())
+                            .or_else(|| n.as_u64().and_then(|x| <$t>::try_from(x).ok()))
+                            .map(<$t>::to_le_bytes),
+                        _ => None,
+                    })
+                };
+            }
+            match elem {
+                Type::Byte => int!(u8),
+                Type::Int16 => int!(i16),
+                Type::UInt16 => int!(u16),
+                Type::Int32 => int!(i32),
+                Type::UInt32 => int!(u32),
+                Type::Int64 => int!(i64),
+                Type::UInt64 => int!(u64),
+                Type::Double => direct!(|item: &Value| match item {
+                    Value::Number(n) => n.as_f64().map(f64::to_le_bytes),
+                    _ => None,
+                }),
+                Type::Bool => direct!(|item: &Value| match item {
+                    Value::Bool(b) => Some(u32::from(*b).to_le_bytes()),
+                    _ => None,
+                }),
+                _ => {
+                    for (i, item) in items.iter().enumerate() {
+                        self.value(elem, item, d, false)
+                            .map_err(|e| e.at(Seg::Index(i)))?;
+                    }
                 }
             }
         } else {

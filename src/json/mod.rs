@@ -8,6 +8,29 @@
 //! - [`infer_signature`] / [`infer_type`]: the inference rules used when no signature is known,
 //!   and for plain JSON values sent as variants.
 //!
+//! # The mapping
+//!
+//! | D-Bus | JSON output | JSON input accepted |
+//! |---|---|---|
+//! | `y n q i u x t` | integer, exact over the full 64-bit ranges | integer; decimal string (optional sign, ASCII digits only: `"-5"`, `"18446744073709551615"`); integral float (`2.0`); out of range is `TypeMismatch` naming the range |
+//! | `d` | number (shortest round-trip form, `-0.0` keeps its sign); `"NaN"`, `"Infinity"`, `"-Infinity"` | number (integers too) or one of those three strings |
+//! | `b` | `true` / `false` | `true` / `false` only |
+//! | `s` | string | string without NUL |
+//! | `o` | string | string with object path syntax |
+//! | `g` | string | string with signature syntax |
+//! | `h` | `NotSupported` | `NotSupported` |
+//! | `ay` | array of integers; base64 string with `bytes_base64` | array of 0..=255; typed form with base64 or array `data`; plain base64 string only with `EncodeOptions::bytes_base64` |
+//! | `aT` | array | array |
+//! | `a{KV}` | object in received order, keys as JSON text (`"42"`, `"true"`, `"1.5"`, `"NaN"`) | object, keys parsed through `K`; `[]` is an empty dict; a list is keys 0..n-1 when `K` is an integer type |
+//! | `(...)` | array | array of exactly the number of fields |
+//! | `v` | the inner value; with `typed_variants` `{"type": "<sig>", "data": value}`, nested variants typed again | the typed form, or a plain value whose type is inferred ([`infer_type`]) |
+//! | anything | | `null` is always `TypeMismatch` |
+//!
+//! The typed form `{"type": "<one complete type>", "data": value}` is accepted wherever a value is
+//! expected; its type must then equal the expected type. Typed output is accepted back as input
+//! and gives the same bytes (checked by the property tests), except that every NaN payload
+//! becomes the one NaN `"NaN"` stands for.
+//!
 //! Decisions taken where the contract left room (all documented here so the docs can quote them):
 //! - `h` (unix fd) is `NotSupported` in both directions for now. Decoding could output the fd
 //!   index, but that number means nothing without the fds themselves, and DESIGN says `h` will be
@@ -19,9 +42,14 @@
 //!   otherwise an error. An empty array next to non-empty arrays or objects takes their type
 //!   (`[[], [1]]` is `aai`, `[[], {"a": 1}]` is `aa{sv}`), since PHP writes an empty array as `[]`.
 //! - Any JSON object with exactly the keys `type` and `data` whose `type` is a string is the typed
-//!   form, wherever it appears (even where a dict is expected); an invalid `type` is an error, not
-//!   a fall back to a dict. The `data` of a typed form is taken literally: to send such an object
-//!   as a dict, wrap it, e.g. `{"type": "a{ss}", "data": {"type": "x", "data": "y"}}`.
+//!   form, wherever a variant or a non-dict value is expected; an invalid `type` there is an
+//!   error, not a fall back to a dict. The `data` of a typed form is taken literally: to send such
+//!   an object as a variant holding a dict, wrap it:
+//!   `{"type": "a{ss}", "data": {"type": "x", "data": "y"}}`.
+//!   Where the signature expects a dict, such an object is the typed form only if its `type` is
+//!   exactly that dict type and its `data` is an object or array; otherwise it is the dict itself.
+//!   This keeps typed output round-tripping: `a{ss}` output `{"type": "x", "data": "y"}` is read
+//!   back as the same dict.
 //! - Dict keys on input are parsed through the key type; two JSON keys that denote the same D-Bus
 //!   key (`"1"` and `"01"` for `a{is}`) are a `TypeMismatch` error, since the peer would get a
 //!   duplicate key. `serde_json::Value` itself cannot show duplicate keys of the JSON text; use
@@ -199,18 +227,19 @@ impl PathError {
     /// The final error: `arg 2: [3]["foo"]: expected uint32 'u', got string "abc"`.
     pub(crate) fn into_error(self, arg: usize) -> Error {
         let (mut err, path) = *self.0;
-        let mut prefix = format!("arg {arg}");
-        if !path.is_empty() {
-            prefix.push_str(": ");
-            for seg in path.iter().rev() {
-                let _ = match seg {
-                    Seg::Index(i) => write!(prefix, "[{i}]"),
-                    Seg::Key(k) => write!(prefix, "[{}]", Value::from(k.as_str())),
-                    Seg::KeyItself(k) => write!(prefix, " key {}", Value::from(k.as_str())),
-                };
-            }
+        let mut where_ = String::new();
+        for seg in path.iter().rev() {
+            let _ = match seg {
+                Seg::Index(i) => write!(where_, "[{i}]"),
+                Seg::Key(k) => write!(where_, "[{}]", Value::from(k.as_str())),
+                Seg::KeyItself(k) => write!(where_, " key {}", Value::from(k.as_str())),
+            };
         }
-        err.message = format!("{prefix}: {}", err.message);
+        err.message = if where_.is_empty() {
+            format!("arg {arg}: {}", err.message)
+        } else {
+            format!("arg {arg}: {}: {}", where_.trim_start(), err.message)
+        };
         err
     }
 }

@@ -18,6 +18,8 @@ pub(crate) trait Sink {
     /// `ay` as an array of integers.
     fn byte_array(&mut self, bytes: &[u8]);
     fn begin_array(&mut self, len_hint: usize);
+    /// About `n` more bytes of output are coming (an array of `n / 12` numbers, say).
+    fn reserve(&mut self, _n: usize) {}
     fn end_array(&mut self);
     fn begin_object(&mut self);
     fn key(&mut self, k: &str);
@@ -135,6 +137,32 @@ impl Sink for ValueSink {
     }
 }
 
+/// `,N` for every byte value N, with its length.
+static BYTE_TEXT: [([u8; 4], u8); 256] = {
+    let mut t = [([0u8; 4], 0u8); 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut text = [b',', 0, 0, 0];
+        let len = if b >= 100 {
+            text[1] = b'0' + b / 100;
+            text[2] = b'0' + (b / 10) % 10;
+            text[3] = b'0' + b % 10;
+            4
+        } else if b >= 10 {
+            text[1] = b'0' + b / 10;
+            text[2] = b'0' + b % 10;
+            3
+        } else {
+            text[1] = b'0' + b;
+            2
+        };
+        t[i] = (text, len);
+        i += 1;
+    }
+    t
+};
+
 /// Writes JSON text into a byte buffer (valid UTF-8 by construction).
 pub(crate) struct TextSink {
     out: Vec<u8>,
@@ -247,19 +275,18 @@ impl Sink for TextSink {
         self.sep();
         self.out.reserve(bytes.len() * 4 + 2);
         self.out.push(b'[');
-        for (i, &b) in bytes.iter().enumerate() {
-            if i > 0 {
-                self.out.push(b',');
+        if let Some((&first, rest)) = bytes.split_first() {
+            let (text, len) = BYTE_TEXT[usize::from(first)];
+            self.out.extend_from_slice(&text[1..usize::from(len)]);
+            for &b in rest {
+                let (text, len) = BYTE_TEXT[usize::from(b)];
+                self.out.extend_from_slice(&text[..usize::from(len)]);
             }
-            if b >= 100 {
-                self.out.push(b'0' + b / 100);
-            }
-            if b >= 10 {
-                self.out.push(b'0' + (b / 10) % 10);
-            }
-            self.out.push(b'0' + b % 10);
         }
         self.out.push(b']');
+    }
+    fn reserve(&mut self, n: usize) {
+        self.out.reserve(n);
     }
     fn begin_array(&mut self, _len_hint: usize) {
         self.sep();

@@ -182,6 +182,26 @@ int main(void) {
     CHECK(skypebus_connection_set_timeout(conn, 0, NULL) == SKYPEBUS_INVALID_REQUEST, "timeout 0 refused");
     CHECK(skypebus_connection_set_timeout(conn, 5000, NULL) == SKYPEBUS_OK, "timeout set");
 
+    /* Sharing: the same address gives the same connection; private ones are separate. */
+    skypebus_connection *again = NULL, *mine = NULL;
+    char *n1 = NULL, *n2 = NULL, *n3 = NULL;
+    CHECK(skypebus_connection_open(address, &again, NULL) == SKYPEBUS_OK, "open the same bus again");
+    CHECK(skypebus_connection_open_private(address, &mine, NULL) == SKYPEBUS_OK, "open a private connection");
+    skypebus_connection_unique_name(conn, &n1, NULL);
+    skypebus_connection_unique_name(again, &n2, NULL);
+    skypebus_connection_unique_name(mine, &n3, NULL);
+    CHECK(n1 && n2 && n3 && strcmp(n1, n2) == 0 && strcmp(n1, n3) != 0, "shared handles share a unique name, private does not");
+    CHECK(skypebus_connection_is_shared(conn) && skypebus_connection_is_shared(again) && !skypebus_connection_is_shared(mine) &&
+              !skypebus_connection_is_shared(NULL),
+          "is_shared");
+    skypebus_string_free(n1);
+    skypebus_string_free(n2);
+    skypebus_string_free(n3);
+    skypebus_connection_free(again); /* releases only that handle */
+    reply = call_ok(conn, "{" DRIVER ",\"method\":\"GetId\"}");
+    CHECK(reply != NULL, "the other handle still works after one is freed");
+    skypebus_string_free(reply);
+    skypebus_connection_free(mine);
     skypebus_connection_free(conn);
 
     test_fork(address);

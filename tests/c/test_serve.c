@@ -92,7 +92,7 @@ static void *client_thread(void *arg) {
 
 static void test_signals(const char *address) {
     skypebus_connection *rx = NULL, *tx = NULL;
-    CHECK(skypebus_connection_open(address, &rx, NULL) == SKYPEBUS_OK, "open receiver");
+    CHECK(skypebus_connection_open_private(address, &rx, NULL) == SKYPEBUS_OK, "open receiver");
     CHECK(skypebus_connection_open(address, &tx, NULL) == SKYPEBUS_OK, "open emitter");
 
     /* EMPTY: no output written; *err gets an error object like for every non-OK result. */
@@ -110,6 +110,10 @@ static void test_signals(const char *address) {
     CHECK(skypebus_subscribe(rx, "{\"interface\":\"com.example.CSig\",\"member\":\"Ping\"}", &id, NULL) == SKYPEBUS_OK && id > 0, "subscribe");
     CHECK(skypebus_subscribe(rx, "{\"interface\":\"com.example.CSig\",\"arg0\":\"x\"}", &id2, NULL) == SKYPEBUS_OK && id2 > id, "second subscription");
     CHECK(skypebus_subscribe(rx, "{\"bogus\":1}", &id, &err) == SKYPEBUS_INVALID_REQUEST, "bad match key");
+    skypebus_error_free(err);
+    err = NULL;
+    CHECK(skypebus_subscribe(tx, "{\"member\":\"Ping\"}", &id, NULL) == SKYPEBUS_INVALID_REQUEST,
+          "subscribing on a shared handle is refused");
     skypebus_error_free(err);
     err = NULL;
     CHECK(skypebus_subscribe(rx, "{\"sender\":\"not valid\"}", &id, NULL) == SKYPEBUS_INVALID_NAME, "bad sender");
@@ -179,7 +183,7 @@ static void test_signals(const char *address) {
 
 static void test_serving(const char *address) {
     skypebus_connection *srv = NULL;
-    CHECK(skypebus_connection_open(address, &srv, NULL) == SKYPEBUS_OK, "open server");
+    CHECK(skypebus_connection_open_private(address, &srv, NULL) == SKYPEBUS_OK, "open server");
     uint32_t answer = 0;
     CHECK(skypebus_request_name(srv, NAME, SKYPEBUS_NAME_DO_NOT_QUEUE, &answer, NULL) == SKYPEBUS_OK &&
               answer == SKYPEBUS_NAME_PRIMARY_OWNER,

@@ -206,3 +206,77 @@ pub fn add_echo(
     )
     .expect("AddMethod");
 }
+
+/// A running `skypebus-skype-emulator` on a private bus, killed when dropped (or by [`stop`]).
+///
+/// [`stop`]: Emulator::stop
+pub struct Emulator {
+    child: Option<Child>,
+    /// The emulator's unique name on the bus (from its `READY` line).
+    pub unique_name: String,
+}
+
+impl Emulator {
+    /// Starts the emulator on `bus` with extra command-line `args` and waits for `READY`.
+    pub fn start(bus: &PrivateBus, args: &[&str]) -> Emulator {
+        let program = std::env::var("SKYPEBUS_EMULATOR").unwrap_or_else(|_| {
+            repo_root()
+                .join("target/release/skypebus-skype-emulator")
+                .display()
+                .to_string()
+        });
+        let mut child = Command::new(&program)
+            .args(["--address", &bus.address])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {program} (cargo build --release --bins): {e}")
+            });
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("READY line");
+        let unique_name = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("the emulator said {line:?} instead of READY"))
+            .to_owned();
+        Emulator {
+            child: Some(child),
+            unique_name,
+        }
+    }
+
+    /// Kills the emulator (as if Skype quit) and waits until it is gone.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Calls a method of the emulator's control interface.
+    pub fn control(conn: &Connection, method: &str, signature: &str, args: Value) -> Value {
+        call_json(
+            conn,
+            json!({"destination": "com.Skype.API", "path": "/net/skypebus/SkypeEmulator",
+                   "interface": "net.skypebus.SkypeEmulator", "method": method,
+                   "signature": signature, "args": args}),
+        )
+        .unwrap_or_else(|e| panic!("emulator {method}: {e}"))
+    }
+
+    /// The emulator's transcript lines so far.
+    pub fn transcript(conn: &Connection) -> Vec<String> {
+        let v = Self::control(conn, "Transcript", "", json!([]));
+        serde_json::from_value(v["data"][0].clone()).expect("a list of strings")
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The benchmarks (bench/README.md): builds what they need, starts a private bus with a native
+# zbus echo service and a dbus-python echo service, runs every client interleaved (bench/driver.py),
+# prints the table and writes bench/results/<timestamp>.json. Leaves no process behind.
+#
+#   bench/run.sh             everything (what `make bench` runs)
+#   bench/run.sh --driving   the C Ping/Echo loop with SKYPEBUS_DRIVE unset vs =background
+#   bench/run.sh -- CMD...   runs CMD instead, with the bus and the services up and the bus's
+#                            address in DBUS_SESSION_BUS_ADDRESS (e.g. to profile a client)
+#
+# Environment: see bench/README.md (SKYPEBUS_BENCH_ROUNDS, _SECONDS, _RSS_CALLS, _PECL_DBUS, ...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+mode=()
+command=()
+while (($#)); do
+  case "$1" in
+    --driving) mode=(--driving) ;;
+    --) shift; command=("$@"); break ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+work=$(mktemp -d /tmp/skypebus-bench.XXXXXX)
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step() { printf '== %s\n' "$*" >&2; }
+
+# --- Build: the library (a no-op after `make build`), the zbus package, the C client.
+step "building"
+cargo build --release --lib --quiet
+ln -sf libskypebus.so target/release/libskypebus.so.0
+CARGO_TARGET_DIR="$ROOT/target/bench-zbus" \
+  cargo build --release --quiet --locked --manifest-path bench/zbus/Cargo.toml
+mkdir -p target/bench
+cc_flags=(-std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -O2 -g -Iinclude -Ltarget/release -lskypebus
+          "-Wl,-rpath,$ROOT/target/release")
+# Tells bench/driver.py whether the C client has the *_many workloads.
+export SKYPEBUS_BENCH_C_CALL_MANY=0
+if grep -q 'skypebus_call_many' include/skypebus.h; then
+  if gcc -DSKYPEBUS_BENCH_CALL_MANY -o target/bench/call_loop bench/c/call_loop.c "${cc_flags[@]}" \
+      2>"$work/cc.log"; then
+    SKYPEBUS_BENCH_C_CALL_MANY=1
+  else
+    echo "bench: the header has skypebus_call_many, but call_loop.c does not build against it" \
+         "(C *_many rows skipped):" >&2
+    cat "$work/cc.log" >&2
+  fi
+fi
+if [ "$SKYPEBUS_BENCH_C_CALL_MANY" = 0 ]; then
+  gcc -o target/bench/call_loop bench/c/call_loop.c "${cc_flags[@]}"
+fi
+export SKYPEBUS_LIBRARY="$ROOT/target/release/libskypebus.so"
+
+# --- A private bus and the echo services (never the machine's own buses).
+step "starting a private bus and the echo services"
+dbus-daemon --config-file=tests/support/bus.conf --nofork --print-address=3 \
+  3>"$work/address" 2>"$work/bus.log" &
+pids+=($!)
+for _ in $(seq 100); do
+  [ -s "$work/address" ] && break
+  sleep 0.05
+done
+address=$(head -n1 "$work/address")
+[ -n "$address" ] || { echo "bench: dbus-daemon did not start:" >&2; cat "$work/bus.log" >&2; exit 1; }
+
+start_service() { # name command...
+  local name=$1
+  shift
+  "$@" >"$work/$name.out" 2>"$work/$name.log" &
+  pids+=($!)
+  for _ in $(seq 200); do
+    grep -q READY "$work/$name.out" 2>/dev/null && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "bench: the $name echo service did not start:" >&2
+  cat "$work/$name.log" >&2
+  exit 1
+}
+start_service zbus target/bench-zbus/release/skypebus-bench-zbus-echo "$address"
+start_service python /usr/bin/python3 bench/python/echo_service.py "$address"
+
+if ((${#command[@]})); then
+  step "running ${command[*]}"
+  DBUS_SESSION_BUS_ADDRESS=$address "${command[@]}"
+  exit
+fi
+
+# --- Measure.
+step "measuring (${SKYPEBUS_BENCH_ROUNDS:-7} rounds)"
+/usr/bin/python3 bench/driver.py "$address" "${mode[@]}"

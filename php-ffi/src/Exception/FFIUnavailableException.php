@@ -1,0 +1,14 @@
+<?php
+
+declare(strict_types=1);
+
+namespace SkypeBus\Exception;
+
+/**
+ * PHP's FFI cannot be used here: the extension is not loaded, ffi.enable forbids it, or
+ * ffi.enable=preload is set in a server SAPI and the library was not preloaded. The message says
+ * exactly what to install or set.
+ */
+final class FFIUnavailableException extends \RuntimeException implements SkypeBusException
+{
+}

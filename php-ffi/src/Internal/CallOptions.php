@@ -1,0 +1,98 @@
+<?php
+
+declare(strict_types=1);
+
+namespace SkypeBus\Internal;
+
+use SkypeBus\Exception\InvalidArgumentException;
+
+/**
+ * The checked $options of Bus::call(): 'timeout' (seconds, int or float > 0), 'variants'
+ * ('typed' or 'plain'), 'noReply' (bool). Any other key is an error.
+ *
+ * @internal
+ */
+final class CallOptions
+{
+    public const KNOWN = ['timeout', 'variants', 'noReply'];
+
+    /** @var int|null timeout in milliseconds; null for the connection default (25 s) */
+    public $timeoutMs;
+
+    /** @var bool return variants as Variant objects */
+    public $typedVariants = false;
+
+    /** @var bool send without expecting a reply */
+    public $noReply = false;
+
+    /**
+     * @param array<string, mixed> $options
+     * @throws InvalidArgumentException
+     */
+    public static function fromArray(array $options): self
+    {
+        $checked = new self();
+        foreach ($options as $key => $value) {
+            // (string): PHP 7 compares 0 == 'timeout' as true.
+            switch ((string) $key) {
+                case 'timeout':
+                    $checked->timeoutMs = self::timeoutMs($value);
+                    break;
+                case 'variants':
+                    if ($value !== 'typed' && $value !== 'plain') {
+                        throw self::invalid(sprintf(
+                            'The option "variants" must be "typed" or "plain", %s given',
+                            self::show($value)
+                        ));
+                    }
+                    $checked->typedVariants = $value === 'typed';
+                    break;
+                case 'noReply':
+                    if (!is_bool($value)) {
+                        throw self::invalid(sprintf('The option "noReply" must be a bool, %s given', self::show($value)));
+                    }
+                    $checked->noReply = $value;
+                    break;
+                default:
+                    throw self::invalid(sprintf(
+                        'Unknown call option "%s"; the options are: %s',
+                        $key,
+                        implode(', ', self::KNOWN)
+                    ));
+            }
+        }
+        return $checked;
+    }
+
+    /**
+     * @param mixed $seconds
+     */
+    private static function timeoutMs($seconds): ?int
+    {
+        if ($seconds === null) {
+            return null;
+        }
+        if ((!is_int($seconds) && !is_float($seconds)) || !is_finite((float) $seconds) || $seconds <= 0) {
+            throw self::invalid(sprintf(
+                'The option "timeout" must be a number of seconds greater than 0, %s given',
+                self::show($seconds)
+            ));
+        }
+        $ms = ceil($seconds * 1000);
+        if ($ms > 2147483647) {
+            throw self::invalid(sprintf('The option "timeout" is too large (%s s; at most 2147483 s)', (string) $seconds));
+        }
+        return (int) $ms;
+    }
+
+    /** @param mixed $value */
+    private static function show($value): string
+    {
+        return is_scalar($value) || $value === null ? var_export($value, true) : Codec::describe($value);
+    }
+
+    private static function invalid(string $message): InvalidArgumentException
+    {
+        return new InvalidArgumentException($message, 'net.skypebus.Error.InvalidRequest', Errors::INVALID_REQUEST);
+    }
+}

@@ -1,0 +1,527 @@
+<?php
+
+declare(strict_types=1);
+
+namespace SkypeBus\Internal;
+
+use SkypeBus\Exception\DBusException;
+use SkypeBus\Exception\InvalidArgumentException;
+use SkypeBus\Type\Bytes;
+use SkypeBus\Type\Double;
+use SkypeBus\Type\TypedValue;
+use SkypeBus\Type\Variant;
+
+/**
+ * The PHP side of the JSON <-> D-Bus mapping (DESIGN.md section 4): PHP values to the request
+ * JSON of skypebus_call, and reply JSON back to PHP values. Pure PHP; no FFI.
+ *
+ * Requests always ask for typed variants (so that the contents of a variant can be decoded by
+ * their type) and, whenever that is safe, for base64 bytes (so a 1 MiB "ay" is one base64
+ * string, not a million JSON integers). Replies are walked along their signature only when the
+ * signature holds something PHP must convert: "ay" to a binary string, "d" strings to
+ * NAN/INF, variants to their value (or to Variant objects), boolean dict keys.
+ *
+ * @internal
+ */
+final class Codec
+{
+    public const ENCODE_FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION;
+
+    /** D-Bus allows 64 levels of nesting; a typed variant costs two JSON levels. */
+    private const DECODE_DEPTH = 1024;
+
+    /** Signatures made only of these need no conversion on the way in. */
+    private const PLAIN_INPUT = 'bnqiuxtsogh';
+
+    /**
+     * The request JSON for skypebus_call.
+     *
+     * @param list<mixed> $args
+     * @throws InvalidArgumentException
+     */
+    public static function encodeCall(
+        string $destination,
+        string $path,
+        ?string $interface,
+        string $method,
+        array $args,
+        ?string $signature,
+        CallOptions $options
+    ): string {
+        if (!self::isList($args)) {
+            throw new InvalidArgumentException('The arguments of a call must be a list (keys 0..n-1)');
+        }
+        $request = [];
+        if ($destination !== '') {
+            $request['destination'] = $destination;
+        }
+        $request['path'] = $path;
+        if ($interface !== null && $interface !== '') {
+            $request['interface'] = $interface;
+        }
+        $request['method'] = $method;
+        $prepared = [];
+        if ($signature !== null) {
+            $types = Signature::split($signature);
+            if (count($types) !== count($args)) {
+                throw new InvalidArgumentException(
+                    sprintf(
+                        '%s takes %d argument%s (signature "%s"), %d given',
+                        $method,
+                        count($types),
+                        count($types) === 1 ? '' : 's',
+                        $signature,
+                        count($args)
+                    ),
+                    'net.skypebus.Error.TypeMismatch',
+                    Errors::TYPE_MISMATCH
+                );
+            }
+            $request['signature'] = $signature;
+            foreach ($args as $i => $arg) {
+                $prepared[] = self::prepare($arg, $types[$i]);
+            }
+            $base64 = true;
+        } else {
+            foreach ($args as $arg) {
+                $prepared[] = self::prepare($arg, null);
+            }
+            // With no signature PHP cannot know where the library will find "ay" (introspection):
+            // there a plain string would be read as base64. Ask for base64 bytes only when no
+            // untyped string could end up in such a place.
+            $base64 = !self::containsUntypedString($args);
+        }
+        if ($prepared !== []) {
+            $request['args'] = $prepared;
+        }
+        if ($options->noReply) {
+            $request['no_reply'] = true;
+        }
+        return self::finish($request, $options, $base64);
+    }
+
+    /**
+     * The request JSON for skypebus_properties: op "get" and "get_all" (no $name for the
+     * latter), or "set" with a value, whose type is $signature, else the property's declared
+     * type, else inferred (the library decides, from the peer's introspection data).
+     *
+     * @param mixed $value
+     * @throws InvalidArgumentException
+     */
+    public static function encodeProperties(
+        string $op,
+        string $destination,
+        string $path,
+        string $interface,
+        ?string $name,
+        $value,
+        ?string $signature,
+        CallOptions $options
+    ): string {
+        if ($options->noReply) {
+            throw new InvalidArgumentException(
+                'The option "noReply" does not apply to properties',
+                'net.skypebus.Error.InvalidRequest',
+                Errors::INVALID_REQUEST
+            );
+        }
+        $request = [];
+        if ($destination !== '') {
+            $request['destination'] = $destination;
+        }
+        $request['path'] = $path;
+        $request['interface'] = $interface;
+        $request['op'] = $op;
+        if ($name !== null) {
+            $request['name'] = $name;
+        }
+        $base64 = true;
+        if ($op === 'set') {
+            if ($value instanceof TypedValue && ($signature === null || $signature === $value->getSignature())) {
+                // The library takes the value as the data of the property's type, not as a typed
+                // form: a typed value gives both, the type as the signature.
+                $typed = $value->jsonSerialize();
+                $request['signature'] = $typed['type'];
+                $request['value'] = $typed['data'];
+            } else {
+                if ($signature !== null) {
+                    Signature::assertSingleCompleteType($signature);
+                    $request['signature'] = $signature;
+                } else {
+                    $base64 = !self::containsUntypedString([$value]);
+                }
+                $request['value'] = self::prepare($value, $signature);
+            }
+        }
+        return self::finish($request, $options, $base64);
+    }
+
+    /**
+     * Adds the options every request shares and encodes it.
+     *
+     * @param array<string, mixed> $request
+     */
+    private static function finish(array $request, CallOptions $options, bool $base64): string
+    {
+        if ($options->timeoutMs !== null) {
+            $request['timeout_ms'] = $options->timeoutMs;
+        }
+        // Always typed: the contents of a variant are decoded by their type ("ay" in a variant).
+        $request['variants'] = 'typed';
+        if ($base64) {
+            $request['bytes'] = 'base64';
+        }
+        return self::encode($request);
+    }
+
+    /**
+     * JSON text of a prepared structure.
+     *
+     * @param mixed $value
+     * @throws InvalidArgumentException
+     */
+    public static function encode($value): string
+    {
+        try {
+            return json_encode($value, self::ENCODE_FLAGS | JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            if ($e->getCode() === JSON_ERROR_UTF8) {
+                throw new InvalidArgumentException(
+                    'A string is not valid UTF-8, which D-Bus strings must be: send binary data as '
+                    . 'SkypeBus\Type\Bytes, or where the signature says "ay"',
+                    'net.skypebus.Error.InvalidUtf8',
+                    Errors::INVALID_UTF8,
+                    $e
+                );
+            }
+            throw new InvalidArgumentException(
+                'The arguments cannot be encoded: ' . $e->getMessage(),
+                'net.skypebus.Error.InvalidRequest',
+                Errors::INVALID_REQUEST,
+                $e
+            );
+        }
+    }
+
+    /**
+     * Makes a PHP value ready for json_encode at a place whose D-Bus type is $type (or unknown):
+     * binary strings where the type is "ay" become Bytes, NAN and infinities get their JSON
+     * forms, PHP arrays where the type is a dict become JSON objects, null is refused.
+     *
+     * @param mixed $value
+     * @return mixed
+     * @throws InvalidArgumentException
+     */
+    public static function prepare($value, ?string $type)
+    {
+        if (is_string($value)) {
+            return $type === 'ay' ? new Bytes($value) : $value;
+        }
+        if (is_int($value) || is_bool($value)) {
+            return $value;
+        }
+        if (is_float($value)) {
+            if (is_finite($value)) {
+                return $value;
+            }
+            return $type === 'd' ? self::doubleToJson($value) : new Double($value);
+        }
+        if (is_array($value)) {
+            return self::prepareArray($value, $type);
+        }
+        if ($value instanceof \JsonSerializable) {
+            return $value;
+        }
+        if ($value instanceof \stdClass) {
+            $prepared = self::prepareArray((array) $value, $type !== null && strncmp($type, 'a{', 2) === 0 ? $type : null);
+            return is_array($prepared) ? (object) $prepared : $prepared;
+        }
+        if ($value === null) {
+            throw new InvalidArgumentException(
+                'null cannot be sent over D-Bus',
+                'net.skypebus.Error.TypeMismatch',
+                Errors::TYPE_MISMATCH
+            );
+        }
+        throw new InvalidArgumentException(
+            sprintf('A value of type %s cannot be sent over D-Bus', self::describe($value)),
+            'net.skypebus.Error.TypeMismatch',
+            Errors::TYPE_MISMATCH
+        );
+    }
+
+    /**
+     * The PHP values of a reply JSON text.
+     *
+     * @param bool $typedVariants keep variants as Variant objects instead of unwrapping them
+     * @return list<mixed>
+     * @throws DBusException when the text is not a reply envelope
+     */
+    public static function decodeReply(string $json, bool $typedVariants): array
+    {
+        try {
+            $reply = json_decode($json, true, self::DECODE_DEPTH, JSON_BIGINT_AS_STRING | JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            throw self::malformed('the reply is not valid JSON: ' . $e->getMessage());
+        }
+        if (!is_array($reply) || !isset($reply['type']) || !is_string($reply['type'])
+            || !isset($reply['data']) || !is_array($reply['data'])) {
+            throw self::malformed('the reply is not a {"type", "data"} envelope');
+        }
+        $data = $reply['data'];
+        if (!self::needsDecoding($reply['type'])) {
+            return $data;
+        }
+        $types = Signature::split($reply['type']);
+        if (count($types) !== count($data)) {
+            throw self::malformed('the reply has ' . count($data) . ' values for signature "' . $reply['type'] . '"');
+        }
+        foreach ($types as $i => $type) {
+            $data[$i] = self::fromJson($data[$i], $type, $typedVariants);
+        }
+        return $data;
+    }
+
+    /**
+     * The PHP value of a one-value envelope {"type": "<one complete type>", "data": value}, as
+     * skypebus_properties replies to "get" and "get_all".
+     *
+     * @return mixed
+     * @throws DBusException when the text is not such an envelope
+     */
+    public static function decodeValue(string $json, bool $typedVariants)
+    {
+        try {
+            $reply = json_decode($json, true, self::DECODE_DEPTH, JSON_BIGINT_AS_STRING | JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            throw self::malformed('the reply is not valid JSON: ' . $e->getMessage());
+        }
+        if (!is_array($reply) || !isset($reply['type']) || !is_string($reply['type']) || $reply['type'] === ''
+            || !array_key_exists('data', $reply)) {
+            throw self::malformed('the reply is not a {"type", "data"} envelope of one value');
+        }
+        return self::fromJson($reply['data'], $reply['type'], $typedVariants);
+    }
+
+    /**
+     * One reply value of type $type, converted to PHP.
+     *
+     * @param mixed $value
+     * @return mixed
+     */
+    public static function fromJson($value, string $type, bool $typedVariants)
+    {
+        switch ($type[0]) {
+            case 'v':
+                if (!is_array($value) || !isset($value['type']) || !array_key_exists('data', $value)) {
+                    throw self::malformed('a variant is not in the typed form');
+                }
+                $inner = self::fromJson($value['data'], $value['type'], $typedVariants);
+                return $typedVariants ? new Variant($value['type'], $inner) : $inner;
+            case 'd':
+                return is_string($value) ? self::doubleFromJson($value) : (float) $value;
+            case 'a':
+                if ($type === 'ay') {
+                    return self::bytesFromJson($value);
+                }
+                if (!is_array($value)) {
+                    throw self::malformed('an array value is not a JSON array or object');
+                }
+                if ($type[1] === '{') {
+                    [$keyType, $valueType] = Signature::dictEntry($type);
+                    $walk = self::needsDecoding($valueType);
+                    if (!$walk && $keyType !== 'b') {
+                        return $value;
+                    }
+                    $out = [];
+                    foreach ($value as $key => $item) {
+                        if ($keyType === 'b') {
+                            $key = $key === 'true' ? 1 : 0;
+                        }
+                        $out[$key] = $walk ? self::fromJson($item, $valueType, $typedVariants) : $item;
+                    }
+                    return $out;
+                }
+                $element = substr($type, 1);
+                if (!self::needsDecoding($element)) {
+                    return $value;
+                }
+                foreach ($value as $i => $item) {
+                    $value[$i] = self::fromJson($item, $element, $typedVariants);
+                }
+                return $value;
+            case '(':
+                if (!is_array($value)) {
+                    throw self::malformed('a struct value is not a JSON array');
+                }
+                foreach (Signature::structMembers($type) as $i => $member) {
+                    $value[$i] = self::fromJson($value[$i] ?? null, $member, $typedVariants);
+                }
+                return $value;
+            default:
+                return $value;
+        }
+    }
+
+    /**
+     * The JSON form of a double: the number, or "NaN", "Infinity", "-Infinity".
+     *
+     * @return float|string
+     */
+    public static function doubleToJson(float $value)
+    {
+        if (is_nan($value)) {
+            return 'NaN';
+        }
+        if (is_infinite($value)) {
+            return $value > 0 ? 'Infinity' : '-Infinity';
+        }
+        return $value;
+    }
+
+    /**
+     * A dict key as its JSON object key: strings as they are, other basic values as their JSON
+     * text ("42", "true", "1.5").
+     *
+     * @param int|string|bool|float $key
+     */
+    public static function keyToJson($key): string
+    {
+        if (is_bool($key)) {
+            return $key ? 'true' : 'false';
+        }
+        if (is_float($key)) {
+            $json = self::doubleToJson($key);
+            return is_string($json) ? $json : json_encode($json, self::ENCODE_FLAGS);
+        }
+        return (string) $key;
+    }
+
+    /** True for [] and for arrays whose keys are 0..n-1 in order (array_is_list() of PHP 8.1). */
+    public static function isList(array $array): bool
+    {
+        $expected = 0;
+        foreach ($array as $key => $unused) {
+            if ($key !== $expected++) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The type of a value for messages (get_debug_type() of PHP 8).
+     *
+     * @param mixed $value
+     */
+    public static function describe($value): string
+    {
+        if (is_object($value)) {
+            return get_class($value);
+        }
+        $type = gettype($value);
+        $names = ['NULL' => 'null', 'boolean' => 'bool', 'integer' => 'int', 'double' => 'float'];
+        return $names[$type] ?? $type;
+    }
+
+    /**
+     * @param array<int|string, mixed> $array
+     * @return array<int|string, mixed>|\stdClass
+     */
+    private static function prepareArray(array $array, ?string $type)
+    {
+        if ($type !== null && $type[0] === 'a') {
+            if ($type[1] === '{') {
+                [, $valueType] = Signature::dictEntry($type);
+                $object = new \stdClass();
+                foreach ($array as $key => $item) {
+                    $object->{$key} = self::prepare($item, $valueType);
+                }
+                return $object;
+            }
+            $element = substr($type, 1);
+            if (strspn($element, self::PLAIN_INPUT) === strlen($element) || $element === 'y') {
+                return $array;
+            }
+            foreach ($array as $key => $item) {
+                $array[$key] = self::prepare($item, $element);
+            }
+            return $array;
+        }
+        if ($type !== null && $type[0] === '(') {
+            $members = Signature::structMembers($type);
+            $i = 0;
+            foreach ($array as $key => $item) {
+                $array[$key] = self::prepare($item, $members[$i++] ?? null);
+            }
+            return $array;
+        }
+        foreach ($array as $key => $item) {
+            $array[$key] = self::prepare($item, null);
+        }
+        return $array;
+    }
+
+    /**
+     * True when a plain PHP string (outside any typed value) occurs in the values.
+     *
+     * @param array<int|string, mixed> $values
+     */
+    private static function containsUntypedString(array $values): bool
+    {
+        foreach ($values as $value) {
+            if (is_string($value)) {
+                return true;
+            }
+            if ($value instanceof \stdClass) {
+                $value = (array) $value;
+            }
+            if (is_array($value) && self::containsUntypedString($value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when values of this signature need converting after json_decode. */
+    private static function needsDecoding(string $signature): bool
+    {
+        return strpbrk($signature, 'vdy') !== false || strpos($signature, '{b') !== false;
+    }
+
+    /**
+     * @param mixed $value a base64 string, or a list of byte values when base64 was not asked for
+     */
+    private static function bytesFromJson($value): string
+    {
+        if (is_string($value)) {
+            $bytes = base64_decode($value, true);
+            if ($bytes === false) {
+                throw self::malformed('an "ay" value is not valid base64');
+            }
+            return $bytes;
+        }
+        if (is_array($value)) {
+            return $value === [] ? '' : pack('C*', ...$value);
+        }
+        throw self::malformed('an "ay" value is neither base64 nor a list of bytes');
+    }
+
+    private static function doubleFromJson(string $value): float
+    {
+        switch ($value) {
+            case 'NaN':
+                return NAN;
+            case 'Infinity':
+                return INF;
+            case '-Infinity':
+                return -INF;
+        }
+        throw self::malformed(sprintf('"%s" is not a double', $value));
+    }
+
+    private static function malformed(string $why): DBusException
+    {
+        return new DBusException('net.skypebus.Error.InvalidMessage', 'Malformed reply: ' . $why, Errors::INVALID_MESSAGE);
+    }
+}

@@ -1,0 +1,398 @@
+<?php
+
+declare(strict_types=1);
+
+namespace SkypeBus;
+
+use SkypeBus\Exception\FFIUnavailableException;
+use SkypeBus\Exception\LibraryNotFoundException;
+use SkypeBus\Internal\Errors;
+
+/**
+ * Finds and loads libskypebus through PHP's FFI, once per process (or per request under
+ * preloading), the first time a Bus needs it. Nothing here runs at autoload time.
+ *
+ * Where the library comes from, in order:
+ *  1. an explicit path: Library::configure('/path/to/libskypebus.so') before the first Bus;
+ *  2. a preloaded FFI scope "SKYPEBUS" (ffi.preload=, or opcache.preload with preload.php),
+ *     which was itself found by the steps below when it was preloaded;
+ *  3. the SKYPEBUS_LIBRARY environment variable;
+ *  4. the library built in the repository this package sits in (a checkout, or a Composer path
+ *     repository): target/release/libskypebus.so, then target/debug/libskypebus.so;
+ *  5. the system linker path: libskypebus.so.0.
+ * An explicit path or the environment variable is used alone: when it fails, nothing else is
+ * tried. Whatever is loaded must report skypebus_abi_version() == Library::ABI_VERSION.
+ *
+ * The C declarations come from the header cbindgen generates (include/skypebus.h of the
+ * repository, else the copy shipped in this package's include/), loaded with FFI::cdef as is.
+ */
+final class Library
+{
+    /** The ABI this package is written for: the SONAME major of libskypebus. */
+    public const ABI_VERSION = 0;
+
+    /** The FFI scope name of the header (#define FFI_SCOPE "SKYPEBUS"). */
+    public const SCOPE = 'SKYPEBUS';
+
+    /** The environment variable naming the library file. */
+    public const ENVIRONMENT = 'SKYPEBUS_LIBRARY';
+
+    /** The name on the system linker path. */
+    public const SONAME = 'libskypebus.so.0';
+
+    private const PROBE = 'uint32_t skypebus_abi_version(void); const char *skypebus_version(void);';
+
+    /** @var \FFI|null */
+    private static $ffi;
+
+    /** @var string|null where the loaded library came from, for messages */
+    private static $origin;
+
+    /** @var string|null */
+    private static $explicitLibrary;
+
+    /** @var string|null */
+    private static $explicitHeader;
+
+    /**
+     * Points the package at a library file (and optionally a header) explicitly. Call it before
+     * the first Bus; afterwards the library is loaded and this throws \LogicException.
+     */
+    public static function configure(?string $library, ?string $header = null): void
+    {
+        if (self::$ffi !== null) {
+            throw new \LogicException('libskypebus is already loaded (' . self::$origin . '); configure it before the first Bus');
+        }
+        self::$explicitLibrary = $library;
+        self::$explicitHeader = $header;
+    }
+
+    /** The version string of the loaded library, such as "0.1.0". */
+    public static function version(): string
+    {
+        return self::text(self::ffi()->skypebus_version());
+    }
+
+    /** The ABI number the loaded library reports. */
+    public static function abiVersion(): int
+    {
+        return (int) self::ffi()->skypebus_abi_version();
+    }
+
+    /**
+     * Where the loaded library came from: a file path, or "FFI scope SKYPEBUS" when preloaded.
+     */
+    public static function origin(): string
+    {
+        self::ffi();
+        return (string) self::$origin;
+    }
+
+    /**
+     * For an opcache.preload script (see preload.php): loads the library into the FFI scope
+     * "SKYPEBUS" so that requests use it without FFI::cdef, which ffi.enable=preload forbids
+     * outside preloading. Does nothing when the scope exists already (ffi.preload=).
+     *
+     * @throws FFIUnavailableException|LibraryNotFoundException
+     */
+    public static function preload(?string $library = null, ?string $header = null): void
+    {
+        self::assertFfiLoaded();
+        if (self::tryScope() !== null) {
+            return;
+        }
+        $file = tempnam(sys_get_temp_dir(), 'skypebus-');
+        if ($file === false || file_put_contents($file, self::preloadHeader($library, $header)) === false) {
+            throw new FFIUnavailableException('Cannot write the preload header to ' . sys_get_temp_dir());
+        }
+        try {
+            \FFI::load($file);
+        } catch (\FFI\Exception $e) {
+            throw new FFIUnavailableException(
+                'FFI::load() of the libskypebus header failed during preloading: ' . $e->getMessage()
+                . '. When PHP starts as root with opcache.preload_user, FFI::load() cannot work: keep '
+                . 'opcache.preload for the classes and add ffi.preload=<header>, where the header is the '
+                . 'output of vendor/bin/skypebus-ffi-header.',
+                0,
+                $e
+            );
+        } finally {
+            @unlink($file);
+        }
+    }
+
+    /**
+     * The header text for ffi.preload= or FFI::load(): the library's declarations with
+     * FFI_SCOPE "SKYPEBUS" and FFI_LIB set to the absolute path of the library that discovery
+     * (or $library) finds.
+     *
+     * @throws FFIUnavailableException|LibraryNotFoundException
+     */
+    public static function preloadHeader(?string $library = null, ?string $header = null): string
+    {
+        self::assertFfiLoaded();
+        $path = self::resolve($library, getenv(self::ENVIRONMENT) ?: null)[1];
+        $declarations = self::stripDefines(self::declarations($header ?? self::$explicitHeader));
+        return sprintf("#define FFI_SCOPE \"%s\"\n#define FFI_LIB \"%s\"\n%s", self::SCOPE, addcslashes($path, "\"\\"), $declarations);
+    }
+
+    /**
+     * The loaded FFI instance.
+     *
+     * @internal
+     * @throws FFIUnavailableException|LibraryNotFoundException
+     */
+    public static function ffi(): \FFI
+    {
+        if (self::$ffi !== null) {
+            return self::$ffi;
+        }
+        self::assertFfiLoaded();
+        if (self::$explicitLibrary === null) {
+            $scope = self::tryScope();
+            if ($scope !== null) {
+                self::checkAbi($scope, 'FFI scope ' . self::SCOPE);
+                self::$origin = 'FFI scope ' . self::SCOPE;
+                return self::$ffi = $scope;
+            }
+        }
+        self::assertCdefAllowed();
+        [$origin, $path] = self::resolve(self::$explicitLibrary, getenv(self::ENVIRONMENT) ?: null);
+        try {
+            $ffi = \FFI::cdef(self::declarations(self::$explicitHeader), $path);
+        } catch (\FFI\Exception $e) {
+            throw new LibraryNotFoundException(sprintf(
+                'libskypebus at %s (%s) does not match the header: %s. Use the header of the same build '
+                . '(Library::configure($library, $header)).',
+                $path,
+                $origin,
+                $e->getMessage()
+            ), 0, $e);
+        }
+        self::$origin = $path;
+        return self::$ffi = $ffi;
+    }
+
+    /**
+     * Throws the exception for a failed call and frees the error. $errorOut is the
+     * skypebus_error* the call wrote (a fresh one per call: it is not reset). This is the one
+     * place C errors become PHP exceptions.
+     *
+     * @internal
+     * @throws Exception\SkypeBusException
+     */
+    public static function check(\FFI $ffi, int $result, \FFI\CData $errorOut): void
+    {
+        if ($result === Errors::OK) {
+            return;
+        }
+        if (\FFI::isNull($errorOut)) {
+            throw Errors::exceptionFor($result, 'net.skypebus.Error.Unknown', 'libskypebus failed with result ' . $result . ' and no error');
+        }
+        try {
+            $name = self::text($ffi->skypebus_error_name($errorOut));
+            $message = self::text($ffi->skypebus_error_message($errorOut));
+            $code = (int) $ffi->skypebus_error_code($errorOut);
+            $skypeCode = (int) $ffi->skypebus_error_skype_code($errorOut);
+        } finally {
+            $ffi->skypebus_error_free($errorOut);
+        }
+        throw Errors::exceptionFor($code !== Errors::OK ? $code : $result, $name, $message, $skypeCode);
+    }
+
+    /**
+     * Copies a string the library returned in a "char *" out-parameter ('' for NULL) and frees
+     * it with skypebus_string_free.
+     *
+     * @internal
+     */
+    public static function takeString(\FFI $ffi, \FFI\CData $out): string
+    {
+        if (\FFI::isNull($out)) {
+            return '';
+        }
+        try {
+            return \FFI::string($out);
+        } finally {
+            $ffi->skypebus_string_free($out);
+        }
+    }
+
+    /**
+     * A returned "const char *": FFI gives it as a PHP string (NULL as null).
+     *
+     * @param string|\FFI\CData|null $value
+     */
+    private static function text($value): string
+    {
+        if ($value instanceof \FFI\CData) {
+            return \FFI::isNull($value) ? '' : \FFI::string($value);
+        }
+        return (string) $value;
+    }
+
+    /**
+     * The places discovery looks at, in order, as [description, path] pairs; pure PHP.
+     *
+     * @internal
+     * @return list<array{0: string, 1: string}>
+     */
+    public static function candidates(?string $explicit, ?string $environment): array
+    {
+        if ($explicit !== null) {
+            return [['the path given to Library::configure()', $explicit]];
+        }
+        if ($environment !== null) {
+            return [['the ' . self::ENVIRONMENT . ' environment variable', $environment]];
+        }
+        $candidates = [];
+        $repository = self::repositoryRoot();
+        if ($repository !== null) {
+            $candidates[] = ['the release build of this repository', $repository . '/target/release/libskypebus.so'];
+            $candidates[] = ['the debug build of this repository', $repository . '/target/debug/libskypebus.so'];
+        }
+        $candidates[] = ['the system linker path', self::SONAME];
+        return $candidates;
+    }
+
+    /**
+     * The first candidate that loads and has our ABI, as [description, absolute path].
+     *
+     * @return array{0: string, 1: string}
+     */
+    private static function resolve(?string $explicit, ?string $environment): array
+    {
+        $failures = [];
+        foreach (self::candidates($explicit, $environment) as [$origin, $path]) {
+            $isName = strpos($path, '/') === false;
+            if (!$isName && !is_file($path)) {
+                $failures[] = sprintf('%s: %s: no such file', $origin, $path);
+                continue;
+            }
+            try {
+                $probe = \FFI::cdef(self::PROBE, $path);
+            } catch (\FFI\Exception $e) {
+                $failures[] = sprintf('%s: %s: %s', $origin, $path, $e->getMessage());
+                continue;
+            }
+            $abi = (int) $probe->skypebus_abi_version();
+            if ($abi !== self::ABI_VERSION) {
+                $failures[] = sprintf(
+                    '%s: %s: ABI %d (version %s), but this package needs ABI %d',
+                    $origin,
+                    $path,
+                    $abi,
+                    self::text($probe->skypebus_version()),
+                    self::ABI_VERSION
+                );
+                continue;
+            }
+            return [$origin, $isName ? $path : (string) realpath($path)];
+        }
+        throw new LibraryNotFoundException(self::notFoundMessage($failures));
+    }
+
+    /**
+     * @param list<string> $failures
+     */
+    private static function notFoundMessage(array $failures): string
+    {
+        $repository = self::repositoryRoot() ?? '<repository>';
+        return "libskypebus could not be loaded. Tried:\n  - " . implode("\n  - ", $failures) . "\n"
+            . "Do one of these:\n"
+            . "  - call SkypeBus\\Library::configure('/path/to/libskypebus.so') before the first Bus;\n"
+            . '  - set the environment variable ' . self::ENVIRONMENT . "=/path/to/libskypebus.so;\n"
+            . "  - build it in the repository: cd $repository && cargo build --release "
+            . "(gives target/release/libskypebus.so);\n"
+            . '  - install it on the system linker path as ' . self::SONAME . ' (for example /usr/local/lib, '
+            . 'then run ldconfig).';
+    }
+
+    /**
+     * The C declarations: the explicit header, else the repository's include/skypebus.h, else
+     * the copy in this package.
+     */
+    private static function declarations(?string $header): string
+    {
+        $candidates = $header !== null ? [$header] : array_filter([
+            ($root = self::repositoryRoot()) !== null ? $root . '/include/skypebus.h' : null,
+            dirname(__DIR__) . '/include/skypebus.h',
+        ]);
+        foreach ($candidates as $file) {
+            if (is_file($file)) {
+                $text = file_get_contents($file);
+                if ($text !== false) {
+                    return $text;
+                }
+            }
+        }
+        throw new LibraryNotFoundException('The libskypebus header was not found; tried: ' . implode(', ', $candidates));
+    }
+
+    /** The header without its #define lines (FFI_SCOPE and FFI_LIB are written afresh). */
+    private static function stripDefines(string $header): string
+    {
+        return (string) preg_replace('/^[ \t]*#[ \t]*define[ \t]+FFI_(SCOPE|LIB)\b.*$/m', '', $header);
+    }
+
+    /** The repository this package is part of (a checkout or a path repository), if any. */
+    private static function repositoryRoot(): ?string
+    {
+        $root = realpath(dirname(__DIR__, 2));
+        return $root !== false && is_file($root . '/Cargo.toml') && is_dir($root . '/php-ffi') ? $root : null;
+    }
+
+    private static function tryScope(): ?\FFI
+    {
+        try {
+            return \FFI::scope(self::SCOPE);
+        } catch (\FFI\Exception $e) {
+            return null;
+        }
+    }
+
+    private static function checkAbi(\FFI $ffi, string $origin): void
+    {
+        $abi = (int) $ffi->skypebus_abi_version();
+        if ($abi !== self::ABI_VERSION) {
+            throw new LibraryNotFoundException(sprintf(
+                '%s holds libskypebus with ABI %d, but this package needs ABI %d',
+                $origin,
+                $abi,
+                self::ABI_VERSION
+            ));
+        }
+    }
+
+    private static function assertFfiLoaded(): void
+    {
+        if (!extension_loaded('ffi')) {
+            throw new FFIUnavailableException(
+                'The PHP FFI extension is not loaded. Install it (Debian and Ubuntu: it is part of '
+                . 'php' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION . '-common; other systems: build PHP with --with-ffi) '
+                . 'and enable it with extension=ffi in php.ini (Debian: phpenmod ffi).'
+            );
+        }
+        $mode = strtolower((string) ini_get('ffi.enable'));
+        if (in_array($mode, ['0', '', 'false', 'off', 'no'], true)) {
+            throw new FFIUnavailableException(
+                'FFI is disabled by ffi.enable=' . ini_get('ffi.enable') . ' in ' . (php_ini_loaded_file() ?: 'php.ini')
+                . '. Set ffi.enable=true, or ffi.enable=preload and preload the library '
+                . '(opcache.preload=<package>/preload.php, or ffi.preload=<header>).'
+            );
+        }
+    }
+
+    private static function assertCdefAllowed(): void
+    {
+        $mode = strtolower((string) ini_get('ffi.enable'));
+        if ($mode === 'preload' && PHP_SAPI !== 'cli') {
+            throw new FFIUnavailableException(
+                'ffi.enable=preload allows FFI in the ' . PHP_SAPI . ' SAPI only through preloading, and the '
+                . 'libskypebus FFI scope "' . self::SCOPE . '" is not loaded. Set opcache.preload=<package>/preload.php '
+                . '(as an unprivileged user), or ffi.preload=<header from vendor/bin/skypebus-ffi-header> together '
+                . 'with opcache.preload (when PHP starts as root with opcache.preload_user); or set ffi.enable=true.'
+            );
+        }
+    }
+}

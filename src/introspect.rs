@@ -1,0 +1,696 @@
+//! Introspection: reading a peer's `org.freedesktop.DBus.Introspectable` XML, caching what it
+//! says, and using it to type the arguments of calls that carry no signature.
+//!
+//! # Caches
+//!
+//! - Owners: a well-known name -> its current unique owner. The first lookup of a name adds a
+//!   match rule for its `NameOwnerChanged` signal and asks `GetNameOwner`; from then on the
+//!   dispatcher keeps the entry current in the background (also while the caller is outside the
+//!   library), so later calls cost no round trip and see a restarted peer.
+//! - Interfaces: (unique owner, interface) -> the interface's definition. Every path of a peer that
+//!   implements an interface shares one entry, so a thousand object paths of one interface cost
+//!   one introspection when the call names the interface.
+//! - Paths: (unique owner, path) -> the interfaces found there, needed only for calls that name no
+//!   interface; failures (peer not introspectable, malformed XML) are remembered for
+//!   [`FAILURE_TTL`] so a peer without introspection is not asked on every call.
+//!
+//! All three are bounded ([`MAX_ENTRIES`] each, oldest evicted first). Unique names are never
+//! reused on a bus, so an entry of an owner that left is merely dead weight until evicted.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use zbus::Message;
+
+use crate::error::{Error, Kind, Result};
+use crate::json::{self, DecodeOptions};
+use crate::signature::{self, Type};
+
+/// How long a failed introspection is remembered.
+pub const FAILURE_TTL: Duration = Duration::from_secs(5);
+/// Bound of each cache.
+pub const MAX_ENTRIES: usize = 1024;
+
+const DRIVER: &str = "org.freedesktop.DBus";
+
+/// One argument of a method or signal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArgInfo {
+    pub name: Option<String>,
+    pub ty: String,
+}
+
+/// A method: its arguments and parsed input types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodInfo {
+    pub name: String,
+    pub in_args: Vec<ArgInfo>,
+    pub out_args: Vec<ArgInfo>,
+    pub in_types: Vec<Type>,
+}
+
+/// A property: its type and access.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyInfo {
+    pub name: String,
+    pub ty: String,
+    pub access: &'static str,
+}
+
+/// A signal and its arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalInfo {
+    pub name: String,
+    pub args: Vec<ArgInfo>,
+}
+
+/// One interface's definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InterfaceInfo {
+    pub name: String,
+    pub methods: Vec<MethodInfo>,
+    pub properties: Vec<PropertyInfo>,
+    pub signals: Vec<SignalInfo>,
+}
+
+impl InterfaceInfo {
+    pub fn method(&self, name: &str) -> Option<&MethodInfo> {
+        self.methods.iter().find(|m| m.name == name)
+    }
+    pub fn property(&self, name: &str) -> Option<&PropertyInfo> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+}
+
+/// What one object path's introspection data says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeInfo {
+    pub interfaces: Vec<Arc<InterfaceInfo>>,
+    pub nodes: Vec<String>,
+}
+
+fn sig_string(s: &zbus::Signature) -> String {
+    s.to_string()
+}
+
+/// Parses introspection XML.
+pub fn parse_xml(xml: &str) -> Result<NodeInfo> {
+    let node = zbus_xml::Node::from_reader(xml.as_bytes())
+        .map_err(|e| Error::invalid_message(format!("malformed introspection XML: {e}")))?;
+    let mut interfaces = Vec::new();
+    for iface in node.interfaces() {
+        let mut methods = Vec::new();
+        for m in iface.methods() {
+            let mut in_args = Vec::new();
+            let mut out_args = Vec::new();
+            for a in m.args() {
+                let info = ArgInfo {
+                    name: a.name().map(str::to_owned),
+                    ty: sig_string(a.ty()),
+                };
+                match a.direction() {
+                    Some(zbus_xml::ArgDirection::Out) => out_args.push(info),
+                    _ => in_args.push(info),
+                }
+            }
+            let in_types = in_args
+                .iter()
+                .map(|a| signature::parse_single(&a.ty))
+                .collect::<Result<Vec<_>>>()
+                .map_err(|e| e.context(format!("introspection of method {}", m.name())))?;
+            methods.push(MethodInfo {
+                name: m.name().to_string(),
+                in_args,
+                out_args,
+                in_types,
+            });
+        }
+        let properties = iface
+            .properties()
+            .map(|p| PropertyInfo {
+                name: p.name().to_string(),
+                ty: sig_string(p.ty()),
+                access: match p.access() {
+                    zbus_xml::PropertyAccess::Read => "read",
+                    zbus_xml::PropertyAccess::Write => "write",
+                    zbus_xml::PropertyAccess::ReadWrite => "readwrite",
+                },
+            })
+            .collect();
+        let signals = iface
+            .signals()
+            .map(|s| SignalInfo {
+                name: s.name().to_string(),
+                args: s
+                    .args()
+                    .iter()
+                    .map(|a| ArgInfo {
+                        name: a.name().map(str::to_owned),
+                        ty: sig_string(a.ty()),
+                    })
+                    .collect(),
+            })
+            .collect();
+        interfaces.push(Arc::new(InterfaceInfo {
+            name: iface.name().to_string(),
+            methods,
+            properties,
+            signals,
+        }));
+    }
+    let nodes = node
+        .nodes()
+        .iter()
+        .filter_map(|n| n.name().map(str::to_owned))
+        .collect();
+    Ok(NodeInfo { interfaces, nodes })
+}
+
+fn args_json(args: &[ArgInfo]) -> Value {
+    Value::Array(
+        args.iter()
+            .map(|a| json!({"name": a.name, "type": a.ty}))
+            .collect(),
+    )
+}
+
+fn concat_types(args: &[ArgInfo]) -> String {
+    args.iter().map(|a| a.ty.as_str()).collect()
+}
+
+impl NodeInfo {
+    /// The documented JSON form (docs/introspection.md).
+    pub fn to_json(&self) -> Value {
+        let interfaces: Vec<Value> = self
+            .interfaces
+            .iter()
+            .map(|i| {
+                json!({
+                    "name": i.name,
+                    "methods": i.methods.iter().map(|m| json!({
+                        "name": m.name,
+                        "in_signature": concat_types(&m.in_args),
+                        "out_signature": concat_types(&m.out_args),
+                        "in": args_json(&m.in_args),
+                        "out": args_json(&m.out_args),
+                    })).collect::<Vec<_>>(),
+                    "properties": i.properties.iter().map(|p| json!({
+                        "name": p.name, "type": p.ty, "access": p.access,
+                    })).collect::<Vec<_>>(),
+                    "signals": i.signals.iter().map(|s| json!({
+                        "name": s.name,
+                        "signature": concat_types(&s.args),
+                        "args": args_json(&s.args),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({"interfaces": interfaces, "nodes": self.nodes})
+    }
+}
+
+/// A map that forgets its oldest entries beyond a bound.
+struct Bounded<K, V> {
+    map: HashMap<K, V>,
+    order: VecDeque<K>,
+}
+
+impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
+    fn new() -> Self {
+        Bounded {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+    fn get(&self, k: &K) -> Option<&V> {
+        self.map.get(k)
+    }
+    fn insert(&mut self, k: K, v: V) {
+        if self.map.insert(k.clone(), v).is_none() {
+            self.order.push_back(k);
+            while self.order.len() > MAX_ENTRIES {
+                if let Some(old) = self.order.pop_front() {
+                    self.map.remove(&old);
+                }
+            }
+        }
+    }
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+type PathEntry = std::result::Result<Arc<NodeInfo>, (Instant, Error)>;
+
+#[derive(Default)]
+struct Inner {
+    owners: HashMap<String, Option<String>>,
+    watched: HashSet<String>,
+    ifaces: Option<Bounded<(String, String), Arc<InterfaceInfo>>>,
+    paths: Option<Bounded<(String, String), PathEntry>>,
+}
+
+impl Inner {
+    fn ifaces(&mut self) -> &mut Bounded<(String, String), Arc<InterfaceInfo>> {
+        self.ifaces.get_or_insert_with(Bounded::new)
+    }
+    fn paths(&mut self) -> &mut Bounded<(String, String), PathEntry> {
+        self.paths.get_or_insert_with(Bounded::new)
+    }
+}
+
+/// The per-connection introspection caches.
+#[derive(Default)]
+pub struct Cache {
+    inner: Mutex<Inner>,
+    /// Introspect calls made (for tests and statistics).
+    introspections: std::sync::atomic::AtomicU64,
+}
+
+impl Cache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Number of Introspect calls this connection made.
+    pub fn introspections(&self) -> u64 {
+        self.introspections
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Number of cached interface definitions.
+    pub fn cached_interfaces(&self) -> usize {
+        self.lock().ifaces.as_ref().map_or(0, Bounded::len)
+    }
+
+    /// Keeps the owner table current: called by the dispatcher for every signal.
+    pub fn observe_signal(&self, msg: &Message) {
+        let header = msg.header();
+        if header.member().map(|m| m.as_str()) != Some("NameOwnerChanged")
+            || header.interface().map(|i| i.as_str()) != Some(DRIVER)
+        {
+            return;
+        }
+        let Ok(sig) = crate::message::body_signature(msg) else {
+            return;
+        };
+        if sig != "sss" {
+            return;
+        }
+        let body = msg.body();
+        let Ok(Value::Array(v)) = json::decode_body(
+            &sig,
+            body.data().bytes(),
+            crate::message::is_big_endian(msg),
+            DecodeOptions::default(),
+        ) else {
+            return;
+        };
+        let (Some(Value::String(name)), Some(Value::String(new))) = (v.first(), v.get(2)) else {
+            return;
+        };
+        let mut inner = self.lock();
+        if let Some(entry) = inner.owners.get_mut(name) {
+            *entry = if new.is_empty() {
+                None
+            } else {
+                Some(new.clone())
+            };
+        }
+    }
+
+    fn cached_owner(&self, name: &str) -> Option<Option<String>> {
+        self.lock().owners.get(name).cloned()
+    }
+
+    fn node(&self, owner: &str, path: &str) -> Option<PathEntry> {
+        let inner = self.lock();
+        let entry = inner
+            .paths
+            .as_ref()?
+            .get(&(owner.to_owned(), path.to_owned()))?;
+        match entry {
+            Err((when, _)) if when.elapsed() > FAILURE_TTL => None,
+            other => Some(other.clone()),
+        }
+    }
+
+    fn store_node(&self, owner: &str, path: &str, entry: PathEntry) {
+        let mut inner = self.lock();
+        if let Ok(node) = &entry {
+            for i in &node.interfaces {
+                inner
+                    .ifaces()
+                    .insert((owner.to_owned(), i.name.clone()), i.clone());
+            }
+        }
+        inner
+            .paths()
+            .insert((owner.to_owned(), path.to_owned()), entry);
+    }
+
+    fn iface(&self, owner: &str, iface: &str) -> Option<Arc<InterfaceInfo>> {
+        let inner = self.lock();
+        inner
+            .ifaces
+            .as_ref()?
+            .get(&(owner.to_owned(), iface.to_owned()))
+            .cloned()
+    }
+}
+
+/// Where a library-internal call goes.
+pub(crate) struct Target<'a> {
+    pub destination: Option<&'a str>,
+    pub path: &'a str,
+    pub interface: &'a str,
+    pub method: &'a str,
+}
+
+/// A method call with its arguments already typed, for the library's own calls; an error reply
+/// becomes an `Err`.
+pub(crate) async fn call_typed(
+    conn: &crate::connection::Connection,
+    to: Target<'_>,
+    types: &[Type],
+    args: &[Value],
+    timeout: Duration,
+) -> Result<Message> {
+    let mut b = Message::method_call(to.path, to.method).interface(to.interface);
+    if let Some(d) = to.destination {
+        b = b.destination(d);
+    }
+    let msg = crate::message::build_with_body(b, types, args, Default::default())?;
+    let reply = conn.call_raw(&msg, timeout).await?;
+    if reply.message_type() == zbus::message::Type::Error {
+        return Err(crate::message::error_from_reply(&reply));
+    }
+    Ok(reply)
+}
+
+/// A method of the bus driver.
+pub(crate) fn driver(method: &str) -> Target<'_> {
+    Target {
+        destination: Some(DRIVER),
+        path: "/org/freedesktop/DBus",
+        interface: DRIVER,
+        method,
+    }
+}
+
+/// The first argument of a reply, as JSON.
+pub(crate) fn first_arg(reply: &Message, opts: DecodeOptions) -> Result<Value> {
+    let (_, v) = crate::message::body_value(reply, opts)?;
+    match v {
+        Value::Array(mut items) if !items.is_empty() => Ok(items.swap_remove(0)),
+        _ => Err(Error::invalid_message("the reply has no arguments")),
+    }
+}
+
+/// The unique owner of `destination`, as a cache key: the name itself for unique names and the
+/// bus driver, `""` for a peer-to-peer connection without destination, otherwise the tracked
+/// owner (None if the name has no owner now).
+pub(crate) async fn resolve_owner(
+    conn: &crate::connection::Connection,
+    destination: Option<&str>,
+    timeout: Duration,
+) -> Result<Option<String>> {
+    let Some(dest) = destination else {
+        return Ok(Some(String::new()));
+    };
+    if dest.starts_with(':') || dest == DRIVER {
+        return Ok(Some(dest.to_owned()));
+    }
+    let cache = conn.introspection();
+    // Let the dispatcher take in what is already on the socket (a NameOwnerChanged that arrived
+    // just now) before the table is read.
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
+    // A name without owner is asked again: calls to it fail anyway, and the answer is current
+    // even if the owner's NameOwnerChanged is still on its way to us.
+    if let Some(Some(owner)) = cache.cached_owner(dest) {
+        return Ok(Some(owner));
+    }
+    // Watch the name first, so no change between the two calls is missed.
+    let first_watch = cache.lock().watched.insert(dest.to_owned());
+    if first_watch {
+        let rule = format!(
+            "type='signal',sender='{DRIVER}',path='/org/freedesktop/DBus',interface='{DRIVER}',member='NameOwnerChanged',arg0='{dest}'"
+        );
+        call_typed(
+            conn,
+            driver("AddMatch"),
+            &[Type::String],
+            &[Value::String(rule)],
+            timeout,
+        )
+        .await?;
+    }
+    let owner = match call_typed(
+        conn,
+        driver("GetNameOwner"),
+        &[Type::String],
+        &[Value::String(dest.to_owned())],
+        timeout,
+    )
+    .await
+    {
+        Ok(reply) => match first_arg(&reply, DecodeOptions::default())? {
+            Value::String(s) => Some(s),
+            _ => None,
+        },
+        Err(e) if e.name == "org.freedesktop.DBus.Error.NameHasNoOwner" => None,
+        Err(e) => return Err(e),
+    };
+    cache.lock().owners.insert(dest.to_owned(), owner.clone());
+    Ok(owner)
+}
+
+/// Introspects `path` of `destination` (cached per owner and path).
+pub(crate) async fn node_info(
+    conn: &crate::connection::Connection,
+    destination: Option<&str>,
+    owner: &str,
+    path: &str,
+    timeout: Duration,
+    fresh: bool,
+) -> Result<Arc<NodeInfo>> {
+    let cache = conn.introspection();
+    if !fresh && let Some(entry) = cache.node(owner, path) {
+        return entry.map_err(|(_, e)| e);
+    }
+    cache
+        .introspections
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let fetched = async {
+        let reply = call_typed(
+            conn,
+            Target {
+                destination,
+                path,
+                interface: "org.freedesktop.DBus.Introspectable",
+                method: "Introspect",
+            },
+            &[],
+            &[],
+            timeout,
+        )
+        .await?;
+        match first_arg(&reply, DecodeOptions::default())? {
+            Value::String(xml) => parse_xml(&xml).map(Arc::new),
+            _ => Err(Error::invalid_message("Introspect did not return a string")),
+        }
+    }
+    .await;
+    match fetched {
+        Ok(node) => {
+            cache.store_node(owner, path, Ok(node.clone()));
+            Ok(node)
+        }
+        Err(e) if matches!(e.kind, Kind::Timeout | Kind::Disconnected) => Err(e),
+        Err(e) => {
+            cache.store_node(owner, path, Err((Instant::now(), e.clone())));
+            Err(e)
+        }
+    }
+}
+
+/// The definition of `interface` at `path` of `destination`: from the cache when the owner's
+/// interface is known, else by introspecting the path.
+pub(crate) async fn interface_info(
+    conn: &crate::connection::Connection,
+    destination: Option<&str>,
+    owner: &str,
+    path: &str,
+    interface: &str,
+    timeout: Duration,
+) -> Result<Option<Arc<InterfaceInfo>>> {
+    if let Some(i) = conn.introspection().iface(owner, interface) {
+        return Ok(Some(i));
+    }
+    let node = node_info(conn, destination, owner, path, timeout, false).await?;
+    Ok(node
+        .interfaces
+        .iter()
+        .find(|i| i.name == interface)
+        .cloned())
+}
+
+/// The input types of a method from introspection, with the interface that declares it, or None
+/// when introspection cannot tell (the caller then infers). Errors only when the data is there
+/// but ambiguous.
+pub(crate) async fn method_in_types(
+    conn: &crate::connection::Connection,
+    destination: Option<&str>,
+    path: &str,
+    interface: Option<&str>,
+    method: &str,
+    timeout: Duration,
+) -> Result<Option<(Vec<Type>, String)>> {
+    if destination.is_none() && conn.is_bus() {
+        return Ok(None);
+    }
+    let owner = match resolve_owner(conn, destination, timeout).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return Ok(None),
+        Err(e) if e.kind == Kind::Disconnected => return Err(e),
+        Err(_) => return Ok(None),
+    };
+    match interface {
+        Some(iface) => {
+            match interface_info(conn, destination, &owner, path, iface, timeout).await {
+                Ok(Some(info)) => Ok(info
+                    .method(method)
+                    .map(|m| (m.in_types.clone(), info.name.clone()))),
+                Ok(None) => Ok(None),
+                Err(e) if matches!(e.kind, Kind::Timeout | Kind::Disconnected) => Err(e),
+                Err(_) => Ok(None),
+            }
+        }
+        None => {
+            let node = match node_info(conn, destination, &owner, path, timeout, false).await {
+                Ok(n) => n,
+                Err(e) if matches!(e.kind, Kind::Timeout | Kind::Disconnected) => return Err(e),
+                Err(_) => return Ok(None),
+            };
+            let found: Vec<(&str, &MethodInfo)> = node
+                .interfaces
+                .iter()
+                .filter_map(|i| i.method(method).map(|m| (i.name.as_str(), m)))
+                .collect();
+            match found.as_slice() {
+                [] => Ok(None),
+                [(i, m)] => Ok(Some((m.in_types.clone(), (*i).to_owned()))),
+                many => Err(Error::invalid_request(format!(
+                    "method {method} at {path} is ambiguous: it exists in {}; name the interface",
+                    many.iter()
+                        .map(|(i, m)| format!("{i} ({})", signature::signature_of(&m.in_types)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+            }
+        }
+    }
+}
+
+/// Introspects a path and returns the documented JSON form (docs/introspection.md). Always asks
+/// the peer (and refreshes the caches with the answer).
+pub fn introspect_json(
+    conn: &crate::connection::Connection,
+    destination: Option<&str>,
+    path: &str,
+    timeout: Duration,
+) -> Result<String> {
+    conn.check_usable()?;
+    if let Some(d) = destination {
+        zbus::names::BusName::try_from(d)
+            .map_err(|e| Error::invalid_name(format!("invalid destination \"{d}\": {e}")))?;
+    }
+    if !signature::is_valid_object_path(path) {
+        return Err(Error::invalid_name(format!(
+            "invalid object path \"{path}\""
+        )));
+    }
+    conn.process().block_on(async {
+        let owner = resolve_owner(conn, destination, timeout)
+            .await?
+            .ok_or_else(|| {
+                Error::dbus(
+                    "org.freedesktop.DBus.Error.ServiceUnknown",
+                    format!(
+                        "The name {} is not owned by anyone",
+                        destination.unwrap_or_default()
+                    ),
+                )
+            })?;
+        let node = node_info(conn, destination, &owner, path, timeout, true).await?;
+        let mut v = node.to_json();
+        v["destination"] = json!(destination);
+        v["path"] = json!(path);
+        Ok(v.to_string())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// C ABI
+
+use std::ffi::c_char;
+
+use crate::connection::skypebus_connection;
+use crate::error::{skypebus_error, skypebus_result};
+use crate::ffi::{self, ffi_boundary};
+
+/// Introspects an object and writes its interfaces, methods (with in/out signatures and
+/// argument names), properties (type, access), signals and child nodes as JSON to `*reply_out`,
+/// a new string the caller frees with `skypebus_string_free`. The request is
+/// `{"destination": "...", "path": "/...", "timeout_ms": 0}` (`destination` optional on a
+/// peer-to-peer connection, `timeout_ms` optional); the schema is in docs/introspection.md.
+///
+/// The peer is always asked (the answer also refreshes the connection's introspection cache).
+/// Strings are borrowed for the duration of the call. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_introspect(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        let text = crate::error::str_from_c(request_json, "request_json")?;
+        ffi::non_null(reply_out, "reply_out")?;
+        let v = crate::json::parse_json_strict(text)?;
+        let Value::Object(map) = v else {
+            return Err(Error::invalid_request(
+                "an introspect request must be a JSON object",
+            ));
+        };
+        crate::call::check_keys(
+            &map,
+            &["destination", "path", "timeout_ms"],
+            "an introspect request",
+        )?;
+        let destination = match map.get("destination") {
+            None => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => return Err(Error::invalid_request("\"destination\" must be a string")),
+        };
+        let path = match map.get("path") {
+            Some(Value::String(s)) => s.as_str(),
+            _ => {
+                return Err(Error::invalid_request(
+                    "an introspect request needs \"path\" (a string)",
+                ));
+            }
+        };
+        let timeout = crate::call::parse_timeout(map.get("timeout_ms"))?
+            .unwrap_or_else(|| conn.inner.default_timeout());
+        let out = introspect_json(&conn.inner, destination, path, timeout)?;
+        ffi::write_out(reply_out, ffi::c_string(out)?);
+        Ok(())
+    })
+}

@@ -1,0 +1,302 @@
+//! Properties: `Get`, `Set` and `GetAll` of `org.freedesktop.DBus.Properties` as one JSON request
+//! kind.
+//!
+//! ```json
+//! {"destination": "org.example", "path": "/org/example", "interface": "org.example.Iface",
+//!  "op": "get" | "set" | "get_all", "name": "Volume", "value": 0.5, "signature": "d",
+//!  "timeout_ms": 0, "variants": "typed", "bytes": "base64"}
+//! ```
+//!
+//! - `get` replies `{"type": "<the property's type>", "data": value}`, as
+//!   `busctl --json=short get-property` prints it.
+//! - `get_all` replies `{"type": "a{sv}", "data": {name: value, ...}}`.
+//! - `set` wraps `value` in a variant of the property's type: the request's `signature` if given,
+//!   else the type the peer's introspection data declares, else the type inferred from the value.
+//!   So `0.5` sent to a `d` property is a `d`, and `7` sent to a `u` property is a `u`, not an
+//!   `i`. It replies `{"type": "", "data": []}`.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use crate::call::{check_keys, json_kind, parse_timeout, parse_value_options};
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::introspect::{self, Target};
+use crate::json::{DecodeOptions, EncodeOptions};
+use crate::signature::{self, Type};
+
+const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
+
+/// What to do with properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Get,
+    Set,
+    GetAll,
+}
+
+/// A parsed property request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyRequest {
+    pub destination: Option<String>,
+    pub path: String,
+    pub interface: String,
+    pub op: Op,
+    pub name: Option<String>,
+    pub value: Option<Value>,
+    pub signature: Option<String>,
+    pub timeout: Option<Duration>,
+    pub typed_variants: bool,
+    pub bytes_base64: bool,
+}
+
+const KEYS: &[&str] = &[
+    "destination",
+    "path",
+    "interface",
+    "op",
+    "name",
+    "value",
+    "signature",
+    "timeout_ms",
+    "variants",
+    "bytes",
+];
+
+fn string_key(map: &Map<String, Value>, key: &str) -> Result<Option<String>> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(Error::invalid_request(format!(
+            "\"{key}\" must be a string, not {}",
+            json_kind(v)
+        ))),
+    }
+}
+
+impl PropertyRequest {
+    /// Parses a request from JSON text.
+    pub fn parse(text: &str) -> Result<PropertyRequest> {
+        let Value::Object(mut map) = crate::json::parse_json_strict(text)? else {
+            return Err(Error::invalid_request(
+                "a property request must be a JSON object",
+            ));
+        };
+        check_keys(&map, KEYS, "a property request")?;
+        let op = match string_key(&map, "op")?.as_deref() {
+            Some("get") => Op::Get,
+            Some("set") => Op::Set,
+            Some("get_all") => Op::GetAll,
+            other => {
+                return Err(Error::invalid_request(format!(
+                    "\"op\" must be \"get\", \"set\" or \"get_all\", not {other:?}"
+                )));
+            }
+        };
+        let need = |key: &str| -> Result<String> {
+            string_key(&map, key)?.ok_or_else(|| {
+                Error::invalid_request(format!("a property request needs \"{key}\""))
+            })
+        };
+        let path = need("path")?;
+        let interface = need("interface")?;
+        let name = match op {
+            Op::GetAll => {
+                if map.contains_key("name") {
+                    return Err(Error::invalid_request("\"get_all\" takes no \"name\""));
+                }
+                None
+            }
+            _ => Some(need("name")?),
+        };
+        let value = map.remove("value");
+        match (op, &value) {
+            (Op::Set, None) => return Err(Error::invalid_request("\"set\" needs \"value\"")),
+            (Op::Get | Op::GetAll, Some(_)) => {
+                return Err(Error::invalid_request("only \"set\" takes a \"value\""));
+            }
+            _ => {}
+        }
+        let (typed_variants, bytes_base64) = parse_value_options(&map)?;
+        Ok(PropertyRequest {
+            destination: string_key(&map, "destination")?,
+            path,
+            interface,
+            op,
+            name,
+            value,
+            signature: string_key(&map, "signature")?,
+            timeout: parse_timeout(map.get("timeout_ms"))?,
+            typed_variants,
+            bytes_base64,
+        })
+    }
+}
+
+/// Performs a property request and returns the reply envelope as JSON text.
+pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
+    conn.check_usable()?;
+    crate::call::validate_names(&crate::call::CallRequest {
+        destination: req.destination.clone(),
+        path: req.path.clone(),
+        interface: Some(req.interface.clone()),
+        method: "Get".to_owned(),
+        signature: None,
+        args: Vec::new(),
+        timeout: None,
+        typed_variants: false,
+        no_reply: false,
+        bytes_base64: false,
+    })?;
+    let timeout = req.timeout.unwrap_or_else(|| conn.default_timeout());
+    let opts = DecodeOptions {
+        typed_variants: req.typed_variants,
+        bytes_base64: req.bytes_base64,
+    };
+    let to = |method| Target {
+        destination: req.destination.as_deref(),
+        path: &req.path,
+        interface: PROPERTIES,
+        method,
+    };
+    let iface = Value::String(req.interface.clone());
+    conn.process().block_on(async {
+        match req.op {
+            Op::GetAll => {
+                let reply =
+                    introspect::call_typed(conn, to("GetAll"), &[Type::String], &[iface], timeout)
+                        .await?;
+                let data = introspect::first_arg(&reply, opts)?;
+                Ok(json!({"type": "a{sv}", "data": data}).to_string())
+            }
+            Op::Get => {
+                let name = Value::String(req.name.clone().unwrap_or_default());
+                let reply = introspect::call_typed(
+                    conn,
+                    to("Get"),
+                    &[Type::String, Type::String],
+                    &[iface, name],
+                    timeout,
+                )
+                .await?;
+                // The variant's type, then its value with the caller's options.
+                let typed = introspect::first_arg(
+                    &reply,
+                    DecodeOptions {
+                        typed_variants: true,
+                        bytes_base64: req.bytes_base64,
+                    },
+                )?;
+                let ty = typed.get("type").cloned().unwrap_or(Value::Null);
+                let data = if req.typed_variants {
+                    typed.get("data").cloned().unwrap_or(Value::Null)
+                } else {
+                    introspect::first_arg(&reply, opts)?
+                };
+                Ok(json!({"type": ty, "data": data}).to_string())
+            }
+            Op::Set => {
+                let name = req.name.clone().unwrap_or_default();
+                let value = req.value.clone().unwrap_or(Value::Null);
+                let ty = match &req.signature {
+                    Some(s) => Some(signature::parse_single(s)?.signature()),
+                    None => declared_type(conn, req, &name, timeout).await?,
+                };
+                let variant = match ty {
+                    // A value in the typed form says its own type.
+                    _ if is_typed_form(&value) => value,
+                    Some(t) => json!({"type": t, "data": value}),
+                    // No declared type: the variant's type is inferred from the value.
+                    None => value,
+                };
+                let b = zbus::Message::method_call(req.path.as_str(), "Set").interface(PROPERTIES);
+                let b = match &req.destination {
+                    Some(d) => b.destination(d.as_str()),
+                    None => b,
+                };
+                let msg = crate::message::build_with_body(
+                    b,
+                    &[Type::String, Type::String, Type::Variant],
+                    &[iface, Value::String(name), variant],
+                    EncodeOptions {
+                        bytes_base64: req.bytes_base64,
+                    },
+                )?;
+                let reply = conn.call_raw(&msg, timeout).await?;
+                if reply.message_type() == zbus::message::Type::Error {
+                    return Err(crate::message::error_from_reply(&reply));
+                }
+                Ok(r#"{"type":"","data":[]}"#.to_owned())
+            }
+        }
+    })
+}
+
+/// Whether `v` is the typed form `{"type": "<signature>", "data": ...}`.
+fn is_typed_form(v: &Value) -> bool {
+    matches!(v, Value::Object(m) if m.len() == 2
+        && m.get("type").and_then(Value::as_str).is_some_and(|t| signature::parse_single(t).is_ok())
+        && m.contains_key("data"))
+}
+
+/// The declared type of a property from introspection, if the peer tells.
+async fn declared_type(
+    conn: &Connection,
+    req: &PropertyRequest,
+    name: &str,
+    timeout: Duration,
+) -> Result<Option<String>> {
+    let owner = match introspect::resolve_owner(conn, req.destination.as_deref(), timeout).await {
+        Ok(Some(o)) => o,
+        _ => return Ok(None),
+    };
+    let info = introspect::interface_info(
+        conn,
+        req.destination.as_deref(),
+        &owner,
+        &req.path,
+        &req.interface,
+        timeout,
+    )
+    .await
+    .unwrap_or(None);
+    Ok(info.and_then(|i| i.property(name).map(|p| p.ty.clone())))
+}
+
+// ---------------------------------------------------------------------------------------------
+// C ABI
+
+use std::ffi::c_char;
+
+use crate::connection::skypebus_connection;
+use crate::error::{skypebus_error, skypebus_result};
+use crate::ffi::{self, ffi_boundary};
+
+/// Gets, sets or gets all properties of an object, as described by the JSON text
+/// `request_json`: `{"destination", "path", "interface", "op": "get"|"set"|"get_all", "name",
+/// "value", "signature", "timeout_ms", "variants", "bytes"}` (see docs/properties.md). Writes the
+/// reply envelope to `*reply_out`, a new string the caller frees with `skypebus_string_free`:
+/// `get` gives `{"type": "<property type>", "data": value}`, `get_all`
+/// `{"type": "a{sv}", "data": {...}}`, `set` `{"type": "", "data": []}`.
+///
+/// `set` sends the value in a variant of the property's declared type (from the request's
+/// `signature`, else the peer's introspection data, else inferred). Errors as `skypebus_call`.
+/// Strings are borrowed for the duration of the call. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_properties(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        let text = crate::error::str_from_c(request_json, "request_json")?;
+        ffi::non_null(reply_out, "reply_out")?;
+        let req = PropertyRequest::parse(text)?;
+        let out = properties(&conn.inner, &req)?;
+        ffi::write_out(reply_out, ffi::c_string(out)?);
+        Ok(())
+    })
+}
