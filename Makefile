@@ -72,6 +72,14 @@ test-c-serve: $(RELEASE)/test_serve $(RELEASE)/serve
 	@echo "serve: C test and example passed (valgrind: no definitely or indirectly lost blocks)"
 
 test-c: test-c-serve
+
+# Signals received/s and served calls/s from C against a forked peer (numbers, not a test).
+$(RELEASE)/serve_bench: bench/c/serve_bench.c include/skypebus.h build
+	gcc $(CFLAGS) -O2 -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
+
+.PHONY: bench-serve
+bench-serve: $(RELEASE)/serve_bench
+	$(RUN_BUS) $(RELEASE)/serve_bench 100000 20000
 # --- end of signals and serving ---
 
 test-php: build

@@ -394,7 +394,8 @@ enum skypebus_result skypebus_next_event(const struct skypebus_connection *conn,
  * with `skypebus_next_event(conn, 0, ...)` until `SKYPEBUS_EMPTY`.
  *
  * The descriptor belongs to the connection: do not read, write or close it; it stays valid
- * until `skypebus_connection_free`. Every call returns the same descriptor. Thread-safe.
+ * until `skypebus_connection_free`. Every call returns the same descriptor. NULL `conn` or
+ * `fd_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
  */
 enum skypebus_result skypebus_connection_event_fd(const struct skypebus_connection *conn,
                                                   int32_t *fd_out,
@@ -403,7 +404,8 @@ enum skypebus_result skypebus_connection_event_fd(const struct skypebus_connecti
 /**
  * Writes to `*count_out` how many signals (and name events) were dropped since the connection
  * was opened because the event queue was full; the oldest are dropped first. The count only
- * grows. Thread-safe. `count_out` must not be NULL.
+ * grows; nothing is allocated. NULL `conn` or `count_out` gives `SKYPEBUS_NULL_ARGUMENT`.
+ * Thread-safe.
  */
 enum skypebus_result skypebus_dropped_signals(const struct skypebus_connection *conn,
                                               uint64_t *count_out,
@@ -414,7 +416,8 @@ enum skypebus_result skypebus_dropped_signals(const struct skypebus_connection *
  * the event machinery: `{"queued_signals","queued_calls","pending_calls","subscriptions",
  * "exports","dropped_signals","refused_calls","expired_calls","queue_limit","queue_bytes",
  * "call_timeout_ms","max_pending_calls"}` (all integers). `pending_calls` counts call handles
- * not yet answered or expired, pulled or not. Thread-safe.
+ * not yet answered or expired, pulled or not. NULL `conn` or `stats_json_out` gives
+ * `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
  */
 enum skypebus_result skypebus_event_stats(const struct skypebus_connection *conn,
                                           char **stats_json_out,
@@ -433,7 +436,8 @@ enum skypebus_result skypebus_event_stats(const struct skypebus_connection *conn
  *   `org.freedesktop.DBus.Error.LimitsExceeded` at once.
  *
  * A smaller queue bound drops the oldest queued signals at once (counted). The string is
- * borrowed for the call. Thread-safe.
+ * borrowed for the call; NULL `conn` or `options_json` gives `SKYPEBUS_NULL_ARGUMENT`.
+ * Thread-safe.
  */
 enum skypebus_result skypebus_connection_set_event_options(const struct skypebus_connection *conn,
                                                            const char *options_json,
@@ -487,7 +491,8 @@ enum skypebus_result skypebus_properties(const struct skypebus_connection *conn,
  * An invalid name gives `SKYPEBUS_INVALID_NAME`, unknown flag bits `SKYPEBUS_INVALID_REQUEST`,
  * a refusal by the bus (e.g. policy) `SKYPEBUS_DBUS_ERROR`. Not available on peer-to-peer
  * connections, nor on the shared handle of `skypebus_connection_open` (`SKYPEBUS_INVALID_REQUEST`:
- * use `skypebus_connection_open_private`). `name` is borrowed for the call. Thread-safe.
+ * use `skypebus_connection_open_private`). `name` is borrowed for the call; NULL `conn`, `name`
+ * or `answer_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
  */
 enum skypebus_result skypebus_request_name(const struct skypebus_connection *conn,
                                            const char *name,
@@ -500,7 +505,7 @@ enum skypebus_result skypebus_request_name(const struct skypebus_connection *con
  * directly, whoever requested the name) and writes the bus' answer, a
  * `skypebus_release_name_reply` value, to `*answer_out`: `SKYPEBUS_NAME_RELEASED` (1),
  * `SKYPEBUS_NAME_NON_EXISTENT` (2) or `SKYPEBUS_NAME_NOT_OWNER` (3). `name` is borrowed for the
- * call. Thread-safe.
+ * call; NULL `conn`, `name` or `answer_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
  */
 enum skypebus_result skypebus_release_name(const struct skypebus_connection *conn,
                                            const char *name,
@@ -538,7 +543,8 @@ enum skypebus_result skypebus_export(const struct skypebus_connection *conn,
 /**
  * Stops exporting `path` (its stored property values go with it). Calls already received
  * keep their handles and can still be answered. A path not exported gives
- * `SKYPEBUS_INVALID_REQUEST`. Thread-safe.
+ * `SKYPEBUS_INVALID_REQUEST`; NULL `conn` or `path` `SKYPEBUS_NULL_ARGUMENT`. `path` is borrowed
+ * for the call. Thread-safe.
  */
 enum skypebus_result skypebus_unexport(const struct skypebus_connection *conn,
                                        const char *path,
@@ -554,7 +560,8 @@ enum skypebus_result skypebus_unexport(const struct skypebus_connection *conn,
  *
  * Any declared property may be set locally, read-only ones included. An unknown path,
  * interface or property gives `SKYPEBUS_INVALID_REQUEST`; a value that does not fit,
- * `SKYPEBUS_TYPE_MISMATCH`. The strings are borrowed for the call. Thread-safe.
+ * `SKYPEBUS_TYPE_MISMATCH`; a NULL argument, `SKYPEBUS_NULL_ARGUMENT`. The strings are borrowed
+ * for the call. Thread-safe.
  */
 enum skypebus_result skypebus_set_property(const struct skypebus_connection *conn,
                                            const char *path,
@@ -612,8 +619,10 @@ enum skypebus_result skypebus_reply_error(const struct skypebus_connection *conn
  * Matching signals are taken with `skypebus_next_event`. Needs a private connection
  * (`skypebus_connection_open_private`): on the shared handle of `skypebus_connection_open` it
  * gives `SKYPEBUS_INVALID_REQUEST`, since other users of that connection would take its events.
- * The subscription lasts until `skypebus_unsubscribe` or until the connection is freed. The string is borrowed for the
- * call. The call waits for the bus to confirm the rule (a round trip or three). Thread-safe.
+ * The subscription lasts until `skypebus_unsubscribe` or until the connection is freed. The
+ * string is borrowed for the call; NULL `conn`, `match_json` or `id_out` gives
+ * `SKYPEBUS_NULL_ARGUMENT`. The call waits for the bus to confirm the rule (a round trip or
+ * three). Thread-safe.
  */
 enum skypebus_result skypebus_subscribe(const struct skypebus_connection *conn,
                                         const char *match_json,
@@ -623,7 +632,8 @@ enum skypebus_result skypebus_subscribe(const struct skypebus_connection *conn,
 /**
  * Ends subscription `id`: no further signal matches it, and queued signals that matched only
  * it are discarded. An unknown id (never returned, or already unsubscribed) gives
- * `SKYPEBUS_INVALID_REQUEST`. Works on a lost connection too. Thread-safe.
+ * `SKYPEBUS_INVALID_REQUEST`, a NULL `conn` `SKYPEBUS_NULL_ARGUMENT`. Works on a lost connection
+ * too. Thread-safe.
  */
 enum skypebus_result skypebus_unsubscribe(const struct skypebus_connection *conn,
                                           uint64_t id,
@@ -633,7 +643,8 @@ enum skypebus_result skypebus_unsubscribe(const struct skypebus_connection *conn
  * Emits a signal described by `signal_json`: `{"path", "interface", "member"}` and optionally
  * `destination` (unicast to that name; otherwise broadcast), `signature` (otherwise inferred
  * from the values), `args` (array) and `bytes` (`"base64"`). Returns once the message is sent.
- * The string is borrowed for the call. Thread-safe.
+ * The string is borrowed for the call; NULL `conn` or `signal_json` gives
+ * `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
  */
 enum skypebus_result skypebus_emit(const struct skypebus_connection *conn,
                                    const char *signal_json,

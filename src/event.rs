@@ -669,7 +669,8 @@ pub extern "C" fn skypebus_next_event(
 /// with `skypebus_next_event(conn, 0, ...)` until `SKYPEBUS_EMPTY`.
 ///
 /// The descriptor belongs to the connection: do not read, write or close it; it stays valid
-/// until `skypebus_connection_free`. Every call returns the same descriptor. Thread-safe.
+/// until `skypebus_connection_free`. Every call returns the same descriptor. NULL `conn` or
+/// `fd_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_connection_event_fd(
     conn: *const skypebus_connection,
@@ -688,7 +689,8 @@ pub extern "C" fn skypebus_connection_event_fd(
 
 /// Writes to `*count_out` how many signals (and name events) were dropped since the connection
 /// was opened because the event queue was full; the oldest are dropped first. The count only
-/// grows. Thread-safe. `count_out` must not be NULL.
+/// grows; nothing is allocated. NULL `conn` or `count_out` gives `SKYPEBUS_NULL_ARGUMENT`.
+/// Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_dropped_signals(
     conn: *const skypebus_connection,
@@ -707,7 +709,8 @@ pub extern "C" fn skypebus_dropped_signals(
 /// the event machinery: `{"queued_signals","queued_calls","pending_calls","subscriptions",
 /// "exports","dropped_signals","refused_calls","expired_calls","queue_limit","queue_bytes",
 /// "call_timeout_ms","max_pending_calls"}` (all integers). `pending_calls` counts call handles
-/// not yet answered or expired, pulled or not. Thread-safe.
+/// not yet answered or expired, pulled or not. NULL `conn` or `stats_json_out` gives
+/// `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_event_stats(
     conn: *const skypebus_connection,
@@ -755,7 +758,8 @@ pub fn stats_json(conn: &Connection) -> String {
 ///   `org.freedesktop.DBus.Error.LimitsExceeded` at once.
 ///
 /// A smaller queue bound drops the oldest queued signals at once (counted). The string is
-/// borrowed for the call. Thread-safe.
+/// borrowed for the call; NULL `conn` or `options_json` gives `SKYPEBUS_NULL_ARGUMENT`.
+/// Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_connection_set_event_options(
     conn: *const skypebus_connection,

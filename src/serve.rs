@@ -1476,7 +1476,8 @@ fn opt_str<'a>(ptr: *const c_char, what: &str) -> Result<Option<&'a str>> {
 /// An invalid name gives `SKYPEBUS_INVALID_NAME`, unknown flag bits `SKYPEBUS_INVALID_REQUEST`,
 /// a refusal by the bus (e.g. policy) `SKYPEBUS_DBUS_ERROR`. Not available on peer-to-peer
 /// connections, nor on the shared handle of `skypebus_connection_open` (`SKYPEBUS_INVALID_REQUEST`:
-/// use `skypebus_connection_open_private`). `name` is borrowed for the call. Thread-safe.
+/// use `skypebus_connection_open_private`). `name` is borrowed for the call; NULL `conn`, `name`
+/// or `answer_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_request_name(
     conn: *const skypebus_connection,
@@ -1499,7 +1500,7 @@ pub extern "C" fn skypebus_request_name(
 /// directly, whoever requested the name) and writes the bus' answer, a
 /// `skypebus_release_name_reply` value, to `*answer_out`: `SKYPEBUS_NAME_RELEASED` (1),
 /// `SKYPEBUS_NAME_NON_EXISTENT` (2) or `SKYPEBUS_NAME_NOT_OWNER` (3). `name` is borrowed for the
-/// call. Thread-safe.
+/// call; NULL `conn`, `name` or `answer_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_release_name(
     conn: *const skypebus_connection,
@@ -1556,7 +1557,8 @@ pub extern "C" fn skypebus_export(
 
 /// Stops exporting `path` (its stored property values go with it). Calls already received
 /// keep their handles and can still be answered. A path not exported gives
-/// `SKYPEBUS_INVALID_REQUEST`. Thread-safe.
+/// `SKYPEBUS_INVALID_REQUEST`; NULL `conn` or `path` `SKYPEBUS_NULL_ARGUMENT`. `path` is borrowed
+/// for the call. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_unexport(
     conn: *const skypebus_connection,
@@ -1579,7 +1581,8 @@ pub extern "C" fn skypebus_unexport(
 ///
 /// Any declared property may be set locally, read-only ones included. An unknown path,
 /// interface or property gives `SKYPEBUS_INVALID_REQUEST`; a value that does not fit,
-/// `SKYPEBUS_TYPE_MISMATCH`. The strings are borrowed for the call. Thread-safe.
+/// `SKYPEBUS_TYPE_MISMATCH`; a NULL argument, `SKYPEBUS_NULL_ARGUMENT`. The strings are borrowed
+/// for the call. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_set_property(
     conn: *const skypebus_connection,

@@ -771,8 +771,10 @@ use crate::ffi::{self, ffi_boundary};
 /// Matching signals are taken with `skypebus_next_event`. Needs a private connection
 /// (`skypebus_connection_open_private`): on the shared handle of `skypebus_connection_open` it
 /// gives `SKYPEBUS_INVALID_REQUEST`, since other users of that connection would take its events.
-/// The subscription lasts until `skypebus_unsubscribe` or until the connection is freed. The string is borrowed for the
-/// call. The call waits for the bus to confirm the rule (a round trip or three). Thread-safe.
+/// The subscription lasts until `skypebus_unsubscribe` or until the connection is freed. The
+/// string is borrowed for the call; NULL `conn`, `match_json` or `id_out` gives
+/// `SKYPEBUS_NULL_ARGUMENT`. The call waits for the bus to confirm the rule (a round trip or
+/// three). Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_subscribe(
     conn: *const skypebus_connection,
@@ -793,7 +795,8 @@ pub extern "C" fn skypebus_subscribe(
 
 /// Ends subscription `id`: no further signal matches it, and queued signals that matched only
 /// it are discarded. An unknown id (never returned, or already unsubscribed) gives
-/// `SKYPEBUS_INVALID_REQUEST`. Works on a lost connection too. Thread-safe.
+/// `SKYPEBUS_INVALID_REQUEST`, a NULL `conn` `SKYPEBUS_NULL_ARGUMENT`. Works on a lost connection
+/// too. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_unsubscribe(
     conn: *const skypebus_connection,
@@ -809,7 +812,8 @@ pub extern "C" fn skypebus_unsubscribe(
 /// Emits a signal described by `signal_json`: `{"path", "interface", "member"}` and optionally
 /// `destination` (unicast to that name; otherwise broadcast), `signature` (otherwise inferred
 /// from the values), `args` (array) and `bytes` (`"base64"`). Returns once the message is sent.
-/// The string is borrowed for the call. Thread-safe.
+/// The string is borrowed for the call; NULL `conn` or `signal_json` gives
+/// `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_emit(
     conn: *const skypebus_connection,

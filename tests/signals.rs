@@ -565,3 +565,72 @@ fn bad_matches_and_signals_are_refused() {
     // Nothing queued: an empty poll.
     assert!(next(&conn, 0).is_none());
 }
+
+#[test]
+fn a_signal_that_cannot_be_decoded_still_arrives_with_an_error() {
+    let bus = PrivateBus::start();
+    let conn = bus.connect();
+    subscribe(&conn, json!({"interface": "com.example.H"}));
+    // A file descriptor (`h`), which this build cannot carry yet.
+    ok(bus.run(
+        "gdbus",
+        &[
+            "emit",
+            "--session",
+            "--object-path",
+            "/x",
+            "--signal",
+            "com.example.H.Fd",
+            "@h 0",
+        ],
+    ));
+    ok(bus.run(
+        "gdbus",
+        &[
+            "emit",
+            "--session",
+            "--object-path",
+            "/x",
+            "--signal",
+            "com.example.H.Next",
+            "1",
+        ],
+    ));
+    let e = next(&conn, 5000).expect("the signal arrives");
+    assert_eq!(e["member"], "Fd");
+    assert_eq!(e["type"], "h");
+    assert_eq!(e["data"], Value::Null);
+    assert_eq!(e["error"]["name"], "net.skypebus.Error.NotSupported", "{e}");
+    // The stream goes on.
+    let e = next(&conn, 5000).expect("the next signal arrives");
+    assert_eq!(e["data"], json!([1]));
+}
+
+#[test]
+fn several_threads_pulling_get_each_signal_exactly_once() {
+    let bus = PrivateBus::start();
+    let conn = bus.connect();
+    let emitter = bus.connect();
+    subscribe(&conn, json!({"interface": "com.example.Par"}));
+    const N: i64 = 2000;
+    let seen = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                while let Some(e) = next(&conn, 1000) {
+                    seen.lock().unwrap().push(e["data"][0].as_i64().unwrap());
+                }
+            });
+        }
+        for i in 0..N {
+            emit(
+                &emitter,
+                json!({"path": "/", "interface": "com.example.Par", "member": "N", "args": [i]}),
+            );
+        }
+    });
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort();
+    assert_eq!(seen, (0..N).collect::<Vec<_>>());
+    assert_eq!(event::stats(&conn).dropped_signals, 0);
+}

@@ -128,6 +128,13 @@ static int make_workload(const char *name, workload *w) {
         const char *dest = strcmp(base, "echo") == 0 ? ZBUS_SERVICE : PYTHON_SERVICE;
         echo_request(&w->request, dest, "Echo", "s", "\"" ECHO_TEXT "\"", "");
         put(&w->expected, "{\"type\":\"s\",\"data\":[\"" ECHO_TEXT "\"]}");
+    } else if (strcmp(base, "echo_nosig") == 0 && !w->many) {
+        /* No signature: the library types the argument from the service's introspection data. */
+        put(&w->request,
+            "{\"destination\":\"%s\",\"path\":\"" BENCH_PATH "\",\"interface\":\"" BENCH_IFACE
+            "\",\"method\":\"Echo\",\"args\":[\"" ECHO_TEXT "\"]}",
+            ZBUS_SERVICE);
+        put(&w->expected, "{\"type\":\"s\",\"data\":[\"" ECHO_TEXT "\"]}");
     } else if (strcmp(base, "dict20") == 0 && !w->many) {
         put_dict(&args, 20);
         echo_request(&w->request, ZBUS_SERVICE, "EchoDict", "a{sv}", args.s, "");
@@ -266,7 +273,7 @@ int main(int argc, char **argv) {
     if (argc != 2 && argc != 4) {
         fprintf(stderr,
                 "usage: %s <address> [<workload> <seconds> | show <workload>]\n"
-                "workloads: ping echo echo_py dict20 ai100k ay1m struct ping_many echo_many\n",
+                "workloads: ping echo echo_nosig echo_py dict20 ai100k ay1m struct ping_many echo_many\n",
                 argv[0]);
         return 2;
     }

@@ -67,7 +67,7 @@ $info = ['php' => PHP_VERSION];
 $missing = load_skypebus();
 if ($missing !== null) {
     $info['skypebus'] = $missing;
-    foreach (['ping', 'echo', 'echo_py', 'dict20', 'ai100k', 'ay1m', 'struct', 'ping_many', 'echo_many'] as $name) {
+    foreach (['ping', 'echo', 'echo_nosig', 'echo_py', 'dict20', 'ai100k', 'ay1m', 'struct', 'ping_many', 'echo_many'] as $name) {
         $workloads[$name] = function (string $w) use ($missing): array {
             return ['workload' => $w, 'skip' => $missing];
         };
@@ -84,7 +84,7 @@ $info['skypebus'] = Library::version();
 $info['call_many'] = method_exists($bus, 'callMany');
 
 /** A workload of single calls: $bus->call($dest, BENCH_PATH, BENCH_IFACE, $method, [$value], $sig), echo checked. */
-$echo = function (string $dest, string $method, string $signature, $value) use ($bus): callable {
+$echo = function (string $dest, string $method, ?string $signature, $value) use ($bus): callable {
     return function (string $w, float $s) use ($bus, $dest, $method, $signature, $value): array {
         return measure($w, $s, function (bool $check) use ($bus, $dest, $method, $signature, $value): int {
             $reply = $bus->call($dest, BENCH_PATH, BENCH_IFACE, $method, [$value], $signature);
@@ -169,6 +169,8 @@ $workloads += [
     },
     'echo' => $echo(ZBUS_SERVICE, 'Echo', 's', ECHO_TEXT),
     'echo_py' => $echo(PYTHON_SERVICE, 'Echo', 's', ECHO_TEXT),
+    // No signature: typed from the service's introspection data (cached after the first call).
+    'echo_nosig' => $echo(ZBUS_SERVICE, 'Echo', null, ECHO_TEXT),
     'dict20' => $echo(ZBUS_SERVICE, 'EchoDict', 'a{sv}', bench_dict(20)),
     'ai100k' => $echo(ZBUS_SERVICE, 'EchoAi', 'ai', bench_ints(100000)),
     // A binary string where the signature says "ay"; it comes back as a binary string.

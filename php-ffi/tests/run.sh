@@ -19,12 +19,15 @@ echo "== composer validate --strict"
 (cd "$package" && composer validate --strict --no-interaction)
 
 echo "== phpunit (PHP $(php -r 'echo PHP_VERSION;'))"
-phpunit -c "$package/phpunit.xml" --colors=never
+# In the background to learn its process id: the private buses of this run are named after it.
+phpunit -c "$package/phpunit.xml" --colors=never &
+phpunit_pid=$!
+wait "$phpunit_pid"
 
 echo "== PHP 7.4"
 "$package/tests/php74-lint.sh"
 
-left=$(pgrep -f -a 'skypebus-php-test-' || true)
+left=$(pgrep -f -a "skypebus-php-test-$phpunit_pid-" || true)
 if [ -n "$left" ]; then
     echo "processes left behind by the tests:"
     echo "$left"
