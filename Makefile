@@ -43,7 +43,7 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 
-$(RELEASE)/test_%: tests/c/test_%.c include/skypebus.h build
+$(RELEASE)/test_%: tests/c/test_%.c tests/c/check.h include/skypebus.h build
 	gcc $(CFLAGS) -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
 
 test-rust:
@@ -58,7 +58,7 @@ test-c: $(RELEASE)/test_call $(RELEASE)/test_skype
 	@echo "valgrind: no definitely or indirectly lost blocks, no invalid accesses"
 
 # --- Signals and serving (issue 5): C test under valgrind, C example called by gdbus/busctl ---
-$(RELEASE)/test_serve: tests/c/test_serve.c include/skypebus.h build
+$(RELEASE)/test_serve: tests/c/test_serve.c tests/c/check.h include/skypebus.h build
 	gcc $(CFLAGS) -pthread -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
 
 $(RELEASE)/serve: examples/c/serve.c include/skypebus.h build

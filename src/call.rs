@@ -43,12 +43,14 @@ pub struct CallRequest {
     pub bytes_base64: bool,
 }
 
-fn want_str(map: &Map<String, Value>, key: &str) -> Result<Option<String>> {
+/// The string value of an optional key of a JSON request object; any other type is an
+/// `InvalidRequest` error naming the key. Shared by every JSON request kind.
+pub(crate) fn string_key(map: &Map<String, Value>, key: &str) -> Result<Option<String>> {
     match map.get(key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(other) => Err(Error::invalid_request(format!(
-            "request key \"{key}\" must be a string, not {}",
+            "key \"{key}\" must be a string, not {}",
             json_kind(other)
         ))),
     }
@@ -100,7 +102,7 @@ pub fn parse_timeout(v: Option<&Value>) -> Result<Option<Duration>> {
 
 /// Parses the shared option keys `variants` and `bytes`.
 pub fn parse_value_options(map: &Map<String, Value>) -> Result<(bool, bool)> {
-    let typed = match want_str(map, "variants")?.as_deref() {
+    let typed = match string_key(map, "variants")?.as_deref() {
         None | Some("plain") => false,
         Some("typed") => true,
         Some(other) => {
@@ -109,7 +111,7 @@ pub fn parse_value_options(map: &Map<String, Value>) -> Result<(bool, bool)> {
             )));
         }
     };
-    let base64 = match want_str(map, "bytes")?.as_deref() {
+    let base64 = match string_key(map, "bytes")?.as_deref() {
         None | Some("array") => false,
         Some("base64") => true,
         Some(other) => {
@@ -163,9 +165,9 @@ impl CallRequest {
             )));
         };
         check_keys(&map, CALL_KEYS, "a call request")?;
-        let path = want_str(&map, "path")?
+        let path = string_key(&map, "path")?
             .ok_or_else(|| Error::invalid_request("a call request needs \"path\""))?;
-        let method = want_str(&map, "method")?
+        let method = string_key(&map, "method")?
             .ok_or_else(|| Error::invalid_request("a call request needs \"method\""))?;
         let args = match map.remove("args") {
             None => Vec::new(),
@@ -179,11 +181,11 @@ impl CallRequest {
         };
         let (typed_variants, bytes_base64) = parse_value_options(&map)?;
         Ok(CallRequest {
-            destination: want_str(&map, "destination")?,
+            destination: string_key(&map, "destination")?,
             path,
-            interface: want_str(&map, "interface")?,
+            interface: string_key(&map, "interface")?,
             method,
-            signature: want_str(&map, "signature")?,
+            signature: string_key(&map, "signature")?,
             args,
             timeout: parse_timeout(map.get("timeout_ms"))?,
             typed_variants,

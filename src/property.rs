@@ -17,9 +17,9 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::call::{check_keys, json_kind, parse_timeout, parse_value_options};
+use crate::call::{check_keys, parse_timeout, parse_value_options, string_key};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::introspect::{self, Target};
@@ -63,17 +63,6 @@ const KEYS: &[&str] = &[
     "variants",
     "bytes",
 ];
-
-fn string_key(map: &Map<String, Value>, key: &str) -> Result<Option<String>> {
-    match map.get(key) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(v) => Err(Error::invalid_request(format!(
-            "\"{key}\" must be a string, not {}",
-            json_kind(v)
-        ))),
-    }
-}
 
 impl PropertyRequest {
     /// Parses a request from JSON text.

@@ -85,17 +85,6 @@ pub struct MatchRule {
     pub args: Vec<(u8, ArgMatch)>,
 }
 
-fn want_string(map: &Map<String, Value>, key: &str) -> Result<Option<String>> {
-    match map.get(key) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(Error::invalid_request(format!(
-            "match key \"{key}\" must be a string, not {}",
-            json_kind(other)
-        ))),
-    }
-}
-
 /// Parses `argN`, `argNpath` and `arg0namespace` keys; None for any other key.
 fn arg_key(key: &str) -> Option<(u8, &'static str)> {
     let rest = key.strip_prefix("arg")?;
@@ -165,7 +154,7 @@ impl MatchRule {
                     MATCH_KEYS.join(", ")
                 )));
             };
-            let value = want_string(map, key)?.unwrap_or_default();
+            let value = crate::call::string_key(map, key)?.unwrap_or_default();
             if value.contains('\0') {
                 return Err(Error::invalid_request(format!(
                     "match key \"{key}\" must not contain a NUL character"
@@ -195,18 +184,18 @@ impl MatchRule {
                 )));
             }
         }
-        rule.sender = want_string(map, "sender")?;
+        rule.sender = crate::call::string_key(map, "sender")?;
         if let Some(s) = &rule.sender {
             BusName::try_from(s.as_str())
                 .map_err(|e| Error::invalid_name(format!("\"sender\" {s:?}: {e}")))?;
         }
-        rule.destination = want_string(map, "destination")?;
+        rule.destination = crate::call::string_key(map, "destination")?;
         if let Some(s) = &rule.destination {
             BusName::try_from(s.as_str())
                 .map_err(|e| Error::invalid_name(format!("\"destination\" {s:?}: {e}")))?;
         }
-        rule.path = want_string(map, "path")?;
-        rule.path_namespace = want_string(map, "path_namespace")?;
+        rule.path = crate::call::string_key(map, "path")?;
+        rule.path_namespace = crate::call::string_key(map, "path_namespace")?;
         for (key, p) in [
             ("path", &rule.path),
             ("path_namespace", &rule.path_namespace),
@@ -224,12 +213,12 @@ impl MatchRule {
                 "a match cannot have both \"path\" and \"path_namespace\"",
             ));
         }
-        rule.interface = want_string(map, "interface")?;
+        rule.interface = crate::call::string_key(map, "interface")?;
         if let Some(s) = &rule.interface {
             InterfaceName::try_from(s.as_str())
                 .map_err(|e| Error::invalid_name(format!("\"interface\" {s:?}: {e}")))?;
         }
-        rule.member = want_string(map, "member")?;
+        rule.member = crate::call::string_key(map, "member")?;
         if let Some(s) = &rule.member {
             MemberName::try_from(s.as_str())
                 .map_err(|e| Error::invalid_name(format!("\"member\" {s:?}: {e}")))?;
@@ -678,7 +667,7 @@ impl SignalRequest {
             "a signal",
         )?;
         let need = |map: &Map<String, Value>, key: &str| -> Result<String> {
-            want_string(map, key)?
+            crate::call::string_key(map, key)?
                 .ok_or_else(|| Error::invalid_request(format!("a signal needs \"{key}\"")))
         };
         let args = match map.remove("args") {
@@ -698,11 +687,11 @@ impl SignalRequest {
         }
         let (_, bytes_base64) = parse_value_options(&map)?;
         Ok(SignalRequest {
-            destination: want_string(&map, "destination")?,
+            destination: crate::call::string_key(&map, "destination")?,
             path: need(&map, "path")?,
             interface: need(&map, "interface")?,
             member: need(&map, "member")?,
-            signature: want_string(&map, "signature")?,
+            signature: crate::call::string_key(&map, "signature")?,
             args,
             bytes_base64,
         })

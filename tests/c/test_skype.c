@@ -18,18 +18,7 @@
 
 #include "skypebus.h"
 
-static int passed = 0, failed = 0;
-
-#define CHECK(cond, what)                                                                      \
-    do {                                                                                       \
-        if (cond) {                                                                            \
-            passed++;                                                                          \
-            printf("ok - %s\n", what);                                                         \
-        } else {                                                                               \
-            failed++;                                                                          \
-            printf("not ok - %s (line %d)\n", what, __LINE__);                                 \
-        }                                                                                      \
-    } while (0)
+#include "check.h"
 
 /* A running emulator. */
 typedef struct {
