@@ -56,17 +56,6 @@ pub(crate) fn string_key(map: &Map<String, Value>, key: &str) -> Result<Option<S
     }
 }
 
-fn want_bool(map: &Map<String, Value>, key: &str) -> Result<bool> {
-    match map.get(key) {
-        None => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(Error::invalid_request(format!(
-            "request key \"{key}\" must be true or false, not {}",
-            json_kind(other)
-        ))),
-    }
-}
-
 /// A short description of a JSON value's kind for error messages.
 pub fn json_kind(v: &Value) -> &'static str {
     match v {
@@ -102,7 +91,15 @@ pub fn parse_timeout(v: Option<&Value>) -> Result<Option<Duration>> {
 
 /// Parses the shared option keys `variants` and `bytes`.
 pub fn parse_value_options(map: &Map<String, Value>) -> Result<(bool, bool)> {
-    let typed = match string_key(map, "variants")?.as_deref() {
+    value_options(
+        string_key(map, "variants")?.as_deref(),
+        string_key(map, "bytes")?.as_deref(),
+    )
+}
+
+/// The meaning of the option values `variants` and `bytes`: (typed variants, base64 bytes).
+fn value_options(variants: Option<&str>, bytes: Option<&str>) -> Result<(bool, bool)> {
+    let typed = match variants {
         None | Some("plain") => false,
         Some("typed") => true,
         Some(other) => {
@@ -111,7 +108,7 @@ pub fn parse_value_options(map: &Map<String, Value>) -> Result<(bool, bool)> {
             )));
         }
     };
-    let base64 = match string_key(map, "bytes")?.as_deref() {
+    let base64 = match bytes {
         None | Some("array") => false,
         Some("base64") => true,
         Some(other) => {
@@ -151,47 +148,31 @@ const CALL_KEYS: &[&str] = &[
 
 impl CallRequest {
     /// Parses a request from JSON text.
+    ///
+    /// One pass over the text: each top-level key is checked and stored as it is read (no map
+    /// of the request is built), and only `args` goes through the strict parser (which refuses
+    /// duplicate keys inside it). The rules are those of [`CallRequest::from_value`].
     pub fn parse(text: &str) -> Result<CallRequest> {
-        let v = json::parse_json_strict(text)?;
-        Self::from_value(v)
+        let mut de = serde_json::Deserializer::from_str(text);
+        let fields = serde::Deserializer::deserialize_map(&mut de, RequestVisitor)
+            .map_err(request_json_error)?;
+        de.end().map_err(request_json_error)?;
+        fields?.finish()
     }
 
     /// Parses a request from a JSON value.
     pub fn from_value(v: Value) -> Result<CallRequest> {
-        let Value::Object(mut map) = v else {
+        let Value::Object(map) = v else {
             return Err(Error::invalid_request(format!(
                 "a call request must be a JSON object, not {}",
                 json_kind(&v)
             )));
         };
-        check_keys(&map, CALL_KEYS, "a call request")?;
-        let path = string_key(&map, "path")?
-            .ok_or_else(|| Error::invalid_request("a call request needs \"path\""))?;
-        let method = string_key(&map, "method")?
-            .ok_or_else(|| Error::invalid_request("a call request needs \"method\""))?;
-        let args = match map.remove("args") {
-            None => Vec::new(),
-            Some(Value::Array(a)) => a,
-            Some(other) => {
-                return Err(Error::invalid_request(format!(
-                    "\"args\" must be an array of arguments, not {}",
-                    json_kind(&other)
-                )));
-            }
-        };
-        let (typed_variants, bytes_base64) = parse_value_options(&map)?;
-        Ok(CallRequest {
-            destination: string_key(&map, "destination")?,
-            path,
-            interface: string_key(&map, "interface")?,
-            method,
-            signature: string_key(&map, "signature")?,
-            args,
-            timeout: parse_timeout(map.get("timeout_ms"))?,
-            typed_variants,
-            no_reply: want_bool(&map, "no_reply")?,
-            bytes_base64,
-        })
+        let mut fields = RequestFields::default();
+        for (key, value) in map {
+            fields.set(&key, value)?;
+        }
+        fields.finish()
     }
 
     fn decode_options(&self) -> DecodeOptions {
@@ -199,6 +180,150 @@ impl CallRequest {
             typed_variants: self.typed_variants,
             bytes_base64: self.bytes_base64,
         }
+    }
+}
+
+/// The fields of a call request as its keys are read, each key checked once.
+#[derive(Default)]
+struct RequestFields {
+    destination: Option<String>,
+    path: Option<String>,
+    interface: Option<String>,
+    method: Option<String>,
+    signature: Option<String>,
+    args: Option<Vec<Value>>,
+    timeout: Option<Duration>,
+    variants: Option<String>,
+    bytes: Option<String>,
+    no_reply: bool,
+    /// Bit i set: `CALL_KEYS[i]` was seen.
+    seen: u16,
+}
+
+impl RequestFields {
+    /// Checks and stores one key of a request.
+    fn set(&mut self, key: &str, value: Value) -> Result<()> {
+        let Some(i) = CALL_KEYS.iter().position(|k| *k == key) else {
+            return Err(Error::invalid_request(format!(
+                "unknown key \"{key}\" in a call request (allowed: {})",
+                CALL_KEYS.join(", ")
+            )));
+        };
+        if self.seen & (1 << i) != 0 {
+            return Err(Error::invalid_json(format!(
+                "duplicate key \"{key}\" in a call request"
+            )));
+        }
+        self.seen |= 1 << i;
+        let string = |value: Value| match value {
+            Value::String(s) => Ok(s),
+            other => Err(Error::invalid_request(format!(
+                "key \"{key}\" must be a string, not {}",
+                json_kind(&other)
+            ))),
+        };
+        match key {
+            "destination" => self.destination = Some(string(value)?),
+            "path" => self.path = Some(string(value)?),
+            "interface" => self.interface = Some(string(value)?),
+            "method" => self.method = Some(string(value)?),
+            "signature" => self.signature = Some(string(value)?),
+            "variants" => self.variants = Some(string(value)?),
+            "bytes" => self.bytes = Some(string(value)?),
+            "args" => match value {
+                Value::Array(a) => self.args = Some(a),
+                other => {
+                    return Err(Error::invalid_request(format!(
+                        "\"args\" must be an array of arguments, not {}",
+                        json_kind(&other)
+                    )));
+                }
+            },
+            "timeout_ms" => self.timeout = parse_timeout(Some(&value))?,
+            "no_reply" => match value {
+                Value::Bool(b) => self.no_reply = b,
+                other => {
+                    return Err(Error::invalid_request(format!(
+                        "request key \"no_reply\" must be true or false, not {}",
+                        json_kind(&other)
+                    )));
+                }
+            },
+            _ => unreachable!("every key of CALL_KEYS is handled"),
+        }
+        Ok(())
+    }
+
+    /// The request, once every key was read.
+    fn finish(self) -> Result<CallRequest> {
+        let path = self
+            .path
+            .ok_or_else(|| Error::invalid_request("a call request needs \"path\""))?;
+        let method = self
+            .method
+            .ok_or_else(|| Error::invalid_request("a call request needs \"method\""))?;
+        let (typed_variants, bytes_base64) =
+            value_options(self.variants.as_deref(), self.bytes.as_deref())?;
+        Ok(CallRequest {
+            destination: self.destination,
+            path,
+            interface: self.interface,
+            method,
+            signature: self.signature,
+            args: self.args.unwrap_or_default(),
+            timeout: self.timeout,
+            typed_variants,
+            no_reply: self.no_reply,
+            bytes_base64,
+        })
+    }
+}
+
+/// Reads a call request's top-level object straight into [`RequestFields`]; a semantic error is
+/// kept aside while the rest of the text is still read (so syntax errors win).
+struct RequestVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RequestVisitor {
+    type Value = Result<RequestFields>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a call request object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut access: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut fields = RequestFields::default();
+        let mut problem = None;
+        while let Some(key) = access.next_key::<std::borrow::Cow<'de, str>>()? {
+            let value = if key == "args" {
+                let raw = access.next_value::<&'de serde_json::value::RawValue>()?;
+                json::parse_json_strict(raw.get())
+            } else {
+                Ok(access.next_value::<Value>()?)
+            };
+            if problem.is_none()
+                && let Err(e) = value.and_then(|v| fields.set(&key, v))
+            {
+                problem = Some(e);
+            }
+        }
+        Ok(match problem {
+            Some(e) => Err(e),
+            None => Ok(fields),
+        })
+    }
+}
+
+/// A JSON syntax error is `InvalidJson`; a well-formed text of the wrong shape (not an object)
+/// is `InvalidRequest`.
+fn request_json_error(e: serde_json::Error) -> Error {
+    match e.classify() {
+        serde_json::error::Category::Data => {
+            Error::invalid_request(format!("a call request must be a JSON object: {e}"))
+        }
+        _ => Error::invalid_json(e.to_string()),
     }
 }
 

@@ -318,3 +318,49 @@ fn a_bus_that_dies_gives_disconnected_not_a_hang() {
     let e = driver(&conn, "GetId", None, json!([])).unwrap_err();
     assert_eq!(e.kind, Kind::Disconnected);
 }
+
+#[test]
+fn request_texts_are_checked_key_by_key() {
+    use skypebus::call::CallRequest;
+    let kind = |text: &str| CallRequest::parse(text).unwrap_err().kind;
+    assert_eq!(
+        kind(r#"{"path":"/","method":"X","path":"/y"}"#),
+        Kind::InvalidJson
+    );
+    assert_eq!(
+        kind(r#"{"path":"/","method":"X","args":[{"a":1,"a":2}]}"#),
+        Kind::InvalidJson
+    );
+    assert_eq!(
+        kind(r#"{"path":"/","method":"X","destination":null}"#),
+        Kind::InvalidRequest
+    );
+    assert_eq!(
+        kind(r#"{"path":"/","method":"X","args":{"a":1}}"#),
+        Kind::InvalidRequest
+    );
+    assert_eq!(
+        kind(r#"{"path":"/","method":"X","no_reply":1}"#),
+        Kind::InvalidRequest
+    );
+    assert_eq!(kind(r#"{"path":"/"}"#), Kind::InvalidRequest);
+    assert_eq!(kind(r#"[1, 2]"#), Kind::InvalidRequest);
+    assert_eq!(
+        kind(r#"{"path":"/","method":"X"} trailing"#),
+        Kind::InvalidJson
+    );
+    assert_eq!(
+        kind(r#"{"path":"/","method":"X","bogus":1,"#),
+        Kind::InvalidJson
+    );
+    let r = CallRequest::parse(
+        r#"{"path":"/a","method":"M","args":[1,"\u00e9"],"timeout_ms":0,"no_reply":true,"variants":"typed"}"#,
+    )
+    .unwrap();
+    assert_eq!((r.path.as_str(), r.method.as_str()), ("/a", "M"));
+    assert_eq!(r.args, vec![json!(1), json!("é")]);
+    assert!(r.no_reply && r.typed_variants && r.timeout.is_none());
+    // The same rules through the Value form (used by call_many).
+    let e = CallRequest::from_value(json!({"path": "/", "method": "X", "bogus": 1})).unwrap_err();
+    assert_eq!(e.kind, Kind::InvalidRequest);
+}
