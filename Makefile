@@ -50,6 +50,7 @@ test-rust:
 	cargo test --release 2>&1 | tee target/test-rust.log
 
 test-c: $(RELEASE)/test_call $(RELEASE)/test_skype
+	tests/c/readme_examples.sh
 	php -d ffi.enable=1 tests/php/ffi_header.php include/skypebus.h $(LIB)
 	$(RUN_BUS) $(RELEASE)/test_call
 	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_call > target/valgrind-test_call.log
