@@ -69,7 +69,7 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     close_reason: Mutex<Option<String>>,
     default_timeout_ms: AtomicU64,
-    /// Introspection data and name owners (see `crate::introspect`).
+    /// Introspection data (see `crate::introspect`).
     pub(crate) introspection: crate::introspect::Cache,
     /// Signals, served objects and the event queue (issue 5; see `crate::event`).
     pub(crate) hub: crate::event::Hub,
@@ -461,10 +461,7 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
                     answer_unhandled_call(&conn, &msg).await
                 }
             }
-            MsgType::Signal => {
-                shared.introspection.observe_signal(&msg);
-                crate::signal::on_signal(&shared.hub, &msg)
-            }
+            MsgType::Signal => crate::signal::on_signal(&shared.hub, &msg),
         }
     }
     shared.mark_closed("the connection was closed by the peer");

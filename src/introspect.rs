@@ -3,10 +3,12 @@
 //!
 //! # Caches
 //!
-//! - Owners: a well-known name -> its current unique owner. The first lookup of a name adds a
-//!   match rule for its `NameOwnerChanged` signal and asks `GetNameOwner`; from then on the
-//!   dispatcher keeps the entry current in the background (also while the caller is outside the
-//!   library), so later calls cost no round trip and see a restarted peer.
+//! - Owners: a well-known name -> its current unique owner, from the connection's one owner
+//!   tracker (`crate::signal::current_owner`, shared with subscriptions to well-known senders).
+//!   The first lookup of a name adds a match rule for its `NameOwnerChanged` signal and asks
+//!   `GetNameOwner`; from then on the dispatcher keeps the owner current in the background (also
+//!   while the caller is outside the library), so later calls cost no round trip and see a
+//!   restarted peer.
 //! - Interfaces: (unique owner, interface) -> the interface's definition. Every path of a peer that
 //!   implements an interface shares one entry, so a thousand object paths of one interface cost
 //!   one introspection when the call names the interface.
@@ -14,11 +16,11 @@
 //!   interface; failures (peer not introspectable, malformed XML) are remembered for
 //!   [`FAILURE_TTL`] so a peer without introspection is not asked on every call.
 //!
-//! All three are bounded ([`MAX_ENTRIES`] each; interfaces and paths evict their oldest entries,
-//! owners stop tracking new names and ask the bus each time instead). Unique names are never
+//! All three are bounded ([`MAX_ENTRIES`] each; interfaces and paths evict their oldest entries;
+//! beyond its bound the owner tracker asks the bus each time instead). Unique names are never
 //! reused on a bus, so an entry of an owner that left is merely dead weight until evicted.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,7 +29,7 @@ use serde_json::{Value, json};
 use zbus::Message;
 
 use crate::error::{Error, Kind, Result};
-use crate::json::{self, DecodeOptions};
+use crate::json::DecodeOptions;
 use crate::signature::{self, Type};
 
 /// How long a failed introspection is remembered.
@@ -248,8 +250,6 @@ type PathEntry = std::result::Result<Arc<NodeInfo>, (Instant, Error)>;
 
 #[derive(Default)]
 struct Inner {
-    owners: HashMap<String, Option<String>>,
-    watched: HashSet<String>,
     ifaces: Option<Bounded<(String, String), Arc<InterfaceInfo>>>,
     paths: Option<Bounded<(String, String), PathEntry>>,
 }
@@ -285,46 +285,6 @@ impl Cache {
     /// Number of cached interface definitions.
     pub fn cached_interfaces(&self) -> usize {
         self.lock().ifaces.as_ref().map_or(0, Bounded::len)
-    }
-
-    /// Keeps the owner table current: called by the dispatcher for every signal.
-    pub fn observe_signal(&self, msg: &Message) {
-        let header = msg.header();
-        if header.member().map(|m| m.as_str()) != Some("NameOwnerChanged")
-            || header.interface().map(|i| i.as_str()) != Some(DRIVER)
-        {
-            return;
-        }
-        let Ok(sig) = crate::message::body_signature(msg) else {
-            return;
-        };
-        if sig != "sss" {
-            return;
-        }
-        let body = msg.body();
-        let Ok(Value::Array(v)) = json::decode_body(
-            &sig,
-            body.data().bytes(),
-            crate::message::is_big_endian(msg),
-            DecodeOptions::default(),
-        ) else {
-            return;
-        };
-        let (Some(Value::String(name)), Some(Value::String(new))) = (v.first(), v.get(2)) else {
-            return;
-        };
-        let mut inner = self.lock();
-        if let Some(entry) = inner.owners.get_mut(name) {
-            *entry = if new.is_empty() {
-                None
-            } else {
-                Some(new.clone())
-            };
-        }
-    }
-
-    fn cached_owner(&self, name: &str) -> Option<Option<String>> {
-        self.lock().owners.get(name).cloned()
     }
 
     fn node(&self, owner: &str, path: &str) -> Option<PathEntry> {
@@ -392,16 +352,6 @@ pub(crate) async fn call_typed(
     Ok(reply)
 }
 
-/// A method of the bus driver.
-pub(crate) fn driver(method: &str) -> Target<'_> {
-    Target {
-        destination: Some(DRIVER),
-        path: "/org/freedesktop/DBus",
-        interface: DRIVER,
-        method,
-    }
-}
-
 /// The first argument of a reply, as JSON.
 pub(crate) fn first_arg(reply: &Message, opts: DecodeOptions) -> Result<Value> {
     let (_, v) = crate::message::body_value(reply, opts)?;
@@ -425,63 +375,21 @@ pub(crate) async fn resolve_owner(
     if dest.starts_with(':') || dest == DRIVER {
         return Ok(Some(dest.to_owned()));
     }
-    let cache = conn.introspection();
     // Let the dispatcher take in what is already on the socket (a NameOwnerChanged that arrived
-    // just now) before the table is read.
+    // just now) before the owner is read.
     for _ in 0..3 {
         tokio::task::yield_now().await;
     }
-    // A name without owner is asked again: calls to it fail anyway, and the answer is current
-    // even if the owner's NameOwnerChanged is still on its way to us.
-    if let Some(Some(owner)) = cache.cached_owner(dest) {
-        return Ok(Some(owner));
+    match tokio::time::timeout(timeout, crate::signal::current_owner(conn, dest)).await {
+        Ok(owner) => owner,
+        Err(_) => Err(Error::new(
+            Kind::Timeout,
+            format!(
+                "no owner of {dest} known within {} ms (local timeout)",
+                timeout.as_millis()
+            ),
+        )),
     }
-    // Watch the name first, so no change between the two calls is missed. Beyond MAX_ENTRIES
-    // watched names (each costs a match rule on the bus), further names are asked every time.
-    let (first_watch, tracked) = {
-        let mut inner = cache.lock();
-        if inner.watched.contains(dest) {
-            (false, true)
-        } else if inner.watched.len() < MAX_ENTRIES {
-            inner.watched.insert(dest.to_owned());
-            (true, true)
-        } else {
-            (false, false)
-        }
-    };
-    if first_watch {
-        let rule = format!(
-            "type='signal',sender='{DRIVER}',path='/org/freedesktop/DBus',interface='{DRIVER}',member='NameOwnerChanged',arg0='{dest}'"
-        );
-        call_typed(
-            conn,
-            driver("AddMatch"),
-            &[Type::String],
-            &[Value::String(rule)],
-            timeout,
-        )
-        .await?;
-    }
-    let owner = match call_typed(
-        conn,
-        driver("GetNameOwner"),
-        &[Type::String],
-        &[Value::String(dest.to_owned())],
-        timeout,
-    )
-    .await
-    {
-        Ok(reply) => match first_arg(&reply, DecodeOptions::default())? {
-            Value::String(s) => Some(s),
-            _ => None,
-        },
-        Err(e) if e.name == "org.freedesktop.DBus.Error.NameHasNoOwner" => None,
-        Err(e) => return Err(e),
-    };
-    if tracked {
-        cache.lock().owners.insert(dest.to_owned(), owner.clone());
-    }
-    Ok(owner)
 }
 
 /// Introspects `path` of `destination` (cached per owner and path).

@@ -379,13 +379,19 @@ struct Subscription {
     opts: DecodeOptions,
 }
 
-/// The tracked owner of a well-known sender name.
+/// The tracked owner of a well-known name: a subscription's sender, or a destination whose
+/// introspection data the library caches (pinned).
 #[derive(Debug, Default)]
 pub(crate) struct Tracked {
     /// Subscriptions naming this sender.
     refs: usize,
+    /// Tracked for the life of the connection (see [`current_owner`]).
+    pinned: bool,
     owner: Option<String>,
 }
+
+/// Most names [`current_owner`] keeps tracked; each costs a match rule on the bus.
+pub(crate) const MAX_PINNED: usize = 1024;
 
 /// Subscriptions and sender tracking of one connection (inside the hub's state).
 #[derive(Debug, Default)]
@@ -394,6 +400,8 @@ pub(crate) struct Registry {
     owners: HashMap<String, Tracked>,
     /// Serial of an outstanding `GetNameOwner` call -> the name it asks about.
     queries: HashMap<u32, String>,
+    /// How many names are pinned.
+    pinned: usize,
     next_id: u64,
 }
 
@@ -601,7 +609,7 @@ fn unsubscribe_local(hub: &Hub, id: u64) -> Result<(String, Option<String>)> {
         && let Some(t) = st.signals.owners.get_mut(name)
     {
         t.refs -= 1;
-        if t.refs == 0 {
+        if t.refs == 0 && !t.pinned {
             st.signals.owners.remove(name);
             untracked = Some(name.to_owned());
         }
@@ -629,6 +637,99 @@ pub fn unsubscribe(conn: &Connection, id: u64) -> Result<()> {
         }
     });
     Ok(())
+}
+
+/// The current owner of the well-known name `name` (None when nobody owns it), tracked for the
+/// life of the connection: the first time, a match rule for the name's `NameOwnerChanged` is
+/// added and `GetNameOwner` asked; from then on the dispatcher keeps the owner current, applying
+/// the `GetNameOwner` reply and every later change in the order the bus sent them (so no change
+/// is lost between the two, and none overtaken). A name with no owner is asked again. Beyond
+/// [`MAX_PINNED`] names the bus is asked each time instead. One tracker serves subscriptions
+/// (senders) and introspection (destinations). Must run inside the connection's runtime.
+pub(crate) async fn current_owner(conn: &Connection, name: &str) -> Result<Option<String>> {
+    enum Step {
+        Known(String),
+        Ask { add_match: bool },
+        Untracked,
+    }
+    let hub = conn.hub();
+    let step = {
+        let mut st = hub.lock();
+        let reg = &mut st.signals;
+        let room = reg.pinned < MAX_PINNED;
+        match reg.owners.get_mut(name) {
+            Some(t) => {
+                if !t.pinned {
+                    // Tracked for a subscription already: its match rule is in place.
+                    t.pinned = true;
+                    reg.pinned += 1;
+                }
+                match &t.owner {
+                    Some(owner) => Step::Known(owner.clone()),
+                    None => Step::Ask { add_match: false },
+                }
+            }
+            None if room => {
+                reg.owners.insert(
+                    name.to_owned(),
+                    Tracked {
+                        refs: 0,
+                        pinned: true,
+                        owner: None,
+                    },
+                );
+                reg.pinned += 1;
+                hub.listening.store(true, Ordering::Release);
+                Step::Ask { add_match: true }
+            }
+            None => Step::Untracked,
+        }
+    };
+    let body = (name,);
+    let ask = |register: bool| {
+        driver_call(conn, "GetNameOwner", &body, move |serial| {
+            if register {
+                hub.lock().signals.queries.insert(serial, name.to_owned());
+                hub.owner_queries.fetch_add(1, Ordering::AcqRel);
+            }
+        })
+    };
+    match step {
+        Step::Known(owner) => Ok(Some(owner)),
+        Step::Untracked => match ask(false).await {
+            Ok(reply) => Ok(reply.body().deserialize::<String>().ok()),
+            Err(e) if e.name == "org.freedesktop.DBus.Error.NameHasNoOwner" => Ok(None),
+            Err(e) => Err(e),
+        },
+        Step::Ask { add_match } => {
+            let asked = async {
+                if add_match {
+                    driver_call(conn, "AddMatch", &(owner_rule(name),), |_| {}).await?;
+                }
+                match ask(true).await {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.name == "org.freedesktop.DBus.Error.NameHasNoOwner" => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }
+            .await;
+            let mut st = hub.lock();
+            if let Err(e) = asked {
+                // Forget a query whose reply never came, and a pin whose rule is not in place.
+                let before = st.signals.queries.len();
+                st.signals.queries.retain(|_, n| n != name);
+                let removed = before - st.signals.queries.len();
+                hub.owner_queries.fetch_sub(removed, Ordering::AcqRel);
+                if add_match && st.signals.owners.get(name).is_some_and(|t| t.refs == 0) {
+                    st.signals.owners.remove(name);
+                    st.signals.pinned -= 1;
+                }
+                return Err(e);
+            }
+            // The dispatcher applied the reply before the call returned.
+            Ok(st.signals.owners.get(name).and_then(|t| t.owner.clone()))
+        }
+    }
 }
 
 /// A signal to emit.
