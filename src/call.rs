@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 use zbus::Message;
-use zbus::message::{Flags, Type as MsgType};
+use zbus::message::Type as MsgType;
 
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -355,22 +355,10 @@ pub struct ArgumentTypes {
     pub interface: Option<String>,
 }
 
-/// Checks names and builds the method-call message for `req` with the argument types `types`.
+/// Builds the method-call message for `req` with the argument types `args` (names checked
+/// beforehand with [`validate_names`]).
 pub fn build_call(req: &CallRequest, args: &ArgumentTypes) -> Result<Message> {
     let (types, source) = (&args.types[..], args.source);
-    let mut b = Message::method_call(req.path.as_str(), req.method.as_str());
-    if let Some(d) = &req.destination {
-        b = b.destination(d.as_str());
-    }
-    if let Some(i) = req.interface.as_ref().or(args.interface.as_ref()) {
-        b = b.interface(i.as_str());
-    }
-    if req.no_reply {
-        b = b.with_flags(Flags::NO_REPLY_EXPECTED);
-    }
-    let opts = EncodeOptions {
-        bytes_base64: req.bytes_base64,
-    };
     if types.len() != req.args.len() {
         let sig: String = types.iter().map(Type::signature).collect();
         return Err(Error::type_mismatch(format!(
@@ -380,7 +368,17 @@ pub fn build_call(req: &CallRequest, args: &ArgumentTypes) -> Result<Message> {
             req.args.len()
         )));
     }
-    message::build_with_body(b, types, &req.args, opts).map_err(|e| match e.kind {
+    let header = message::CallHeader {
+        destination: req.destination.as_deref(),
+        path: &req.path,
+        interface: req.interface.as_deref().or(args.interface.as_deref()),
+        member: &req.method,
+        no_reply: req.no_reply,
+    };
+    let opts = EncodeOptions {
+        bytes_base64: req.bytes_base64,
+    };
+    message::method_call(&header, types, &req.args, opts).map_err(|e| match e.kind {
         crate::error::Kind::TypeMismatch => e.context(format!(
             "arguments do not fit the signature from {}",
             source.describe()
