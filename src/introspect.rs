@@ -331,8 +331,8 @@ pub(crate) struct Target<'a> {
     pub method: &'a str,
 }
 
-/// A method call with its arguments already typed, for the library's own calls; an error reply
-/// becomes an `Err`.
+/// A method call with its arguments already typed, for the library's own calls (built like user
+/// calls, by `message::method_call`; the names must be valid); an error reply becomes an `Err`.
 pub(crate) async fn call_typed(
     conn: &crate::connection::Connection,
     to: Target<'_>,
@@ -340,11 +340,14 @@ pub(crate) async fn call_typed(
     args: &[Value],
     timeout: Duration,
 ) -> Result<Message> {
-    let mut b = Message::method_call(to.path, to.method).interface(to.interface);
-    if let Some(d) = to.destination {
-        b = b.destination(d);
-    }
-    let msg = crate::message::build_with_body(b, types, args, Default::default())?;
+    let header = crate::message::CallHeader {
+        destination: to.destination,
+        path: to.path,
+        interface: Some(to.interface),
+        member: to.method,
+        no_reply: false,
+    };
+    let msg = crate::message::method_call(&header, types, args, Default::default())?;
     let reply = conn.call_raw(&msg, timeout).await?;
     if reply.message_type() == zbus::message::Type::Error {
         return Err(crate::message::error_from_reply(&reply));
