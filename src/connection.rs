@@ -143,10 +143,21 @@ impl Connection {
         let process = runtime::process()?;
         let shared = Arc::new(Shared::new());
         let conn = process.block_on(async {
-            let builder = match &target {
-                Target::Session => zbus::connection::Builder::session(),
-                Target::System => zbus::connection::Builder::system(),
-                Target::Bus(a) | Target::Peer(a) => {
+            // A bus at a unix address gets a socket watched for reading only (src/socket.rs).
+            let own_socket = match &target {
+                Target::Session => zbus::Address::session().ok(),
+                Target::System => zbus::Address::system().ok(),
+                Target::Bus(a) => a.parse::<zbus::Address>().ok(),
+                Target::Peer(_) => None,
+            }
+            .and_then(|address| crate::socket::connect(&address));
+            let builder = match (&target, own_socket) {
+                (Target::Session | Target::System | Target::Bus(_), Some(socket)) => {
+                    zbus::connection::Builder::socket(socket)
+                }
+                (Target::Session, None) => zbus::connection::Builder::session(),
+                (Target::System, None) => zbus::connection::Builder::system(),
+                (Target::Bus(a) | Target::Peer(a), _) => {
                     let mut b = zbus::connection::Builder::address(a.as_str());
                     if a.starts_with("tcp:") || a.starts_with("nonce-tcp:") {
                         b = b.auth_mechanism(zbus::connection::AuthMechanism::Anonymous);

@@ -33,6 +33,7 @@ pub mod serve;
 pub mod signal;
 pub mod signature;
 pub mod skype;
+pub mod socket;
 
 use std::ffi::c_char;
 
