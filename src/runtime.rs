@@ -93,9 +93,33 @@ pub fn keep_forever<T: Send + 'static>(value: T) {
     }
 }
 
-/// The current process id.
+/// Forks seen in this process tree: a child's `pthread_atfork` handler counts one more.
+static FORKS: AtomicU64 = AtomicU64::new(0);
+/// The process id last looked up, with the fork count it was looked up at (`count << 32 | pid`),
+/// or 0 before the first look-up.
+static PID_CACHE: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn forked_child() {
+    FORKS.fetch_add(1, Ordering::AcqRel);
+}
+
+/// The current process id, without a system call per use (glibc does not cache `getpid`, and
+/// every call checks it): a `pthread_atfork` child handler marks the cached id stale.
 pub fn current_pid() -> u32 {
-    std::process::id()
+    static AT_FORK: std::sync::Once = std::sync::Once::new();
+    AT_FORK.call_once(|| {
+        // SAFETY: registers a handler that only touches an atomic, which is async-signal-safe
+        // and valid in a child of a multi-threaded process.
+        unsafe { libc::pthread_atfork(None, None, Some(forked_child)) };
+    });
+    let forks = FORKS.load(Ordering::Acquire) & 0xffff_ffff;
+    let cached = PID_CACHE.load(Ordering::Acquire);
+    if cached != 0 && cached >> 32 == forks {
+        return cached as u32;
+    }
+    let pid = std::process::id();
+    PID_CACHE.store(forks << 32 | u64::from(pid), Ordering::Release);
+    pid
 }
 
 /// The runtime of the calling process, created on first use and again in a forked child.

@@ -358,6 +358,10 @@ final class Codec
      */
     public static function decodeReply(string $json, bool $typedVariants): array
     {
+        // A reply without values (Ping, most setters): nothing to parse.
+        if ($json === '{"type":"","data":[]}') {
+            return [];
+        }
         // Fast path for a reply of one byte array sent as base64 (a large payload, typically):
         // the library writes exactly {"type":"ay","data":["<base64>"]}, and base64 text needs no
         // JSON escaping, so the payload is a slice of the text. json_decode of a 1.4 MB string
