@@ -35,7 +35,8 @@ pub struct CallRequest {
     pub interface: Option<String>,
     pub method: String,
     pub signature: Option<String>,
-    pub args: Vec<Value>,
+    /// The arguments, kept as JSON text until they are encoded or inspected.
+    pub args: json::Args,
     /// None: the connection's default.
     pub timeout: Option<Duration>,
     pub typed_variants: bool,
@@ -191,7 +192,7 @@ struct RequestFields {
     interface: Option<String>,
     method: Option<String>,
     signature: Option<String>,
-    args: Option<Vec<Value>>,
+    args: Option<json::Args>,
     timeout: Option<Duration>,
     variants: Option<String>,
     bytes: Option<String>,
@@ -201,8 +202,26 @@ struct RequestFields {
 }
 
 impl RequestFields {
-    /// Checks and stores one key of a request.
-    fn set(&mut self, key: &str, value: Value) -> Result<()> {
+    /// Checks and stores the arguments of a request given as JSON text: an array is kept as
+    /// text (see [`json::Args`]), anything else is the error [`RequestFields::set`] gives.
+    fn set_args_text(&mut self, text: &serde_json::value::RawValue) -> Result<()> {
+        if !text.get().trim_start().starts_with('[') {
+            return self.set("args", serde_json::from_str(text.get())?);
+        }
+        self.mark_seen("args")?;
+        let args = json::Args::from_text(text.to_owned());
+        // Only an object can hold a duplicate key, which is refused with the request: arguments
+        // with an object (or a '{' in a string) are parsed now, the others when encoded.
+        if text.get().contains('{') {
+            args.values()?;
+        }
+        self.args = Some(args);
+        Ok(())
+    }
+
+    /// Records that `key` was read: an unknown key is `InvalidRequest`, a second one
+    /// `InvalidJson`.
+    fn mark_seen(&mut self, key: &str) -> Result<()> {
         let Some(i) = CALL_KEYS.iter().position(|k| *k == key) else {
             return Err(Error::invalid_request(format!(
                 "unknown key \"{key}\" in a call request (allowed: {})",
@@ -215,6 +234,12 @@ impl RequestFields {
             )));
         }
         self.seen |= 1 << i;
+        Ok(())
+    }
+
+    /// Checks and stores one key of a request.
+    fn set(&mut self, key: &str, value: Value) -> Result<()> {
+        self.mark_seen(key)?;
         let string = |value: Value| match value {
             Value::String(s) => Ok(s),
             other => Err(Error::invalid_request(format!(
@@ -231,7 +256,7 @@ impl RequestFields {
             "variants" => self.variants = Some(string(value)?),
             "bytes" => self.bytes = Some(string(value)?),
             "args" => match value {
-                Value::Array(a) => self.args = Some(a),
+                Value::Array(a) => self.args = Some(json::Args::from_values(a)),
                 other => {
                     return Err(Error::invalid_request(format!(
                         "\"args\" must be an array of arguments, not {}",
@@ -297,14 +322,19 @@ impl<'de> serde::de::Visitor<'de> for RequestVisitor {
         let mut fields = RequestFields::default();
         let mut problem = None;
         while let Some(key) = access.next_key::<std::borrow::Cow<'de, str>>()? {
-            let value = if key == "args" {
+            let result = if key == "args" {
                 let raw = access.next_value::<&'de serde_json::value::RawValue>()?;
-                json::parse_json_strict(raw.get())
+                fields.set_args_text(raw)
             } else {
-                Ok(access.next_value::<Value>()?)
+                let value = access.next_value::<Value>()?;
+                if problem.is_none() {
+                    fields.set(&key, value)
+                } else {
+                    Ok(())
+                }
             };
             if problem.is_none()
-                && let Err(e) = value.and_then(|v| fields.set(&key, v))
+                && let Err(e) = result
             {
                 problem = Some(e);
             }
@@ -359,15 +389,6 @@ pub struct ArgumentTypes {
 /// beforehand with [`validate_names`]).
 pub fn build_call(req: &CallRequest, args: &ArgumentTypes) -> Result<Message> {
     let (types, source) = (&args.types[..], args.source);
-    if types.len() != req.args.len() {
-        let sig: String = types.iter().map(Type::signature).collect();
-        return Err(Error::type_mismatch(format!(
-            "the signature \"{sig}\" (from {}) takes {} argument(s), but {} were given",
-            source.describe(),
-            types.len(),
-            req.args.len()
-        )));
-    }
     let header = message::CallHeader {
         destination: req.destination.as_deref(),
         path: &req.path,
@@ -378,13 +399,28 @@ pub fn build_call(req: &CallRequest, args: &ArgumentTypes) -> Result<Message> {
     let opts = EncodeOptions {
         bytes_base64: req.bytes_base64,
     };
-    message::method_call(&header, types, &req.args, opts).map_err(|e| match e.kind {
-        crate::error::Kind::TypeMismatch => e.context(format!(
-            "arguments do not fit the signature from {}",
-            source.describe()
-        )),
-        _ => e,
-    })
+    // The count error is final; encoding errors get where the signature came from.
+    let miscounted = std::cell::Cell::new(false);
+    let count_error = |given: usize| {
+        miscounted.set(true);
+        let sig: String = types.iter().map(Type::signature).collect();
+        Error::type_mismatch(format!(
+            "the signature \"{sig}\" (from {}) takes {} argument(s), but {given} were given",
+            source.describe(),
+            types.len(),
+        ))
+    };
+    let body = req
+        .args
+        .encode(types, opts, count_error)
+        .map_err(|e| match e.kind {
+            crate::error::Kind::TypeMismatch if !miscounted.get() => e.context(format!(
+                "arguments do not fit the signature from {}",
+                source.describe()
+            )),
+            _ => e,
+        })?;
+    message::method_call_body(&header, types, body)
 }
 
 /// The argument types of a request: the explicit signature, else the peer's introspection data,
@@ -417,7 +453,7 @@ pub async fn argument_types(
             interface: Some(interface),
         }),
         None => Ok(ArgumentTypes {
-            types: json::infer_signature(&req.args)?,
+            types: json::infer_signature(req.args.values()?)?,
             source: SignatureSource::Inferred,
             interface: None,
         }),

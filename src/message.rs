@@ -166,7 +166,11 @@ pub fn method_call(
     args: &[Value],
     opts: EncodeOptions,
 ) -> Result<Message> {
-    let body = json::encode_body(types, args, opts)?;
+    method_call_body(header, types, json::encode_body(types, args, opts)?)
+}
+
+/// Builds a method call, as [`method_call`] does, around a body already encoded for `types`.
+pub fn method_call_body(header: &CallHeader<'_>, types: &[Type], body: Vec<u8>) -> Result<Message> {
     let mut sig = String::new();
     for t in types {
         t.write_signature(&mut sig);

@@ -132,7 +132,7 @@ pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
         interface: Some(req.interface.clone()),
         method: "Get".to_owned(),
         signature: None,
-        args: Vec::new(),
+        args: Default::default(),
         timeout: None,
         typed_variants: false,
         no_reply: false,

@@ -22,6 +22,34 @@ pub(crate) fn encode_body(sig: &[Type], args: &[Value], opts: EncodeOptions) -> 
             args.len()
         )));
     }
+    encode_each(sig, opts, |enc, i, t| {
+        enc.value(t, &args[i], Depth::default(), false)
+    })
+}
+
+/// Like [`encode_body`], from the JSON texts of the arguments (one per type of `sig`; the caller
+/// checked the count): an integer array given as a plain list of integers is scanned straight
+/// into the body (`super::args`), anything else is parsed strictly and encoded as a value.
+pub(crate) fn encode_body_parts(
+    sig: &[Type],
+    parts: &[&str],
+    opts: EncodeOptions,
+) -> Result<Vec<u8>> {
+    encode_each(sig, opts, |enc, i, t| {
+        if enc.int_list(t, parts[i])? {
+            return Ok(());
+        }
+        let v = super::parse_json_strict(parts[i])?;
+        enc.value(t, &v, Depth::default(), false)
+    })
+}
+
+/// The body of the arguments `sig`, the `i`-th written by `one`, with the limits checked.
+fn encode_each(
+    sig: &[Type],
+    opts: EncodeOptions,
+    mut one: impl FnMut(&mut Encoder, usize, &Type) -> PResult<()>,
+) -> Result<Vec<u8>> {
     let sig_len: usize = sig.iter().map(Type::signature_len).sum();
     if sig_len > MAX_SIGNATURE_LEN {
         return Err(Error::limit(format!(
@@ -32,9 +60,8 @@ pub(crate) fn encode_body(sig: &[Type], args: &[Value], opts: EncodeOptions) -> 
         buf: Vec::with_capacity(64),
         opts,
     };
-    for (i, (t, v)) in sig.iter().zip(args).enumerate() {
-        enc.value(t, v, Depth::default(), false)
-            .map_err(|e| e.into_error(i))?;
+    for (i, t) in sig.iter().enumerate() {
+        one(&mut enc, i, t).map_err(|e| e.into_error(i))?;
     }
     if enc.buf.len() > MAX_MESSAGE_LEN {
         return Err(Error::limit(format!(
@@ -362,6 +389,42 @@ impl Encoder {
         self.buf.extend_from_slice(s.as_bytes());
         self.buf.push(0);
         self.value(inner, v, d, literal)
+    }
+
+    /// An argument of an integer array type whose JSON text is a plain list of integers in the
+    /// element type's range, written straight from the text. `false` (and nothing written) for
+    /// any other type or text, which the general path then encodes (and reports errors of).
+    fn int_list(&mut self, t: &Type, text: &str) -> PResult<bool> {
+        let Type::Array(elem) = t else {
+            return Ok(false);
+        };
+        let Some((lo, hi)) = elem.int_range() else {
+            return Ok(false);
+        };
+        let saved = self.buf.len();
+        Depth::default().enter_array()?;
+        let (len_at, start) = self.begin_array(elem.alignment());
+        let elem_size = elem.fixed_size().unwrap_or(1);
+        self.buf.reserve(text.len() / 2 * elem_size);
+        let buf = &mut self.buf;
+        let scanned = match **elem {
+            Type::Byte => super::args::scan_int_list(text, lo, hi, |n| buf.push(n as u8)),
+            Type::Int16 | Type::UInt16 => super::args::scan_int_list(text, lo, hi, |n| {
+                buf.extend_from_slice(&(n as u16).to_le_bytes())
+            }),
+            Type::Int32 | Type::UInt32 => super::args::scan_int_list(text, lo, hi, |n| {
+                buf.extend_from_slice(&(n as u32).to_le_bytes())
+            }),
+            _ => super::args::scan_int_list(text, lo, hi, |n| {
+                buf.extend_from_slice(&(n as u64).to_le_bytes())
+            }),
+        };
+        if scanned.is_none() {
+            self.buf.truncate(saved);
+            return Ok(false);
+        }
+        self.end_array(len_at, start)?;
+        Ok(true)
     }
 
     /// Starts an array: length placeholder and padding. Returns (length offset, data start).

@@ -60,6 +60,7 @@
 //! - Error paths are 0-based: `arg 0` is the first argument, `[3]` the fourth element of an
 //!   array or field of a struct, `["foo"]` the value under key `foo`, `key "foo"` the key itself.
 
+mod args;
 mod decode;
 mod encode;
 mod infer;
@@ -73,6 +74,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::signature::Type;
 
+pub use args::Args;
 pub use infer::{infer_signature, infer_type};
 pub use strict::parse_json_strict;
 
