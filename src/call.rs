@@ -42,6 +42,9 @@ pub struct CallRequest {
     pub typed_variants: bool,
     pub no_reply: bool,
     pub bytes_base64: bool,
+    /// `"arrays": "base64"`: reply arrays of `n q i u x t d` as base64 of packed little-endian
+    /// elements (DecodeOptions::arrays_base64).
+    pub arrays_base64: bool,
 }
 
 /// The string value of an optional key of a JSON request object; any other type is an
@@ -145,6 +148,7 @@ const CALL_KEYS: &[&str] = &[
     "variants",
     "no_reply",
     "bytes",
+    "arrays",
 ];
 
 impl CallRequest {
@@ -180,6 +184,7 @@ impl CallRequest {
         DecodeOptions {
             typed_variants: self.typed_variants,
             bytes_base64: self.bytes_base64,
+            arrays_base64: self.arrays_base64,
         }
     }
 }
@@ -196,6 +201,7 @@ struct RequestFields {
     timeout: Option<Duration>,
     variants: Option<String>,
     bytes: Option<String>,
+    arrays: Option<String>,
     no_reply: bool,
     /// Bit i set: `CALL_KEYS[i]` was seen.
     seen: u16,
@@ -255,6 +261,7 @@ impl RequestFields {
             "signature" => self.signature = Some(string(value)?),
             "variants" => self.variants = Some(string(value)?),
             "bytes" => self.bytes = Some(string(value)?),
+            "arrays" => self.arrays = Some(string(value)?),
             "args" => match value {
                 Value::Array(a) => self.args = Some(json::Args::from_values(a)),
                 other => {
@@ -289,6 +296,15 @@ impl RequestFields {
             .ok_or_else(|| Error::invalid_request("a call request needs \"method\""))?;
         let (typed_variants, bytes_base64) =
             value_options(self.variants.as_deref(), self.bytes.as_deref())?;
+        let arrays_base64 = match self.arrays.as_deref() {
+            None | Some("list") => false,
+            Some("base64") => true,
+            Some(other) => {
+                return Err(Error::invalid_request(format!(
+                    "\"arrays\" must be \"base64\" or \"list\", not \"{other}\""
+                )));
+            }
+        };
         Ok(CallRequest {
             destination: self.destination,
             path,
@@ -300,6 +316,7 @@ impl RequestFields {
             typed_variants,
             no_reply: self.no_reply,
             bytes_base64,
+            arrays_base64,
         })
     }
 }

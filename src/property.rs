@@ -137,11 +137,13 @@ pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
         typed_variants: false,
         no_reply: false,
         bytes_base64: false,
+        arrays_base64: false,
     })?;
     let timeout = req.timeout.unwrap_or_else(|| conn.default_timeout());
     let opts = DecodeOptions {
         typed_variants: req.typed_variants,
         bytes_base64: req.bytes_base64,
+        arrays_base64: false,
     };
     let to = |method| Target {
         destination: req.destination.as_deref(),
@@ -175,6 +177,7 @@ pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
                     DecodeOptions {
                         typed_variants: true,
                         bytes_base64: req.bytes_base64,
+                        arrays_base64: false,
                     },
                 )?;
                 let ty = typed.get("type").cloned().unwrap_or(Value::Null);

@@ -409,6 +409,7 @@ fn canonical(ty: &Type, value: &Value, bytes_base64: bool) -> Result<Value> {
         DecodeOptions {
             typed_variants: true,
             bytes_base64: false,
+            arrays_base64: false,
         },
     )?;
     match decoded {
@@ -854,6 +855,7 @@ fn properties_call(
         DecodeOptions {
             typed_variants: true,
             bytes_base64: false,
+            arrays_base64: false,
         },
     ) {
         Ok((_, Value::Array(a))) => a,
@@ -1133,6 +1135,7 @@ fn parse_export_options(
         decode: DecodeOptions {
             typed_variants,
             bytes_base64,
+            arrays_base64: false,
         },
         bytes_base64,
     };
@@ -1374,6 +1377,7 @@ pub fn reply(conn: &Connection, id: u64, reply_json: Option<&str>) -> Result<()>
                 DecodeOptions {
                     typed_variants: true,
                     bytes_base64: false,
+                    arrays_base64: false,
                 },
             )?;
             let value = v

@@ -229,6 +229,7 @@ impl MatchRule {
             DecodeOptions {
                 typed_variants,
                 bytes_base64,
+                arrays_base64: false,
             },
         ))
     }

@@ -12,10 +12,12 @@ use skypebus::signature::parse_signature;
 const TYPED: DecodeOptions = DecodeOptions {
     typed_variants: true,
     bytes_base64: false,
+    arrays_base64: false,
 };
 const PLAIN: DecodeOptions = DecodeOptions {
     typed_variants: false,
     bytes_base64: false,
+    arrays_base64: false,
 };
 const B64: EncodeOptions = EncodeOptions { bytes_base64: true };
 
@@ -461,6 +463,7 @@ fn bytes() {
     let opts = DecodeOptions {
         typed_variants: true,
         bytes_base64: true,
+        arrays_base64: false,
     };
     let text = dec_text("aayv", &body, false, opts).unwrap();
     assert_eq!(text, r#"[["AQI=",""],{"type":"ay","data":"/w=="}]"#);
@@ -899,3 +902,84 @@ const STACK: usize = if cfg!(debug_assertions) {
 } else {
     128 * 1024
 };
+
+/// `"arrays": "base64"`: arrays of n q i u x t d come as base64 of their packed little-endian
+/// elements, from little- and big-endian bodies alike; `ay`, `ab` and other arrays are unchanged.
+#[test]
+fn arrays_as_base64() {
+    use base64::Engine as _;
+    let opts = DecodeOptions {
+        typed_variants: true,
+        bytes_base64: false,
+        arrays_base64: true,
+    };
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let cases: Vec<(&str, Value, Vec<u8>)> = vec![
+        (
+            "ai",
+            json!([1, -2]),
+            [1i32.to_le_bytes(), (-2i32).to_le_bytes()].concat(),
+        ),
+        (
+            "an",
+            json!([-1, 300]),
+            [(-1i16).to_le_bytes(), 300i16.to_le_bytes()].concat(),
+        ),
+        ("aq", json!([65535]), 65535u16.to_le_bytes().to_vec()),
+        (
+            "au",
+            json!([4294967295u32]),
+            u32::MAX.to_le_bytes().to_vec(),
+        ),
+        ("ax", json!([i64::MIN]), i64::MIN.to_le_bytes().to_vec()),
+        ("at", json!([u64::MAX]), u64::MAX.to_le_bytes().to_vec()),
+        (
+            "ad",
+            json!([1.5, -0.0]),
+            [1.5f64.to_le_bytes(), (-0.0f64).to_le_bytes()].concat(),
+        ),
+        ("ai", json!([]), vec![]),
+    ];
+    for (sig, value, packed) in cases {
+        let types = parse_signature(sig).unwrap();
+        let body = encode_body(&types, &[value.clone()], EncodeOptions::default()).unwrap();
+        let got = decode_body(sig, &body, false, opts).unwrap();
+        assert_eq!(got, json!([b64(&packed)]), "{sig}");
+    }
+    // A big-endian body: ai [1, -2] and ad [1.5], each element reversed on the wire.
+    let mut be = 8u32.to_be_bytes().to_vec();
+    be.extend_from_slice(&1i32.to_be_bytes());
+    be.extend_from_slice(&(-2i32).to_be_bytes());
+    let got = decode_body("ai", &be, true, opts).unwrap();
+    assert_eq!(
+        got,
+        json!([b64(&[1i32.to_le_bytes(), (-2i32).to_le_bytes()].concat())])
+    );
+    let mut be = 8u32.to_be_bytes().to_vec();
+    be.extend_from_slice(&[0; 4]);
+    be.extend_from_slice(&1.5f64.to_be_bytes());
+    let got = decode_body("ad", &be, true, opts).unwrap();
+    assert_eq!(got, json!([b64(&1.5f64.to_le_bytes())]));
+    // Bytes, booleans, strings and arrays of containers keep their forms; so do variants'
+    // insides only through their own arrays.
+    let types = parse_signature("ayabasaaiv").unwrap();
+    let args = [
+        json!([1, 2]),
+        json!([true]),
+        json!(["x"]),
+        json!([[7]]),
+        json!({"type": "ai", "data": [3]}),
+    ];
+    let body = encode_body(&types, &args, EncodeOptions::default()).unwrap();
+    let got = decode_body("ayabasaaiv", &body, false, opts).unwrap();
+    assert_eq!(
+        got,
+        json!([
+            [1, 2],
+            [true],
+            ["x"],
+            [b64(&7i32.to_le_bytes())],
+            {"type": "ai", "data": b64(&3i32.to_le_bytes())}
+        ])
+    );
+}

@@ -17,6 +17,7 @@ fn decode_both(sig: &str, bytes: &[u8], big: bool, typed: bool) -> Option<Value>
     let opts = DecodeOptions {
         typed_variants: typed,
         bytes_base64: false,
+        arrays_base64: false,
     };
     let v = decode_body(sig, bytes, big, opts);
     let mut s = String::new();

@@ -58,6 +58,7 @@ fn timings() {
     let opts = DecodeOptions {
         typed_variants: false,
         bytes_base64: true,
+        arrays_base64: false,
     };
     time("decode ay 1 MiB -> base64 text", 20, || {
         s.clear();
@@ -87,6 +88,7 @@ fn timings() {
     let typed = DecodeOptions {
         typed_variants: true,
         bytes_base64: false,
+        arrays_base64: false,
     };
     time("decode a{sv} x20 -> typed text", 2000, || {
         s.clear();

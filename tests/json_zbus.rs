@@ -14,6 +14,7 @@ use zbus::wire::{self, BE, DynamicType, LE, ObjectPath, Signature, Variant, seri
 const TYPED: DecodeOptions = DecodeOptions {
     typed_variants: true,
     bytes_base64: false,
+    arrays_base64: false,
 };
 
 fn zbus_bytes<T: Serialize + DynamicType + ?Sized>(v: &T, big: bool) -> Vec<u8> {

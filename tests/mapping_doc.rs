@@ -23,6 +23,7 @@ fn roundtrip(sig: &str, input: &Value, typed: bool) -> String {
         DecodeOptions {
             typed_variants: typed,
             bytes_base64: false,
+            arrays_base64: false,
         },
         &mut out,
     )

@@ -14,6 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let opts = DecodeOptions {
         typed_variants: flags & 1 != 0,
         bytes_base64: flags & 2 != 0,
+arrays_base64: false,
     };
     let big = flags & 4 != 0;
     let value = decode_body(sig, body, big, opts);

@@ -361,6 +361,18 @@ impl<'a, S: Sink> Reader<'a, '_, S> {
             )));
         }
         let big = self.big;
+        if self.opts.arrays_base64 && !matches!(elem, Type::Byte | Type::Bool) {
+            if big {
+                let mut le = data.to_vec();
+                for c in le.chunks_exact_mut(size) {
+                    c.reverse();
+                }
+                self.sink.base64(&le);
+            } else {
+                self.sink.base64(data);
+            }
+            return Ok(());
+        }
         macro_rules! each {
             ($n:literal, $conv:expr) => {{
                 self.sink.begin_array(data.len() / $n);

@@ -21,6 +21,11 @@ use SkypeBus\Type\Variant;
  * signature holds something PHP must convert: "ay" to a binary string, "d" strings to
  * NAN/INF, variants to their value (or to Variant objects), boolean dict keys.
  *
+ * Calls also ask for "arrays": "base64" (on a little-endian 64-bit PHP): arrays of n q i u x t d
+ * come back as base64 of their packed little-endian elements, which unpack() turns into a list
+ * in about 70 % of the time json_decode takes for the same numbers (the library's binary side
+ * path; the JSON contract itself is unchanged).
+ *
  * @internal
  */
 final class Codec
@@ -87,7 +92,54 @@ final class Codec
         if ($options->noReply) {
             $request['no_reply'] = true;
         }
-        return self::finish($request, $options, $base64);
+        $request = self::finish($request, $options, $base64);
+        if (self::packedArrays()) {
+            $request['arrays'] = 'base64';
+        }
+        return $request;
+    }
+
+    /** Whether unpack() reads the library's packed arrays: little endian, 64-bit integers. */
+    private static function packedArrays(): bool
+    {
+        static $ok = null;
+        if ($ok === null) {
+            $ok = PHP_INT_SIZE === 8 && pack('S', 1) === "\x01\x00";
+        }
+        return $ok;
+    }
+
+    /** The unpack() code of each element type the library sends packed. */
+    private const PACKED = ['n' => 's', 'q' => 'v', 'i' => 'l', 'u' => 'V', 'x' => 'q', 't' => 'P', 'd' => 'e'];
+
+    /** The byte size of each element type the library sends packed. */
+    private const PACKED_SIZE = ['n' => 2, 'q' => 2, 'i' => 4, 'u' => 4, 'x' => 8, 't' => 8, 'd' => 8];
+
+    /**
+     * The list of an array of n q i u x t d sent as base64 of packed little-endian elements:
+     * u64 values above PHP_INT_MAX as decimal strings, as in the JSON form.
+     *
+     * @return list<int|float|string>
+     * @throws DBusException
+     */
+    private static function unpackArray(string $base64, string $element): array
+    {
+        $bytes = base64_decode($base64, true);
+        if ($bytes === false || strlen($bytes) % self::PACKED_SIZE[$element] !== 0) {
+            throw self::malformed('a packed "a' . $element . '" value is not base64 of whole elements');
+        }
+        if ($bytes === '') {
+            return [];
+        }
+        $list = array_values(unpack(self::PACKED[$element] . '*', $bytes));
+        if ($element === 't' && min($list) < 0) {
+            foreach ($list as $i => $value) {
+                if ($value < 0) {
+                    $list[$i] = sprintf('%u', $value);
+                }
+            }
+        }
+        return $list;
     }
 
     /**
@@ -362,6 +414,14 @@ final class Codec
         if ($json === '{"type":"","data":[]}') {
             return [];
         }
+        // One packed array of numbers (see the class comment): the base64 is a slice of the text.
+        if (strncmp($json, '{"type":"a', 10) === 0 && isset(self::PACKED[$json[10] ?? ''])
+            && substr_compare($json, '","data":["', 11, 11) === 0 && substr($json, -3) === '"]}') {
+            $base64 = substr($json, 22, -3);
+            if (strpbrk($base64, '"\\') === false) {
+                return [self::unpackArray($base64, $json[10])];
+            }
+        }
         // Fast path for a reply of one byte array sent as base64 (a large payload, typically):
         // the library writes exactly {"type":"ay","data":["<base64>"]}, and base64 text needs no
         // JSON escaping, so the payload is a slice of the text. json_decode of a 1.4 MB string
@@ -472,6 +532,9 @@ final class Codec
             case 'a':
                 if ($type === 'ay') {
                     return self::bytesFromJson($value);
+                }
+                if (is_string($value) && strlen($type) === 2 && isset(self::PACKED[$type[1]])) {
+                    return self::unpackArray($value, $type[1]);
                 }
                 if (!is_array($value)) {
                     throw self::malformed('an array value is not a JSON array or object');
@@ -635,7 +698,8 @@ final class Codec
     /** True when values of this signature need converting after json_decode. */
     private static function needsDecoding(string $signature): bool
     {
-        return strpbrk($signature, 'vdy') !== false || strpos($signature, '{b') !== false;
+        return strpbrk($signature, 'vdy') !== false || strpos($signature, '{b') !== false
+            || (strpos($signature, 'a') !== false && preg_match('/a[nqiuxt]/', $signature) === 1);
     }
 
     /**

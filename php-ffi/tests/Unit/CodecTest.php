@@ -44,17 +44,21 @@ final class CodecTest extends TestCase
 
     public function testTheRequestEnvelope(): void
     {
+        // Packed arrays in replies are asked for where unpack() reads them (little endian, 64-bit).
+        $packed = PHP_INT_SIZE === 8 && pack('S', 1) === "\x01\x00";
+        $arrays = $packed ? ',"arrays":"base64"' : '';
         self::assertSame(
             '{"destination":"org.example","path":"/org/example","interface":"org.example.I","method":"M",'
-            . '"signature":"su","args":["a",1],"timeout_ms":1500,"variants":"typed","bytes":"base64"}',
+            . '"signature":"su","args":["a",1],"timeout_ms":1500,"variants":"typed","bytes":"base64"' . $arrays . '}',
             Codec::encodeCall('org.example', '/org/example', 'org.example.I', 'M', ['a', 1], 'su', CallOptions::fromArray(['timeout' => 1.5]))
         );
         self::assertSame(
-            '{"path":"/","method":"Ping","no_reply":true,"variants":"typed","bytes":"base64"}',
+            '{"path":"/","method":"Ping","no_reply":true,"variants":"typed","bytes":"base64"' . $arrays . '}',
             Codec::encodeCall('', '/', null, 'Ping', [], null, CallOptions::fromArray(['noReply' => true]))
         );
         self::assertSame(
-            ['destination' => 'org.example', 'path' => '/org/example', 'method' => 'M', 'variants' => 'typed', 'bytes' => 'base64'],
+            ['destination' => 'org.example', 'path' => '/org/example', 'method' => 'M', 'variants' => 'typed', 'bytes' => 'base64']
+                + ($packed ? ['arrays' => 'base64'] : []),
             json_decode(Codec::encodeCall('org.example', '/org/example', '', 'M', [], null, new CallOptions()), true)
         );
     }
@@ -262,6 +266,37 @@ final class CodecTest extends TestCase
         self::assertSame(INF, $inf);
         self::assertSame(-INF, $minusInf);
         self::assertSame('-0', (string) Codec::decodeReply('{"type":"d","data":[-0.0]}', false)[0]);
+    }
+
+    public function testPackedArraysComeBackAsLists(): void
+    {
+        $b64 = static function (string $format, array $values): string {
+            return base64_encode(pack($format . '*', ...$values));
+        };
+        $reply = static function (string $type, string $data): string {
+            return '{"type":"' . $type . '","data":["' . $data . '"]}';
+        };
+        self::assertSame([[1, -2, 2147483647]], Codec::decodeReply($reply('ai', $b64('l', [1, -2, 2147483647])), true));
+        self::assertSame([[-32768, 7]], Codec::decodeReply($reply('an', $b64('s', [-32768, 7])), true));
+        self::assertSame([[65535]], Codec::decodeReply($reply('aq', $b64('v', [65535])), true));
+        self::assertSame([[4294967295]], Codec::decodeReply($reply('au', $b64('V', [4294967295])), true));
+        self::assertSame([[PHP_INT_MIN, PHP_INT_MAX]], Codec::decodeReply($reply('ax', $b64('q', [PHP_INT_MIN, PHP_INT_MAX])), true));
+        self::assertSame([[5, '18446744073709551615']], Codec::decodeReply($reply('at', $b64('P', [5, -1])), true));
+        [$doubles] = Codec::decodeReply($reply('ad', $b64('e', [1.5, -0.0, NAN])), true);
+        self::assertSame(1.5, $doubles[0]);
+        self::assertSame('-0', (string) $doubles[1]);
+        self::assertNan($doubles[2]);
+        self::assertSame([[]], Codec::decodeReply($reply('ai', ''), true));
+        // Inside other values, through the signature walk.
+        $i7 = $b64('l', [7]);
+        self::assertSame(
+            [[[7], []], ['k' => [7]], [7]],
+            Codec::decodeReply('{"type":"aaia{sai}v","data":[["' . $i7 . '",""],{"k":"' . $i7 . '"},{"type":"ai","data":"' . $i7 . '"}]}', false)
+        );
+        // Plain JSON lists are still read as they are.
+        self::assertSame([[1, 2]], Codec::decodeReply('{"type":"ai","data":[[1,2]]}', true));
+        $this->expectException(DBusException::class);
+        Codec::decodeReply($reply('ai', base64_encode("\x01\x02\x03")), true);
     }
 
     public function testTypedVariantsComeBackAsVariantObjects(): void
