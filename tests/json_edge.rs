@@ -942,7 +942,12 @@ fn arrays_as_base64() {
     ];
     for (sig, value, packed) in cases {
         let types = parse_signature(sig).unwrap();
-        let body = encode_body(&types, &[value.clone()], EncodeOptions::default()).unwrap();
+        let body = encode_body(
+            &types,
+            std::slice::from_ref(&value),
+            EncodeOptions::default(),
+        )
+        .unwrap();
         let got = decode_body(sig, &body, false, opts).unwrap();
         assert_eq!(got, json!([b64(&packed)]), "{sig}");
     }
