@@ -210,15 +210,17 @@ struct RequestFields {
 impl RequestFields {
     /// Checks and stores the arguments of a request given as JSON text: an array is kept as
     /// text (see [`json::Args`]), anything else is the error [`RequestFields::set`] gives.
-    fn set_args_text(&mut self, text: &serde_json::value::RawValue) -> Result<()> {
-        if !text.get().trim_start().starts_with('[') {
-            return self.set("args", serde_json::from_str(text.get())?);
-        }
+    fn set_args_text(&mut self, args: ArgsText<'_>) -> Result<()> {
+        let parts = match args {
+            ArgsText::Parts(parts) => parts,
+            ArgsText::Other(value) => return self.set("args", value),
+        };
         self.mark_seen("args")?;
-        let args = json::Args::from_text(text.to_owned());
         // Only an object can hold a duplicate key, which is refused with the request: arguments
         // with an object (or a '{' in a string) are parsed now, the others when encoded.
-        if text.get().contains('{') {
+        let check_now = parts.iter().any(|p| p.get().contains('{'));
+        let args = json::Args::from_parts(parts.into_iter().map(ToOwned::to_owned).collect());
+        if check_now {
             args.values()?;
         }
         self.args = Some(args);
@@ -340,8 +342,8 @@ impl<'de> serde::de::Visitor<'de> for RequestVisitor {
         let mut problem = None;
         while let Some(key) = access.next_key::<std::borrow::Cow<'de, str>>()? {
             let result = if key == "args" {
-                let raw = access.next_value::<&'de serde_json::value::RawValue>()?;
-                fields.set_args_text(raw)
+                let args = access.next_value::<ArgsText<'de>>()?;
+                fields.set_args_text(args)
             } else {
                 let value = access.next_value::<Value>()?;
                 if problem.is_none() {
@@ -360,6 +362,63 @@ impl<'de> serde::de::Visitor<'de> for RequestVisitor {
             Some(e) => Err(e),
             None => Ok(fields),
         })
+    }
+}
+
+/// The `args` of a request text as read in the one pass over it: the texts of the elements of
+/// an array (kept for [`json::Args`]), or any other value (an error, given by
+/// [`RequestFields::set`]).
+enum ArgsText<'de> {
+    Parts(Vec<&'de serde_json::value::RawValue>),
+    Other(Value),
+}
+
+impl<'de> serde::Deserialize<'de> for ArgsText<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ArgsText<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the arguments")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut parts = Vec::new();
+                while let Some(p) = seq.next_element::<&'de serde_json::value::RawValue>()? {
+                    parts.push(p);
+                }
+                Ok(ArgsText::Parts(parts))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                use serde::Deserialize as _;
+                Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ArgsText::Other)
+            }
+            fn visit_bool<E>(self, v: bool) -> std::result::Result<Self::Value, E> {
+                Ok(ArgsText::Other(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E> {
+                Ok(ArgsText::Other(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E> {
+                Ok(ArgsText::Other(v.into()))
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<Self::Value, E> {
+                Ok(ArgsText::Other(v.into()))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(ArgsText::Other(v.into()))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+                Ok(ArgsText::Other(Value::Null))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

@@ -22,9 +22,9 @@ use crate::signature::Type;
 /// The arguments of a request (see the module documentation).
 #[derive(Debug, Clone, Default)]
 pub struct Args {
-    /// The JSON text of the argument array (checked to be JSON, starting with `[`).
-    text: Option<Box<RawValue>>,
-    /// The parsed values: given, or parsed from `text` on first use.
+    /// The JSON texts of the arguments, one per argument.
+    parts: Option<Vec<Box<RawValue>>>,
+    /// The parsed values: given, or parsed from `parts` on first use.
     values: OnceLock<Vec<Value>>,
 }
 
@@ -32,48 +32,55 @@ impl Args {
     /// Arguments given as values.
     pub fn from_values(values: Vec<Value>) -> Args {
         Args {
-            text: None,
+            parts: None,
             values: OnceLock::from(values),
         }
     }
 
-    /// Arguments given as the JSON text of an array (the caller checked that `text` is an
-    /// array).
-    pub fn from_text(text: Box<RawValue>) -> Args {
+    /// Arguments given as the JSON texts of the elements of the argument array.
+    pub fn from_parts(parts: Vec<Box<RawValue>>) -> Args {
         Args {
-            text: Some(text),
+            parts: Some(parts),
             values: OnceLock::new(),
         }
     }
 
-    /// The arguments as JSON values, parsed from the text (strictly: a duplicate key in an
+    /// Arguments given as the JSON text of an array.
+    pub fn from_text(text: &str) -> Result<Args> {
+        let parts: Vec<&RawValue> = serde_json::from_str(text)?;
+        Ok(Args::from_parts(
+            parts.into_iter().map(ToOwned::to_owned).collect(),
+        ))
+    }
+
+    /// The arguments as JSON values, parsed from their texts (strictly: a duplicate key in an
     /// object is `InvalidJson`) on first use.
     pub fn values(&self) -> Result<&[Value]> {
         if let Some(v) = self.values.get() {
             return Ok(v);
         }
-        let parsed = match &self.text {
-            None => Vec::new(),
-            Some(text) => match super::parse_json_strict(text.get())? {
-                Value::Array(a) => a,
-                _ => return Err(Error::invalid_request("\"args\" must be an array")),
-            },
-        };
+        let mut parsed = Vec::new();
+        for (i, part) in self.parts.iter().flatten().enumerate() {
+            parsed.push(
+                super::parse_json_strict(part.get())
+                    .map_err(|e| e.context(format_args!("arg {i}")))?,
+            );
+        }
         Ok(self.values.get_or_init(|| parsed))
     }
 
     /// The number of arguments.
-    pub fn len(&self) -> Result<usize> {
-        match (self.values.get(), &self.text) {
-            (Some(v), _) => Ok(v.len()),
-            (None, Some(text)) => Ok(elements(text.get())?.len()),
-            (None, None) => Ok(0),
+    pub fn len(&self) -> usize {
+        match (self.values.get(), &self.parts) {
+            (Some(v), _) => v.len(),
+            (None, Some(parts)) => parts.len(),
+            (None, None) => 0,
         }
     }
 
     /// Whether there are no arguments.
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self.len()? == 0)
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The message body for the argument types `sig`, exactly as [`super::encode_body`] writes
@@ -85,21 +92,16 @@ impl Args {
         opts: EncodeOptions,
         count_error: impl FnOnce(usize) -> Error,
     ) -> Result<Vec<u8>> {
-        let text = match (&self.text, self.values.get()) {
-            (Some(text), None) => text.get(),
-            _ => {
-                let values = self.values()?;
-                if values.len() != sig.len() {
-                    return Err(count_error(values.len()));
-                }
-                return encode::encode_body(sig, values, opts);
-            }
-        };
-        let parts = elements(text)?;
-        if parts.len() != sig.len() {
-            return Err(count_error(parts.len()));
+        if self.len() != sig.len() {
+            return Err(count_error(self.len()));
         }
-        encode::encode_body_parts(sig, &parts, opts)
+        match (&self.parts, self.values.get()) {
+            (Some(parts), None) => {
+                let texts: Vec<&str> = parts.iter().map(|p| p.get()).collect();
+                encode::encode_body_parts(sig, &texts, opts)
+            }
+            _ => encode::encode_body(sig, self.values()?, opts),
+        }
     }
 }
 
@@ -107,15 +109,16 @@ impl PartialEq for Args {
     fn eq(&self, other: &Args) -> bool {
         match (self.values(), other.values()) {
             (Ok(a), Ok(b)) => a == b,
-            _ => self.text.as_ref().map(|t| t.get()) == other.text.as_ref().map(|t| t.get()),
+            _ => {
+                let texts = |a: &Args| {
+                    a.parts
+                        .as_ref()
+                        .map(|p| p.iter().map(|t| t.get().to_owned()).collect::<Vec<_>>())
+                };
+                texts(self) == texts(other)
+            }
         }
     }
-}
-
-/// The texts of the elements of a JSON array text.
-fn elements(text: &str) -> Result<Vec<&str>> {
-    let parts: Vec<&RawValue> = serde_json::from_str(text)?;
-    Ok(parts.into_iter().map(RawValue::get).collect())
 }
 
 /// Scans `text` as a plain JSON list of integers, each within `lo..=hi`, calling `put` for each;
