@@ -404,12 +404,14 @@ def main():
     ticks = cpu_ticks()
     started = time.monotonic()
     if driving:
-        workloads = [w for w in ("ping", "echo") if not ONLY_WORKLOADS or w in ONLY_WORKLOADS]
+        workloads = [w for w in ("ping", "echo", "echo_py") if not ONLY_WORKLOADS or w in ONLY_WORKLOADS]
         clients = [
             Client("caller", "C, SKYPEBUS_DRIVE unset (caller drives)", [C_BIN, address], {w: w for w in workloads},
-                   extra_env={"SKYPEBUS_DRIVE": ""}),
+                   extra_env={"SKYPEBUS_DRIVE": "", "SKYPEBUS_SOCKET": ""}),
             Client("background", "C, SKYPEBUS_DRIVE=background", [C_BIN, address], {w: w for w in workloads},
-                   extra_env={"SKYPEBUS_DRIVE": "background"}),
+                   extra_env={"SKYPEBUS_DRIVE": "background", "SKYPEBUS_SOCKET": ""}),
+            Client("zbus_socket", "C, caller drives, SKYPEBUS_SOCKET=zbus (zbus' socket)", [C_BIN, address],
+                   {w: w for w in workloads}, extra_env={"SKYPEBUS_DRIVE": "", "SKYPEBUS_SOCKET": "zbus"}),
         ]
     else:
         call_many_c = os.environ.get("SKYPEBUS_BENCH_C_CALL_MANY") == "1"
@@ -448,6 +450,10 @@ def main():
         for w in workloads:
             print(f"caller-driven vs background-driven, {w}: {fmt_ratio(r[w])} the calls/s (median of per-round ratios)")
         doc["ratios"] = {f"caller_vs_background_{w}": v for w, v in r.items()}
+        s = {w: ratio(raw, "caller", "zbus_socket", w) for w in workloads}
+        for w in workloads:
+            print(f"library's read-only-watched socket vs zbus' socket, {w}: {fmt_ratio(s[w])} the calls/s")
+        doc["ratios"].update({f"own_socket_vs_zbus_socket_{w}": v for w, v in s.items()})
     else:
         print(main_table(clients, summary, raw, workloads, "zbus", "vs zbus (*_many: vs sequential)"))
         print()

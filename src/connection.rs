@@ -143,8 +143,11 @@ impl Connection {
         let process = runtime::process()?;
         let shared = Arc::new(Shared::new());
         let conn = process.block_on(async {
-            // A bus at a unix address gets a socket watched for reading only (src/socket.rs).
+            // A bus at a unix address gets a socket watched for reading only (src/socket.rs);
+            // SKYPEBUS_SOCKET=zbus keeps zbus' own (for comparisons, docs/driving.md).
+            let zbus_socket = std::env::var_os("SKYPEBUS_SOCKET").is_some_and(|v| v == "zbus");
             let own_socket = match &target {
+                _ if zbus_socket => None,
                 Target::Session => zbus::Address::session().ok(),
                 Target::System => zbus::Address::system().ok(),
                 Target::Bus(a) => a.parse::<zbus::Address>().ok(),
