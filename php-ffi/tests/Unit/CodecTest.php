@@ -268,6 +268,29 @@ final class CodecTest extends TestCase
         self::assertSame('-0', (string) Codec::decodeReply('{"type":"d","data":[-0.0]}', false)[0]);
     }
 
+    public function testLargeBytesArgumentsAreSplicedIntoTheText(): void
+    {
+        $bytes = random_bytes(70000) . "\x00\"\\";
+        $typed = ['type' => 'ay', 'data' => base64_encode($bytes)];
+        $options = CallOptions::fromArray([]);
+        foreach ([[[$bytes, 'x'], 'ays'], [[new Bytes($bytes), 'x'], 'ays'], [[new Bytes($bytes), 'x'], null]] as [$args, $signature]) {
+            $json = Codec::encodeCall('d.e', '/', null, 'M', $args, $signature, $options);
+            self::assertStringNotContainsString('skypebus-bytes-', $json);
+            self::assertSame([$typed, 'x'], json_decode($json, true)['args']);
+        }
+        // Two in one batch (callMany encodes its requests at once), and small bytes as before.
+        $batch = [
+            Codec::callRequest('d.e', '/', null, 'M', [$bytes], 'ay', $options),
+            Codec::callRequest('d.e', '/', null, 'M', [$bytes . 'x', "\x01"], 'ayay', $options),
+        ];
+        $decoded = json_decode(Codec::encode($batch), true);
+        self::assertSame([$typed], $decoded[0]['args']);
+        self::assertSame(
+            [['type' => 'ay', 'data' => base64_encode($bytes . 'x')], ['type' => 'ay', 'data' => 'AQ==']],
+            $decoded[1]['args']
+        );
+    }
+
     public function testPackedArraysComeBackAsLists(): void
     {
         $b64 = static function (string $format, array $values): string {
