@@ -384,7 +384,8 @@ def machine():
             return f.read().split()[:3]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
-    return {"cpus": os.cpu_count(), "kernel": platform.release(), "commit": commit, "loadavg_start": load()}
+    return {"cpus": os.cpu_count(), "kernel": platform.release(), "commit": commit, "loadavg_start": load(),
+            "cpu_affinity": sorted(os.sched_getaffinity(0))}
 
 
 def write_json(doc):
@@ -439,6 +440,9 @@ def main():
     print(f"machine: {meta['cpus']} CPUs, {meta['cpu_busy_percent']}% busy during the run (the bench's own "
           f"processes take about one CPU), load average {' '.join(meta['loadavg_start'])} at start, "
           f"{' '.join(meta['loadavg_end'])} at end")
+    if len(meta["cpu_affinity"]) < (meta["cpus"] or 0):
+        print(f"placement: the bus, the services and every client on CPU {','.join(map(str, meta['cpu_affinity']))} "
+              f"only (SKYPEBUS_BENCH_CPUS)")
     print()
     doc = {"mode": "driving" if driving else "full", "meta": meta,
            "clients": {c.key: {"label": c.label, "info": c.info, "unavailable": c.unavailable} for c in clients},

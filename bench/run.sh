@@ -8,7 +8,8 @@
 #   bench/run.sh -- CMD...   runs CMD instead, with the bus and the services up and the bus's
 #                            address in DBUS_SESSION_BUS_ADDRESS (e.g. to profile a client)
 #
-# Environment: see bench/README.md (SKYPEBUS_BENCH_ROUNDS, _SECONDS, _RSS_CALLS, _PECL_DBUS, ...).
+# Environment: see bench/README.md (SKYPEBUS_BENCH_ROUNDS, _SECONDS, _RSS_CALLS, _PECL_DBUS, _CPUS,
+# ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -68,9 +69,16 @@ if [ "$SKYPEBUS_BENCH_C_CALL_MANY" = 0 ]; then
 fi
 export SKYPEBUS_LIBRARY="$ROOT/target/release/libskypebus.so"
 
+# SKYPEBUS_BENCH_CPUS (a taskset CPU list such as 0) runs the bus, the services and every client
+# on those CPUs only (bench/README.md "Placement").
+pin=()
+if [ -n "${SKYPEBUS_BENCH_CPUS:-}" ]; then
+  pin=(taskset -c "$SKYPEBUS_BENCH_CPUS")
+fi
+
 # --- A private bus and the echo services (never the machine's own buses).
 step "starting a private bus and the echo services"
-dbus-daemon --config-file=tests/support/bus.conf --nofork --print-address=3 \
+"${pin[@]}" dbus-daemon --config-file=tests/support/bus.conf --nofork --print-address=3 \
   3>"$work/address" 2>"$work/bus.log" &
 pids+=($!)
 for _ in $(seq 100); do
@@ -94,15 +102,15 @@ start_service() { # name command...
   cat "$work/$name.log" >&2
   exit 1
 }
-start_service zbus target/bench-zbus/release/skypebus-bench-zbus-echo "$address"
-start_service python /usr/bin/python3 bench/python/echo_service.py "$address"
+start_service zbus "${pin[@]}" target/bench-zbus/release/skypebus-bench-zbus-echo "$address"
+start_service python "${pin[@]}" /usr/bin/python3 bench/python/echo_service.py "$address"
 
 if ((${#command[@]})); then
   step "running ${command[*]}"
-  DBUS_SESSION_BUS_ADDRESS=$address "${command[@]}"
+  DBUS_SESSION_BUS_ADDRESS=$address "${pin[@]}" "${command[@]}"
   exit
 fi
 
 # --- Measure.
 step "measuring (${SKYPEBUS_BENCH_ROUNDS:-7} rounds)"
-/usr/bin/python3 bench/driver.py "$address" "${mode[@]}"
+"${pin[@]}" /usr/bin/python3 bench/driver.py "$address" "${mode[@]}"
