@@ -771,13 +771,24 @@ pub fn reply_envelope(reply: &Message, opts: DecodeOptions) -> Result<String> {
     match reply.message_type() {
         MsgType::Error => Err(message::error_from_reply(reply)),
         _ => {
-            let mut data = String::with_capacity(reply.data().bytes().len() + 32);
-            let sig = message::body_json_into(reply, opts, &mut data)?;
-            let mut out = String::with_capacity(data.len() + sig.len() + 20);
+            // Written in one buffer: the signature (type codes only, which JSON needs no
+            // escapes for; the header's signature was validated when the message was read)
+            // first, then the body straight after it.
+            let sig = message::body_signature(reply)?;
+            let mut out = String::with_capacity(reply.data().bytes().len() + sig.len() + 64);
             out.push_str("{\"type\":");
-            out.push_str(&Value::String(sig).to_string());
+            if sig
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+            {
+                out.push('"');
+                out.push_str(&sig);
+                out.push('"');
+            } else {
+                out.push_str(&Value::String(sig.clone()).to_string());
+            }
             out.push_str(",\"data\":");
-            out.push_str(&data);
+            message::body_json_append(reply, &sig, opts, &mut out)?;
             out.push('}');
             Ok(out)
         }

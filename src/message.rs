@@ -97,9 +97,20 @@ pub fn is_big_endian(msg: &Message) -> bool {
 /// The body of a received message as the JSON array of its arguments, written into `out`.
 pub fn body_json_into(msg: &Message, opts: DecodeOptions, out: &mut String) -> Result<String> {
     let sig = body_signature(msg)?;
-    let body = msg.body();
-    json::decode_body_to_string(&sig, body.data().bytes(), is_big_endian(msg), opts, out)?;
+    body_json_append(msg, &sig, opts, out)?;
     Ok(sig)
+}
+
+/// The body of a received message whose signature `sig` was read with [`body_signature`], as
+/// the JSON array of its arguments appended to `out` (left as it was on error).
+pub fn body_json_append(
+    msg: &Message,
+    sig: &str,
+    opts: DecodeOptions,
+    out: &mut String,
+) -> Result<()> {
+    let body = msg.body();
+    json::decode_body_to_string(sig, body.data().bytes(), is_big_endian(msg), opts, out)
 }
 
 /// The body of a received message as a JSON array value.

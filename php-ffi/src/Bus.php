@@ -115,6 +115,12 @@ final class Bus
     /** @var bool the last wait returned because of interrupt() or close() */
     private $lastWaitInterrupted = false;
 
+    /** @var \FFI\CData|null call()'s reply out-parameter (char *), made on first use */
+    private $replyOut;
+
+    /** @var \FFI\CData|null call()'s error out-parameter (skypebus_error *), made on first use */
+    private $errorOut;
+
     private function __construct(\FFI $ffi, \FFI\CData $handle, string $address, bool $private)
     {
         $this->ffi = $ffi;
@@ -198,8 +204,18 @@ final class Bus
         ?string $signature = null,
         array $options = []
     ): array {
-        $checked = CallOptions::fromArray($options);
-        $reply = $this->request('skypebus_call', Codec::encodeCall($destination, $path, $interface, $method, $args, $signature, $checked));
+        $checked = $options === [] ? CallOptions::defaults() : CallOptions::fromArray($options);
+        $request = Codec::encodeCall($destination, $path, $interface, $method, $args, $signature, $checked);
+        // The out-parameters are this Bus's own, reused by every call (a PHP thread makes one
+        // call at a time): the library writes the error on failure and the reply on success,
+        // and only what it wrote is read.
+        $out = $this->replyOut ?? ($this->replyOut = $this->ffi->new('char*'));
+        $error = $this->errorOut ?? ($this->errorOut = $this->ffi->new('skypebus_error*'));
+        $result = $this->ffi->skypebus_call($this->handle(), $request, \FFI::addr($out), \FFI::addr($error));
+        if ($result !== 0) {
+            Library::check($this->ffi, $result, $error);
+        }
+        $reply = Library::takeString($this->ffi, $out);
         return $checked->noReply ? [] : Codec::decodeReply($reply, $checked->typedVariants);
     }
 

@@ -29,6 +29,15 @@ final class CallOptions
      * @param array<string, mixed> $options
      * @throws InvalidArgumentException
      */
+    /**
+     * The options of a call that gives none. The same object every time: callers only read it.
+     */
+    public static function defaults(): self
+    {
+        static $defaults = null;
+        return $defaults ?? ($defaults = new self());
+    }
+
     public static function fromArray(array $options): self
     {
         $checked = new self();
