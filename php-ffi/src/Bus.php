@@ -121,6 +121,9 @@ final class Bus
     /** @var \FFI\CData|null call()'s error out-parameter (skypebus_error *), made on first use */
     private $errorOut;
 
+    /** @var array{0: \FFI\CData, 1: \FFI\CData}|null the addresses of those two */
+    private $outAddresses;
+
     private function __construct(\FFI $ffi, \FFI\CData $handle, string $address, bool $private)
     {
         $this->ffi = $ffi;
@@ -209,9 +212,14 @@ final class Bus
         // The out-parameters are this Bus's own, reused by every call (a PHP thread makes one
         // call at a time): the library writes the error on failure and the reply on success,
         // and only what it wrote is read.
-        $out = $this->replyOut ?? ($this->replyOut = $this->ffi->new('char*'));
-        $error = $this->errorOut ?? ($this->errorOut = $this->ffi->new('skypebus_error*'));
-        $result = $this->ffi->skypebus_call($this->handle(), $request, \FFI::addr($out), \FFI::addr($error));
+        if ($this->replyOut === null) {
+            $this->replyOut = $this->ffi->new('char*');
+            $this->errorOut = $this->ffi->new('skypebus_error*');
+            $this->outAddresses = [\FFI::addr($this->replyOut), \FFI::addr($this->errorOut)];
+        }
+        $out = $this->replyOut;
+        $error = $this->errorOut;
+        $result = $this->ffi->skypebus_call($this->handle(), $request, $this->outAddresses[0], $this->outAddresses[1]);
         if ($result !== 0) {
             Library::check($this->ffi, $result, $error);
         }

@@ -38,8 +38,16 @@ final class Codec
     /** Signatures made only of these need no conversion on the way in. */
     private const PLAIN_INPUT = 'bnqiuxtsogh';
 
+    /** Most request heads encodeCall() keeps (see there). */
+    private const HEAD_CACHE = 256;
+
+    /** @var array<string, string> encodeCall()'s request heads, by destination/path/... */
+    private static $heads = [];
+
     /**
-     * The request JSON for skypebus_call.
+     * The request JSON for skypebus_call: the text json_encode(callRequest(...)) gives, built
+     * from a cached head (the JSON of destination, path, interface, method and signature, which
+     * a program repeats call after call), the arguments' JSON and the options' keys.
      *
      * @param list<mixed> $args
      * @throws InvalidArgumentException
@@ -53,7 +61,39 @@ final class Codec
         ?string $signature,
         CallOptions $options
     ): string {
-        return self::encode(self::callRequest($destination, $path, $interface, $method, $args, $signature, $options));
+        $key = $destination . "\0" . $path . "\0" . ($interface ?? '') . "\0" . $method . "\0" . ($signature ?? "\1");
+        $head = self::$heads[$key] ?? null;
+        if ($head === null) {
+            $fields = [];
+            if ($destination !== '') {
+                $fields['destination'] = $destination;
+            }
+            $fields['path'] = $path;
+            if ($interface !== null && $interface !== '') {
+                $fields['interface'] = $interface;
+            }
+            $fields['method'] = $method;
+            if ($signature !== null) {
+                $fields['signature'] = $signature;
+            }
+            // Without its closing brace: the rest follows. (Names that are not UTF-8 fail here,
+            // as they would in the whole request.)
+            $head = substr(self::encode($fields), 0, -1);
+            if (count(self::$heads) >= self::HEAD_CACHE) {
+                self::$heads = [];
+            }
+            self::$heads[$key] = $head;
+        }
+        [$prepared, $base64] = self::prepareArgs($method, $args, $signature);
+        $json = $prepared === [] ? $head : $head . ',"args":' . self::encode($prepared);
+        if ($options->noReply) {
+            $json .= ',"no_reply":true';
+        }
+        if ($options->timeoutMs !== null) {
+            $json .= ',"timeout_ms":' . $options->timeoutMs;
+        }
+        $json .= $base64 ? ',"variants":"typed","bytes":"base64"' : ',"variants":"typed"';
+        return self::packedArrays() ? $json . ',"arrays":"base64"}' : $json . '}';
     }
 
     /**
@@ -473,7 +513,25 @@ final class Codec
                 return [$bytes];
             }
         }
-        return self::decodeEnvelope(self::decodeJson($json, 'the reply'), $typedVariants);
+        $reply = self::decodeJson($json, 'the reply');
+        // The common reply: an envelope whose values need no conversion.
+        if (isset($reply['type'], $reply['data']) && is_string($reply['type']) && is_array($reply['data'])
+            && (self::$plainSignatures[$reply['type']] ?? self::plainSignature($reply['type']))) {
+            return $reply['data'];
+        }
+        return self::decodeEnvelope($reply, $typedVariants);
+    }
+
+    /** @var array<string, bool> plainSignature()'s answers */
+    private static $plainSignatures = [];
+
+    /** Whether values of this signature come out of json_decode as they are returned (cached). */
+    private static function plainSignature(string $signature): bool
+    {
+        if (count(self::$plainSignatures) >= self::HEAD_CACHE) {
+            self::$plainSignatures = [];
+        }
+        return self::$plainSignatures[$signature] = !self::needsDecoding($signature);
     }
 
     /**
