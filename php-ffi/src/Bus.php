@@ -223,7 +223,13 @@ final class Bus
         if ($result !== 0) {
             Library::check($this->ffi, $result, $error);
         }
-        $reply = Library::takeString($this->ffi, $out);
+        if (\FFI::isNull($out)) {
+            $reply = '';
+        } else {
+            // Copied, then freed (FFI::string of a valid pointer does not fail).
+            $reply = \FFI::string($out);
+            $this->ffi->skypebus_string_free($out);
+        }
         return $checked->noReply ? [] : Codec::decodeReply($reply, $checked->typedVariants);
     }
 

@@ -277,7 +277,14 @@ final class Codec
                 );
             }
             foreach ($args as $i => $arg) {
-                $prepared[] = self::spliceBytes($arg, $types[$i]) ?? self::prepare($arg, $types[$i]);
+                $type = $types[$i];
+                // Values json_encode takes as they are (what prepare() would return unchanged).
+                if ((is_string($arg) && $type !== 'ay') || is_int($arg) || is_bool($arg)
+                    || (is_float($arg) && is_finite($arg))) {
+                    $prepared[] = $arg;
+                } else {
+                    $prepared[] = self::spliceBytes($arg, $type) ?? self::prepare($arg, $type);
+                }
             }
             return [$prepared, true];
         }
@@ -513,7 +520,11 @@ final class Codec
                 return [$bytes];
             }
         }
-        $reply = self::decodeJson($json, 'the reply');
+        try {
+            $reply = json_decode($json, true, self::DECODE_DEPTH, JSON_BIGINT_AS_STRING | JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            throw self::malformed('the reply is not valid JSON: ' . $e->getMessage());
+        }
         // The common reply: an envelope whose values need no conversion.
         if (isset($reply['type'], $reply['data']) && is_string($reply['type']) && is_array($reply['data'])
             && (self::$plainSignatures[$reply['type']] ?? self::plainSignature($reply['type']))) {
