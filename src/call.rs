@@ -218,7 +218,9 @@ impl RequestFields {
         self.mark_seen("args")?;
         // Only an object can hold a duplicate key, which is refused with the request: arguments
         // with an object (or a '{' in a string) are parsed now, the others when encoded.
-        let check_now = parts.iter().any(|p| p.get().contains('{'));
+        let check_now = parts
+            .iter()
+            .any(|p| p.get().contains('{') && json::bytes_base64_text(p.get(), false).is_none());
         let args = json::Args::from_parts(parts.into_iter().map(ToOwned::to_owned).collect());
         if check_now {
             args.values()?;

@@ -13,8 +13,12 @@ fn count_error(n: usize) -> Error {
 
 /// Encodes `text` (a JSON array of arguments) for `sig` both ways and checks they agree.
 fn check(sig: &str, text: &str) {
+    check_with(sig, text, EncodeOptions::default());
+    check_with(sig, text, EncodeOptions { bytes_base64: true });
+}
+
+fn check_with(sig: &str, text: &str, opts: EncodeOptions) {
     let types = parse_signature(sig).unwrap();
-    let opts = EncodeOptions::default();
     let fast = Args::from_text(text)
         .expect("test texts are JSON arrays")
         .encode(&types, opts, count_error);
@@ -72,6 +76,18 @@ fn edge_cases() {
         ("ai", "[[1],[2]]"),
         ("ai", "[]"),
         ("a{sv}", "[{\"a\":1,\"a\":2}]"),
+        ("ay", r#"[{"type":"ay","data":"AP8K"}]"#),
+        ("ay", r#"[{"type":"ay","data":""}]"#),
+        ("ay", r#"[{"type":"ay","data":"AP8"}]"#),
+        ("ay", r#"[{"type":"ay","data":"AP8K","x":"y"}]"#),
+        ("ay", r#"[{"type":"ay","data":"AP8K","data":"AA=="}]"#),
+        ("ay", r#"[{"type":"ay","data":"A\u0050"}]"#),
+        ("ay", r#"[{ "type": "ay", "data": "AP8K" }]"#),
+        ("ay", r#"[{"data":"AP8K","type":"ay"}]"#),
+        ("ay", r#"["AP8K"]"#),
+        ("ay", r#"["not base64!"]"#),
+        ("v", r#"[{"type":"ay","data":"AP8K"}]"#),
+        ("ayay", r#"[{"type":"ay","data":"AQ=="},[2,3]]"#),
         ("ai", "[[1,{\"a\":1,\"a\":2}]]"),
     ] {
         check(sig, text);

@@ -121,6 +121,21 @@ impl PartialEq for Args {
     }
 }
 
+/// The base64 text of a bytes argument written exactly as the typed form
+/// `{"type":"ay","data":"<text>"}` (no white space, the keys in that order), or, when
+/// `plain_string` (the request's `"bytes": "base64"`), as a plain string `"<text>"`; `None` for
+/// any other text. Only the shape is checked: the caller decodes the text as base64, which
+/// fails for anything else (a quote, an escape) and then takes the general way.
+pub(crate) fn bytes_base64_text(text: &str, plain_string: bool) -> Option<&str> {
+    if let Some(rest) = text.strip_prefix(r#"{"type":"ay","data":""#) {
+        return rest.strip_suffix(r#""}"#);
+    }
+    if plain_string {
+        return text.strip_prefix('"')?.strip_suffix('"');
+    }
+    None
+}
+
 /// Scans `text` as a plain JSON list of integers, each within `lo..=hi`, calling `put` for each;
 /// `None` for anything else (whitespace is allowed where JSON allows it). `text` is valid JSON.
 pub(crate) fn scan_int_list(

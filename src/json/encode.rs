@@ -36,7 +36,7 @@ pub(crate) fn encode_body_parts(
     opts: EncodeOptions,
 ) -> Result<Vec<u8>> {
     encode_each(sig, opts, |enc, i, t| {
-        if enc.int_list(t, parts[i])? {
+        if enc.int_list(t, parts[i])? || enc.bytes_text(t, parts[i]) {
             return Ok(());
         }
         let v = super::parse_json_strict(parts[i])?;
@@ -425,6 +425,25 @@ impl Encoder {
         }
         self.end_array(len_at, start)?;
         Ok(true)
+    }
+
+    /// An `ay` argument whose JSON text is the typed form with base64 data (or, with
+    /// `"bytes": "base64"`, a plain string), decoded straight from the text: no JSON string
+    /// value of a megabyte is built. `false` (and nothing written) for anything else, including
+    /// text that is not valid base64, which the general path then encodes or reports.
+    fn bytes_text(&mut self, t: &Type, text: &str) -> bool {
+        if !matches!(t, Type::Array(e) if **e == Type::Byte) {
+            return false;
+        }
+        let Some(b64) = super::args::bytes_base64_text(text, self.opts.bytes_base64) else {
+            return false;
+        };
+        let saved = self.buf.len();
+        if self.base64_bytes(b64, Depth::default()).is_ok() {
+            return true;
+        }
+        self.buf.truncate(saved);
+        false
     }
 
     /// Starts an array: length placeholder and padding. Returns (length offset, data start).

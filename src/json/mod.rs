@@ -75,6 +75,7 @@ use crate::error::{Error, Result};
 use crate::signature::Type;
 
 pub use args::Args;
+pub(crate) use args::bytes_base64_text;
 pub use infer::{infer_signature, infer_type};
 pub use strict::parse_json_strict;
 

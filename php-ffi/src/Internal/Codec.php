@@ -375,19 +375,19 @@ final class Codec
     /** Arguments of bytes at least this long are spliced into the JSON text (spliceBytes()). */
     private const SPLICE_MIN = 4096;
 
-    /** @var array<string, string> quoted placeholder => the JSON text that replaces it */
+    /** @var array<string, string> placeholder => the base64 text that replaces it */
     private static $spliced = [];
 
     /**
      * A top-level argument of bytes (a string where the signature says "ay", or a Bytes object)
-     * of at least SPLICE_MIN bytes, as a placeholder string that encode() replaces with the
-     * typed form {"type":"ay","data":"<base64>"}: json_encode() checks every character of a
-     * string for escaping, about 2 ms for the base64 of 1 MiB, which needs none. Null for any
-     * other argument.
+     * of at least SPLICE_MIN bytes, as the typed form {"type":"ay","data":"<placeholder>"}
+     * whose placeholder encode() replaces with the base64 text: json_encode() checks every
+     * character of a string for escaping, about 2 ms for the base64 of 1 MiB, which needs none.
+     * Null for any other argument.
      *
      * @param mixed $arg
      */
-    private static function spliceBytes($arg, ?string $type): ?string
+    private static function spliceBytes($arg, ?string $type): ?array
     {
         if ($arg instanceof Bytes) {
             $bytes = $arg->getValue();
@@ -403,9 +403,11 @@ final class Codec
         if ($nonce === null) {
             $nonce = bin2hex(random_bytes(16));
         }
+        // The placeholder stands where the base64 goes, inside the quotes json_encode writes,
+        // so the text is put in place with no copy of it made first.
         $placeholder = 'skypebus-bytes-' . $nonce . '-' . count(self::$spliced);
-        self::$spliced['"' . $placeholder . '"'] = '{"type":"ay","data":"' . base64_encode($bytes) . '"}';
-        return $placeholder;
+        self::$spliced[$placeholder] = base64_encode($bytes);
+        return ['type' => 'ay', 'data' => $placeholder];
     }
 
     /**
