@@ -540,6 +540,31 @@ pub async fn argument_types(
 
 /// Checks the names of a request before anything is sent or looked up.
 pub fn validate_names(req: &CallRequest) -> Result<()> {
+    // Names are valid or not by their text alone, and a program calls the same method again and
+    // again: the last valid set of this thread is not checked twice in a row.
+    thread_local! {
+        static LAST_VALID: std::cell::RefCell<Option<[Option<String>; 4]>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let names = [
+        req.destination.as_deref(),
+        Some(req.path.as_str()),
+        req.interface.as_deref(),
+        Some(req.method.as_str()),
+    ];
+    let same = |last: &[Option<String>; 4]| last.iter().zip(names).all(|(l, n)| l.as_deref() == n);
+    if LAST_VALID.with(|l| l.borrow().as_ref().is_some_and(same)) {
+        return Ok(());
+    }
+    check_names(req)?;
+    LAST_VALID.with(|l| {
+        *l.borrow_mut() = Some(names.map(|n| n.map(str::to_owned)));
+    });
+    Ok(())
+}
+
+/// The checks of [`validate_names`].
+fn check_names(req: &CallRequest) -> Result<()> {
     use zbus::names::{BusName, InterfaceName, MemberName};
     let bad = |what: &str, value: &str, e: zbus::Error| {
         Error::invalid_name(format!("invalid {what} \"{value}\": {e}"))

@@ -364,3 +364,44 @@ fn request_texts_are_checked_key_by_key() {
     let e = CallRequest::from_value(json!({"path": "/", "method": "X", "bogus": 1})).unwrap_err();
     assert_eq!(e.kind, Kind::InvalidRequest);
 }
+
+/// validate_names keeps the last valid set of names per thread: a repeated valid set passes, and
+/// an invalid name is refused whatever came before it.
+#[test]
+fn name_checks_are_exact_after_a_valid_call() {
+    use skypebus::call::{CallRequest, validate_names};
+    let req = |text: &str| CallRequest::parse(text).unwrap();
+    let valid = req(
+        r#"{"destination":"org.example.A","path":"/a","interface":"org.example.I","method":"M"}"#,
+    );
+    assert!(validate_names(&valid).is_ok());
+    assert!(validate_names(&valid).is_ok());
+    for bad in [
+        r#"{"destination":"org.example.A","path":"/a","interface":"org.example.I","method":"M-"}"#,
+        r#"{"destination":"org.example.A","path":"a","interface":"org.example.I","method":"M"}"#,
+        r#"{"destination":"org..A","path":"/a","interface":"org.example.I","method":"M"}"#,
+        r#"{"destination":"org.example.A","path":"/a","interface":"I","method":"M"}"#,
+        r#"{"destination":"","path":"/a","interface":"org.example.I","method":"M"}"#,
+    ] {
+        let bad = req(bad);
+        assert_eq!(
+            validate_names(&bad).unwrap_err().kind,
+            Kind::InvalidName,
+            "{bad:?}"
+        );
+        assert_eq!(
+            validate_names(&bad).unwrap_err().kind,
+            Kind::InvalidName,
+            "{bad:?}"
+        );
+        assert!(validate_names(&valid).is_ok());
+    }
+    // An absent name is not a present one.
+    let without = req(r#"{"path":"/a","method":"M"}"#);
+    assert!(validate_names(&without).is_ok());
+    let empty_interface = req(r#"{"path":"/a","interface":"","method":"M"}"#);
+    assert_eq!(
+        validate_names(&empty_interface).unwrap_err().kind,
+        Kind::InvalidName
+    );
+}
