@@ -488,17 +488,17 @@ pub fn build_call(req: &CallRequest, args: &ArgumentTypes) -> Result<Message> {
             types.len(),
         ))
     };
-    let body = req
-        .args
-        .encode(types, opts, count_error)
-        .map_err(|e| match e.kind {
-            crate::error::Kind::TypeMismatch if !miscounted.get() => e.context(format!(
-                "arguments do not fit the signature from {}",
-                source.describe()
-            )),
-            _ => e,
-        })?;
-    message::method_call_body(&header, types, body)
+    message::method_call_with(&header, types, |buf| {
+        req.args
+            .encode_into(types, opts, count_error, buf)
+            .map_err(|e| match e.kind {
+                crate::error::Kind::TypeMismatch if !miscounted.get() => e.context(format!(
+                    "arguments do not fit the signature from {}",
+                    source.describe()
+                )),
+                _ => e,
+            })
+    })
 }
 
 /// The argument types of a request: the explicit signature, else the peer's introspection data,

@@ -177,22 +177,31 @@ pub fn method_call(
     args: &[Value],
     opts: EncodeOptions,
 ) -> Result<Message> {
-    method_call_body(header, types, json::encode_body(types, args, opts)?)
+    method_call_with(header, types, |buf| {
+        json::encode_body_into(types, args, opts, buf)
+    })
 }
 
-/// Builds a method call, as [`method_call`] does, around a body already encoded for `types`.
-pub fn method_call_body(header: &CallHeader<'_>, types: &[Type], body: Vec<u8>) -> Result<Message> {
+/// Builds a method call, as [`method_call`] does, with the body that `encode` appends to the
+/// header it is given (8-aligned, so the body's alignment is the same as from offset 0): one
+/// buffer for the whole message, with no copy of a large body.
+pub fn method_call_with(
+    header: &CallHeader<'_>,
+    types: &[Type],
+    encode: impl FnOnce(Vec<u8>) -> Result<Vec<u8>>,
+) -> Result<Message> {
     let mut sig = String::new();
     for t in types {
         t.write_signature(&mut sig);
     }
     if sig.len() > 255 {
+        // The encoder's own error about the arguments, if they have one, comes first.
+        encode(Vec::new())?;
         return Err(Error::limit("the body signature is longer than 255 bytes"));
     }
-    let body_len = u32::try_from(body.len()).map_err(|_| Error::limit("the body exceeds 4 GiB"))?;
-    let mut m: Vec<u8> = Vec::with_capacity(128 + body.len());
+    let mut m: Vec<u8> = Vec::with_capacity(256);
     m.extend_from_slice(&[b'l', 1, if header.no_reply { 1 } else { 0 }, 1]);
-    m.extend_from_slice(&body_len.to_le_bytes());
+    m.extend_from_slice(&[0; 4]); // body length, written below
     m.extend_from_slice(&next_call_serial().to_le_bytes());
     m.extend_from_slice(&[0; 4]); // header fields length, written below
     fn pad(m: &mut Vec<u8>, to: usize) {
@@ -224,12 +233,16 @@ pub fn method_call_body(header: &CallHeader<'_>, types: &[Type], body: Vec<u8>) 
     let fields_len = (m.len() - 16) as u32;
     m[12..16].copy_from_slice(&fields_len.to_le_bytes());
     pad(&mut m, 8);
-    if m.len() + body.len() > crate::signature::MAX_MESSAGE_LEN {
+    let body_start = m.len();
+    let mut m = encode(m)?;
+    if m.len() > crate::signature::MAX_MESSAGE_LEN {
         return Err(Error::limit(
             "the message exceeds the D-Bus maximum message size (128 MiB)",
         ));
     }
-    m.extend_from_slice(&body);
+    let body_len =
+        u32::try_from(m.len() - body_start).map_err(|_| Error::limit("the body exceeds 4 GiB"))?;
+    m[4..8].copy_from_slice(&body_len.to_le_bytes());
     let data = zbus::wire::serialized::Data::new(
         m,
         zbus::wire::serialized::Context::new(zbus::wire::Endian::Little, 0),

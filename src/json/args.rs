@@ -92,15 +92,27 @@ impl Args {
         opts: EncodeOptions,
         count_error: impl FnOnce(usize) -> Error,
     ) -> Result<Vec<u8>> {
+        self.encode_into(sig, opts, count_error, Vec::with_capacity(64))
+    }
+
+    /// Like [`Args::encode`], appending the body to `buf`, whose length must be a multiple of 8
+    /// (a message header written before it).
+    pub fn encode_into(
+        &self,
+        sig: &[Type],
+        opts: EncodeOptions,
+        count_error: impl FnOnce(usize) -> Error,
+        buf: Vec<u8>,
+    ) -> Result<Vec<u8>> {
         if self.len() != sig.len() {
             return Err(count_error(self.len()));
         }
         match (&self.parts, self.values.get()) {
             (Some(parts), None) => {
                 let texts: Vec<&str> = parts.iter().map(|p| p.get()).collect();
-                encode::encode_body_parts(sig, &texts, opts)
+                encode::encode_body_parts(sig, &texts, opts, buf)
             }
-            _ => encode::encode_body(sig, self.values()?, opts),
+            _ => encode::encode_body_into(sig, self.values()?, opts, buf),
         }
     }
 }

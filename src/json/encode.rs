@@ -22,7 +22,23 @@ pub(crate) fn encode_body(sig: &[Type], args: &[Value], opts: EncodeOptions) -> 
             args.len()
         )));
     }
-    encode_each(sig, opts, |enc, i, t| {
+    encode_each(sig, opts, Vec::with_capacity(64), |enc, i, t| {
+        enc.value(t, &args[i], Depth::default(), false)
+    })
+}
+
+/// Like [`encode_body`], appending the body to `buf`, whose length must be a multiple of 8 (a
+/// message header): alignment inside the body is the same as from offset 0.
+pub(crate) fn encode_body_into(
+    sig: &[Type],
+    args: &[Value],
+    opts: EncodeOptions,
+    buf: Vec<u8>,
+) -> Result<Vec<u8>> {
+    if sig.len() != args.len() {
+        return encode_body(sig, args, opts);
+    }
+    encode_each(sig, opts, buf, |enc, i, t| {
         enc.value(t, &args[i], Depth::default(), false)
     })
 }
@@ -34,8 +50,9 @@ pub(crate) fn encode_body_parts(
     sig: &[Type],
     parts: &[&str],
     opts: EncodeOptions,
+    buf: Vec<u8>,
 ) -> Result<Vec<u8>> {
-    encode_each(sig, opts, |enc, i, t| {
+    encode_each(sig, opts, buf, |enc, i, t| {
         if enc.int_list(t, parts[i])? || enc.bytes_text(t, parts[i]) {
             return Ok(());
         }
@@ -44,10 +61,12 @@ pub(crate) fn encode_body_parts(
     })
 }
 
-/// The body of the arguments `sig`, the `i`-th written by `one`, with the limits checked.
+/// The body of the arguments `sig`, the `i`-th written by `one`, with the limits checked,
+/// appended to `buf` (whose length is a multiple of 8).
 fn encode_each(
     sig: &[Type],
     opts: EncodeOptions,
+    buf: Vec<u8>,
     mut one: impl FnMut(&mut Encoder, usize, &Type) -> PResult<()>,
 ) -> Result<Vec<u8>> {
     let sig_len: usize = sig.iter().map(Type::signature_len).sum();
@@ -56,17 +75,16 @@ fn encode_each(
             "body signature is {sig_len} bytes long, the maximum is {MAX_SIGNATURE_LEN}"
         )));
     }
-    let mut enc = Encoder {
-        buf: Vec::with_capacity(64),
-        opts,
-    };
+    debug_assert!(buf.len().is_multiple_of(8));
+    let start = buf.len();
+    let mut enc = Encoder { buf, opts };
     for (i, t) in sig.iter().enumerate() {
         one(&mut enc, i, t).map_err(|e| e.into_error(i))?;
     }
-    if enc.buf.len() > MAX_MESSAGE_LEN {
+    if enc.buf.len() - start > MAX_MESSAGE_LEN {
         return Err(Error::limit(format!(
             "message body of {} bytes exceeds the D-Bus maximum of {MAX_MESSAGE_LEN}",
-            enc.buf.len()
+            enc.buf.len() - start
         )));
     }
     Ok(enc.buf)

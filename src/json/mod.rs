@@ -107,6 +107,17 @@ pub fn encode_body(sig: &[Type], args: &[Value], opts: EncodeOptions) -> Result<
     encode::encode_body(sig, args, opts)
 }
 
+/// Like [`encode_body`], appending the body to `buf`, whose length must be a multiple of 8 (the
+/// message header written before it), so that alignment is the same as from offset 0.
+pub fn encode_body_into(
+    sig: &[Type],
+    args: &[Value],
+    opts: EncodeOptions,
+    buf: Vec<u8>,
+) -> Result<Vec<u8>> {
+    encode::encode_body_into(sig, args, opts, buf)
+}
+
 /// Reads a message body (the bytes after the header padding) with the header's raw signature
 /// string, and returns the arguments as a JSON array.
 pub fn decode_body(sig: &str, body: &[u8], big_endian: bool, opts: DecodeOptions) -> Result<Value> {
