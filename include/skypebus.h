@@ -214,6 +214,27 @@ enum skypebus_result skypebus_call(const struct skypebus_connection *conn,
                                    struct skypebus_error **err);
 
 /**
+ * Like `skypebus_call`, with a binary side path for byte strings: when the reply's body is
+ * exactly one byte array (signature `ay`), its bytes are written raw to `*bytes_out` (a new
+ * buffer of `*bytes_len_out` bytes, never NULL, which the caller frees with
+ * `skypebus_bytes_free`) and `*reply_json_out` is set to NULL; any other reply (a `no_reply`
+ * call's too) is written to `*reply_json_out` exactly as `skypebus_call` writes it, with
+ * `*bytes_out` set to NULL and `*bytes_len_out` to 0. A megabyte comes back as itself, not as
+ * a JSON string of base64 to be copied and decoded again.
+ *
+ * The request is that of `skypebus_call`; errors are those of `skypebus_call`, and on error
+ * nothing is written to the three out-parameters. NULL `conn`, `request_json` or any out
+ * pointer gives `SKYPEBUS_NULL_ARGUMENT`. The strings are borrowed for the duration of the call.
+ * Thread-safe as `skypebus_call`.
+ */
+enum skypebus_result skypebus_call_bytes(const struct skypebus_connection *conn,
+                                         const char *request_json,
+                                         char **reply_json_out,
+                                         uint8_t **bytes_out,
+                                         size_t *bytes_len_out,
+                                         struct skypebus_error **err);
+
+/**
  * Performs many calls, pipelined: up to 64 (or `max_in_flight`) are in flight at once, each with
  * its own timeout. `requests_json` is a JSON array of call requests (each as for
  * `skypebus_call`), or `{"requests": [...], "max_in_flight": N}` with N from 1 to 1024. Writes
@@ -444,6 +465,13 @@ enum skypebus_result skypebus_event_stats(const struct skypebus_connection *conn
 enum skypebus_result skypebus_connection_set_event_options(const struct skypebus_connection *conn,
                                                            const char *options_json,
                                                            struct skypebus_error **err);
+
+/**
+ * Frees a byte buffer returned by the library (`skypebus_call_bytes`), given with the length
+ * the library wrote with it. NULL is a no-op; freeing a buffer twice, with another length, or
+ * one not returned by this library is undefined behaviour. Thread-safe.
+ */
+void skypebus_bytes_free(uint8_t *bytes, size_t len);
 
 /**
  * Frees a string returned by the library. `skypebus_string_free(NULL)` is a no-op; freeing a

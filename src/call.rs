@@ -587,6 +587,49 @@ fn check_names(req: &CallRequest) -> Result<()> {
 
 /// Performs a call and returns the reply envelope as JSON text.
 pub fn call(conn: &Connection, req: &CallRequest) -> Result<String> {
+    match call_message(conn, req)? {
+        None => Ok(r#"{"type":"","data":[]}"#.to_owned()),
+        Some(reply) => reply_envelope(&reply, req.decode_options()),
+    }
+}
+
+/// What [`call_bytes`] gives: the bytes of a reply that is one byte array, else its envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BytesOrJson {
+    Bytes(Vec<u8>),
+    Json(String),
+}
+
+/// Performs a call; a reply whose body is exactly one byte array (`ay`) comes back as its
+/// bytes, any other as the reply envelope [`call`] gives.
+pub fn call_bytes(conn: &Connection, req: &CallRequest) -> Result<BytesOrJson> {
+    let Some(reply) = call_message(conn, req)? else {
+        return Ok(BytesOrJson::Json(r#"{"type":"","data":[]}"#.to_owned()));
+    };
+    if reply.message_type() == MsgType::MethodReturn && message::body_signature(&reply)? == "ay" {
+        let body = reply.body();
+        let data = body.data().bytes();
+        let len = data.get(..4).map(|b| {
+            let b = [b[0], b[1], b[2], b[3]];
+            if message::is_big_endian(&reply) {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        });
+        // The array must fill the body exactly; anything else is a malformed message, which
+        // the JSON path reports.
+        if let Some(len) = len
+            && data.len() == 4 + len as usize
+        {
+            return Ok(BytesOrJson::Bytes(data[4..].to_vec()));
+        }
+    }
+    reply_envelope(&reply, req.decode_options()).map(BytesOrJson::Json)
+}
+
+/// Performs a call and returns its reply message (`None` for a `no_reply` call).
+fn call_message(conn: &Connection, req: &CallRequest) -> Result<Option<Message>> {
     conn.check_usable()?;
     validate_names(req)?;
     let timeout = req.timeout.unwrap_or_else(|| conn.default_timeout());
@@ -599,10 +642,7 @@ pub fn call(conn: &Connection, req: &CallRequest) -> Result<String> {
         }
         conn.call_raw(&msg, timeout).await.map(Some)
     })?;
-    match reply {
-        None => Ok(r#"{"type":"","data":[]}"#.to_owned()),
-        Some(reply) => reply_envelope(&reply, req.decode_options()),
-    }
+    Ok(reply)
 }
 
 /// Calls in flight at once in [`call_many`] unless the request says otherwise. The system bus
@@ -861,6 +901,51 @@ pub extern "C" fn skypebus_call(
         let req = CallRequest::parse(text)?;
         let reply = call(&conn.inner, &req)?;
         ffi::write_out(reply_json_out, ffi::c_string(reply)?);
+        Ok(())
+    })
+}
+
+/// Like `skypebus_call`, with a binary side path for byte strings: when the reply's body is
+/// exactly one byte array (signature `ay`), its bytes are written raw to `*bytes_out` (a new
+/// buffer of `*bytes_len_out` bytes, never NULL, which the caller frees with
+/// `skypebus_bytes_free`) and `*reply_json_out` is set to NULL; any other reply (a `no_reply`
+/// call's too) is written to `*reply_json_out` exactly as `skypebus_call` writes it, with
+/// `*bytes_out` set to NULL and `*bytes_len_out` to 0. A megabyte comes back as itself, not as
+/// a JSON string of base64 to be copied and decoded again.
+///
+/// The request is that of `skypebus_call`; errors are those of `skypebus_call`, and on error
+/// nothing is written to the three out-parameters. NULL `conn`, `request_json` or any out
+/// pointer gives `SKYPEBUS_NULL_ARGUMENT`. The strings are borrowed for the duration of the call.
+/// Thread-safe as `skypebus_call`.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_call_bytes(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_json_out: *mut *mut c_char,
+    bytes_out: *mut *mut u8,
+    bytes_len_out: *mut usize,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        let text = crate::error::str_from_c(request_json, "request_json")?;
+        ffi::non_null(reply_json_out, "reply_json_out")?;
+        ffi::non_null(bytes_out, "bytes_out")?;
+        ffi::non_null(bytes_len_out, "bytes_len_out")?;
+        let req = CallRequest::parse(text)?;
+        match call_bytes(&conn.inner, &req)? {
+            BytesOrJson::Bytes(bytes) => {
+                let (ptr, len) = ffi::bytes_into_raw(bytes);
+                ffi::write_out(reply_json_out, std::ptr::null_mut());
+                ffi::write_out(bytes_out, ptr);
+                ffi::write_out(bytes_len_out, len);
+            }
+            BytesOrJson::Json(json) => {
+                ffi::write_out(reply_json_out, ffi::c_string(json)?);
+                ffi::write_out(bytes_out, std::ptr::null_mut());
+                ffi::write_out(bytes_len_out, 0);
+            }
+        }
         Ok(())
     })
 }

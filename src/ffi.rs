@@ -104,6 +104,26 @@ pub(crate) fn c_string(s: String) -> Result<*mut c_char> {
         .map_err(|_| Error::new(Kind::Io, "a returned string contains a NUL byte"))
 }
 
+/// A buffer for the caller: the bytes, leaked as a boxed slice, with their length; freed with
+/// `skypebus_bytes_free`. Never NULL (an empty buffer is a dangling, non-NULL pointer of length
+/// 0, which `skypebus_bytes_free` accepts).
+pub(crate) fn bytes_into_raw(bytes: Vec<u8>) -> (*mut u8, usize) {
+    let boxed = bytes.into_boxed_slice();
+    let len = boxed.len();
+    (Box::into_raw(boxed).cast::<u8>(), len)
+}
+
+/// Frees a byte buffer returned by the library (`skypebus_call_bytes`), given with the length
+/// the library wrote with it. NULL is a no-op; freeing a buffer twice, with another length, or
+/// one not returned by this library is undefined behaviour. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_bytes_free(bytes: *mut u8, len: usize) {
+    if !bytes.is_null() {
+        // SAFETY: `bytes` and `len` came from `bytes_into_raw`, a leaked `Box<[u8]>` of `len`.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(bytes, len)) });
+    }
+}
+
 /// Frees a string returned by the library. `skypebus_string_free(NULL)` is a no-op; freeing a
 /// string twice, or one not returned by this library, is undefined behaviour. Thread-safe.
 #[unsafe(no_mangle)]

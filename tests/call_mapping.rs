@@ -352,3 +352,57 @@ fn typed_replies_equal_busctl_json() {
     let theirs = busctl_json(&bus, &[NAME, PATH, IFACE, "Many"]);
     assert_eq!(ours, theirs);
 }
+
+/// skypebus_call_bytes' path: a reply that is exactly one byte array comes back as its bytes,
+/// any other reply as the envelope `call` gives.
+#[test]
+fn a_byte_array_reply_comes_back_raw() {
+    use skypebus::call::{BytesOrJson, CallRequest, call, call_bytes};
+    let (_bus, conn) = echo_bus();
+    let add = |method: &str, in_sig: &str, out_sig: &str, code: &str| {
+        call_json(
+            &conn,
+            json!({"destination": NAME, "path": PATH, "interface": "org.freedesktop.DBus.Mock",
+                   "method": "AddMethod", "signature": "sssss",
+                   "args": [IFACE, method, in_sig, out_sig, code]}),
+        )
+        .expect("AddMethod");
+    };
+    add("Raw", "ay", "ay", "ret = args[0]");
+    add("Two", "ay", "ayay", "ret = (args[0], args[0])");
+    add(
+        "Fail",
+        "ay",
+        "ay",
+        "raise dbus.exceptions.DBusException('no', name='net.skypebus.Echo.Error.No')",
+    );
+    let request = |method: &str, bytes: &[u8], extra: &str| {
+        let list: Vec<String> = bytes.iter().map(u8::to_string).collect();
+        CallRequest::parse(&format!(
+            r#"{{"destination":"{NAME}","path":"{PATH}","interface":"{IFACE}","method":"{method}","signature":"ay","args":[[{}]]{extra}}}"#,
+            list.join(",")
+        ))
+        .unwrap()
+    };
+    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    assert_eq!(
+        call_bytes(&conn, &request("Raw", &bytes, "")).unwrap(),
+        BytesOrJson::Bytes(bytes.clone())
+    );
+    assert_eq!(
+        call_bytes(&conn, &request("Raw", &[], "")).unwrap(),
+        BytesOrJson::Bytes(vec![])
+    );
+    let two = request("Two", &[1, 2], r#","bytes":"base64""#);
+    assert_eq!(
+        call_bytes(&conn, &two).unwrap(),
+        BytesOrJson::Json(call(&conn, &two).unwrap())
+    );
+    let quiet = request("Raw", &[1], r#","no_reply":true"#);
+    assert_eq!(
+        call_bytes(&conn, &quiet).unwrap(),
+        BytesOrJson::Json(r#"{"type":"","data":[]}"#.to_owned())
+    );
+    let e = call_bytes(&conn, &request("Fail", &[1], "")).unwrap_err();
+    assert_eq!(e.name, "net.skypebus.Echo.Error.No");
+}

@@ -121,7 +121,13 @@ final class Bus
     /** @var \FFI\CData|null call()'s error out-parameter (skypebus_error *), made on first use */
     private $errorOut;
 
-    /** @var array{0: \FFI\CData, 1: \FFI\CData}|null the addresses of those two */
+    /** @var \FFI\CData|null call()'s byte-array reply out-parameter (uint8_t *) */
+    private $bytesOut;
+
+    /** @var \FFI\CData|null the length of that byte array (size_t) */
+    private $bytesLength;
+
+    /** @var list<\FFI\CData>|null the addresses of the out-parameters, in the argument order */
     private $outAddresses;
 
     private function __construct(\FFI $ffi, \FFI\CData $handle, string $address, bool $private)
@@ -215,13 +221,29 @@ final class Bus
         if ($this->replyOut === null) {
             $this->replyOut = $this->ffi->new('char*');
             $this->errorOut = $this->ffi->new('skypebus_error*');
-            $this->outAddresses = [\FFI::addr($this->replyOut), \FFI::addr($this->errorOut)];
+            $this->bytesOut = $this->ffi->new('uint8_t*');
+            $this->bytesLength = $this->ffi->new('size_t');
+            $this->outAddresses = [
+                \FFI::addr($this->replyOut),
+                \FFI::addr($this->bytesOut),
+                \FFI::addr($this->bytesLength),
+                \FFI::addr($this->errorOut),
+            ];
         }
         $out = $this->replyOut;
         $error = $this->errorOut;
-        $result = $this->ffi->skypebus_call($this->handle(), $request, $this->outAddresses[0], $this->outAddresses[1]);
+        [$outAddress, $bytesAddress, $lengthAddress, $errorAddress] = $this->outAddresses;
+        // skypebus_call_bytes: a reply that is one byte array comes as its raw bytes (no base64).
+        $result = $this->ffi->skypebus_call_bytes($this->handle(), $request, $outAddress, $bytesAddress, $lengthAddress, $errorAddress);
         if ($result !== 0) {
             Library::check($this->ffi, $result, $error);
+        }
+        $bytes = $this->bytesOut;
+        if (!\FFI::isNull($bytes)) {
+            $length = (int) $this->bytesLength->cdata;
+            $value = $length === 0 ? '' : \FFI::string($bytes, $length);
+            $this->ffi->skypebus_bytes_free($bytes, $length);
+            return $checked->noReply ? [] : [$value];
         }
         if (\FFI::isNull($out)) {
             $reply = '';

@@ -137,6 +137,22 @@ int main(void) {
     char *reply = call_ok(conn, "{" DRIVER ",\"method\":\"GetId\"}");
     CHECK(reply && strncmp(reply, "{\"type\":\"s\",\"data\":[\"", 21) == 0, "GetId reply envelope");
     skypebus_string_free(reply);
+    /* skypebus_call_bytes: a reply that is not one byte array comes as JSON, bytes NULL. */
+    {
+        uint8_t *bytes = (uint8_t *)1;
+        size_t len = 7;
+        reply = NULL;
+        CHECK(skypebus_call_bytes(conn, "{" DRIVER ",\"method\":\"GetId\"}", &reply, &bytes, &len, NULL) == SKYPEBUS_OK
+                  && reply && strncmp(reply, "{\"type\":\"s\",\"data\":[\"", 21) == 0 && bytes == NULL && len == 0,
+              "call_bytes: a string reply comes as JSON");
+        skypebus_string_free(reply);
+        reply = NULL;
+        CHECK(skypebus_call_bytes(conn, "{" DRIVER ",\"method\":\"GetId\"}", &reply, NULL, &len, NULL) == SKYPEBUS_NULL_ARGUMENT,
+              "call_bytes: NULL bytes_out");
+        CHECK(skypebus_call_bytes(conn, "{" DRIVER ",\"method\":\"GetId\"}", &reply, &bytes, NULL, NULL) == SKYPEBUS_NULL_ARGUMENT,
+              "call_bytes: NULL bytes_len_out");
+        skypebus_bytes_free(NULL, 0);
+    }
     reply = call_ok(conn, "{" DRIVER ",\"method\":\"RequestName\",\"signature\":\"su\",\"args\":[\"com.example.C\",4]}");
     CHECK(reply && strcmp(reply, "{\"type\":\"u\",\"data\":[1]}") == 0, "RequestName -> 1");
     skypebus_string_free(reply);

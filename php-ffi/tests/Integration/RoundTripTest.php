@@ -230,4 +230,33 @@ final class RoundTripTest extends IntegrationTestCase
         self::assertSame('sbixda{sv}as', $received);
         self::assertSame(['text', true, 42, 1 << 40, 2.0, ['k' => 1], ['a', 'b']], $values);
     }
+    /**
+     * A reply that is exactly one byte array comes from the library raw (skypebus_call_bytes):
+     * the same binary string as the JSON path gives, empty and large ones included.
+     */
+    public function testAByteArrayReplyComesBackRaw(): void
+    {
+        $this->bus->call(
+            EchoPeer::NAME,
+            EchoPeer::PATH,
+            'org.freedesktop.DBus.Mock',
+            'AddMethod',
+            [EchoPeer::INTERFACE, 'RawBytes', 'ay', 'ay', 'ret = args[0]'],
+            'sssss'
+        );
+        $call = function (string $bytes, array $options = []): array {
+            return $this->bus->call(EchoPeer::NAME, EchoPeer::PATH, EchoPeer::INTERFACE, 'RawBytes', [$bytes], 'ay', $options);
+        };
+        $all = '';
+        for ($i = 0; $i < 256; $i++) {
+            $all .= chr($i);
+        }
+        self::assertSame([$all], $call($all));
+        self::assertSame([''], $call(''));
+        $large = str_repeat($all, 4096) . "\x00";
+        self::assertSame([$large], $call($large));
+        self::assertSame([], $call($all, ['noReply' => true]));
+        // A reply of more than the one array still goes through JSON.
+        self::assertSame(['ayay', [$all, "\x00"]], $this->echo('ayay', [$all, "\x00"], 'ayay'));
+    }
 }
