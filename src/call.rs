@@ -871,6 +871,19 @@ use crate::connection::skypebus_connection;
 use crate::error::{skypebus_error, skypebus_result};
 use crate::ffi::{self, ffi_boundary};
 
+/// The connection and the parsed request of `skypebus_call` and `skypebus_call_bytes`, with
+/// their pointers checked.
+fn call_arguments<'a>(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_json_out: *mut *mut c_char,
+) -> Result<(&'a skypebus_connection, CallRequest)> {
+    let conn = ffi::try_ref(conn, "conn")?;
+    let text = crate::error::str_from_c(request_json, "request_json")?;
+    ffi::non_null(reply_json_out, "reply_json_out")?;
+    Ok((conn, CallRequest::parse(text)?))
+}
+
 /// Calls a D-Bus method described by the JSON text `request_json` and writes the reply envelope
 /// `{"type": "<body signature>", "data": [...]}` to `*reply_json_out`, a new string the caller
 /// frees with `skypebus_string_free`.
@@ -895,10 +908,7 @@ pub extern "C" fn skypebus_call(
     err: *mut *mut skypebus_error,
 ) -> skypebus_result {
     ffi_boundary!(err, {
-        let conn = ffi::try_ref(conn, "conn")?;
-        let text = crate::error::str_from_c(request_json, "request_json")?;
-        ffi::non_null(reply_json_out, "reply_json_out")?;
-        let req = CallRequest::parse(text)?;
+        let (conn, req) = call_arguments(conn, request_json, reply_json_out)?;
         let reply = call(&conn.inner, &req)?;
         ffi::write_out(reply_json_out, ffi::c_string(reply)?);
         Ok(())
@@ -927,12 +937,9 @@ pub extern "C" fn skypebus_call_bytes(
     err: *mut *mut skypebus_error,
 ) -> skypebus_result {
     ffi_boundary!(err, {
-        let conn = ffi::try_ref(conn, "conn")?;
-        let text = crate::error::str_from_c(request_json, "request_json")?;
-        ffi::non_null(reply_json_out, "reply_json_out")?;
         ffi::non_null(bytes_out, "bytes_out")?;
         ffi::non_null(bytes_len_out, "bytes_len_out")?;
-        let req = CallRequest::parse(text)?;
+        let (conn, req) = call_arguments(conn, request_json, reply_json_out)?;
         match call_bytes(&conn.inner, &req)? {
             BytesOrJson::Bytes(bytes) => {
                 let (ptr, len) = ffi::bytes_into_raw(bytes);
