@@ -245,13 +245,7 @@ final class Bus
             $this->ffi->skypebus_bytes_free($bytes, $length);
             return $checked->noReply ? [] : [$value];
         }
-        if (\FFI::isNull($out)) {
-            $reply = '';
-        } else {
-            // Copied, then freed (FFI::string of a valid pointer does not fail).
-            $reply = \FFI::string($out);
-            $this->ffi->skypebus_string_free($out);
-        }
+        $reply = Library::takeString($this->ffi, $out);
         return $checked->noReply ? [] : Codec::decodeReply($reply, $checked->typedVariants);
     }
 

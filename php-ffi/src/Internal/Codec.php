@@ -38,7 +38,7 @@ final class Codec
     /** Signatures made only of these need no conversion on the way in. */
     private const PLAIN_INPUT = 'bnqiuxtsogh';
 
-    /** Most request heads encodeCall() keeps (see there). */
+    /** Most request heads (and option tails) encodeCall() keeps (see there). */
     private const HEAD_CACHE = 256;
 
     /** @var array<string, string> encodeCall()'s request heads, by destination/path/... */
@@ -64,21 +64,9 @@ final class Codec
         $key = $destination . "\0" . $path . "\0" . ($interface ?? '') . "\0" . $method . "\0" . ($signature ?? "\1");
         $head = self::$heads[$key] ?? null;
         if ($head === null) {
-            $fields = [];
-            if ($destination !== '') {
-                $fields['destination'] = $destination;
-            }
-            $fields['path'] = $path;
-            if ($interface !== null && $interface !== '') {
-                $fields['interface'] = $interface;
-            }
-            $fields['method'] = $method;
-            if ($signature !== null) {
-                $fields['signature'] = $signature;
-            }
             // Without its closing brace: the rest follows. (Names that are not UTF-8 fail here,
             // as they would in the whole request.)
-            $head = substr(self::encode($fields), 0, -1);
+            $head = substr(self::encode(self::requestHead($destination, $path, $interface, $method, $signature)), 0, -1);
             if (count(self::$heads) >= self::HEAD_CACHE) {
                 self::$heads = [];
             }
@@ -86,14 +74,60 @@ final class Codec
         }
         [$prepared, $base64] = self::prepareArgs($method, $args, $signature);
         $json = $prepared === [] ? $head : $head . ',"args":' . self::encode($prepared);
+        // The keys after the arguments, as callRequest() adds them, once per set of options.
+        $tailKey = ($options->noReply ? 'n' : '') . ($base64 ? 'b' : '') . $options->timeoutMs;
+        $tail = self::$tails[$tailKey] ?? null;
+        if ($tail === null) {
+            $tail = ',' . substr(self::encode(self::requestTail([], $options, $base64)), 1);
+            if (count(self::$tails) >= self::HEAD_CACHE) {
+                self::$tails = [];
+            }
+            self::$tails[$tailKey] = $tail;
+        }
+        return $json . $tail;
+    }
+
+    /** @var array<string, string> encodeCall()'s option keys as JSON text (",...}"), by options */
+    private static $tails = [];
+
+    /**
+     * The keys of a call request before its arguments.
+     *
+     * @return array<string, string>
+     */
+    private static function requestHead(string $destination, string $path, ?string $interface, string $method, ?string $signature): array
+    {
+        $request = [];
+        if ($destination !== '') {
+            $request['destination'] = $destination;
+        }
+        $request['path'] = $path;
+        if ($interface !== null && $interface !== '') {
+            $request['interface'] = $interface;
+        }
+        $request['method'] = $method;
+        if ($signature !== null) {
+            $request['signature'] = $signature;
+        }
+        return $request;
+    }
+
+    /**
+     * $request with the keys of a call request that follow its arguments.
+     *
+     * @param array<string, mixed> $request
+     * @return array<string, mixed>
+     */
+    private static function requestTail(array $request, CallOptions $options, bool $base64): array
+    {
         if ($options->noReply) {
-            $json .= ',"no_reply":true';
+            $request['no_reply'] = true;
         }
-        if ($options->timeoutMs !== null) {
-            $json .= ',"timeout_ms":' . $options->timeoutMs;
+        $request = self::finish($request, $options, $base64);
+        if (self::packedArrays()) {
+            $request['arrays'] = 'base64';
         }
-        $json .= $base64 ? ',"variants":"typed","bytes":"base64"' : ',"variants":"typed"';
-        return self::packedArrays() ? $json . ',"arrays":"base64"}' : $json . '}';
+        return $request;
     }
 
     /**
@@ -113,30 +147,12 @@ final class Codec
         ?string $signature,
         CallOptions $options
     ): array {
-        $request = [];
-        if ($destination !== '') {
-            $request['destination'] = $destination;
-        }
-        $request['path'] = $path;
-        if ($interface !== null && $interface !== '') {
-            $request['interface'] = $interface;
-        }
-        $request['method'] = $method;
+        $request = self::requestHead($destination, $path, $interface, $method, $signature);
         [$prepared, $base64] = self::prepareArgs($method, $args, $signature);
-        if ($signature !== null) {
-            $request['signature'] = $signature;
-        }
         if ($prepared !== []) {
             $request['args'] = $prepared;
         }
-        if ($options->noReply) {
-            $request['no_reply'] = true;
-        }
-        $request = self::finish($request, $options, $base64);
-        if (self::packedArrays()) {
-            $request['arrays'] = 'base64';
-        }
-        return $request;
+        return self::requestTail($request, $options, $base64);
     }
 
     /** Whether unpack() reads the library's packed arrays: little endian, 64-bit integers. */
@@ -277,14 +293,7 @@ final class Codec
                 );
             }
             foreach ($args as $i => $arg) {
-                $type = $types[$i];
-                // Values json_encode takes as they are (what prepare() would return unchanged).
-                if ((is_string($arg) && $type !== 'ay') || is_int($arg) || is_bool($arg)
-                    || (is_float($arg) && is_finite($arg))) {
-                    $prepared[] = $arg;
-                } else {
-                    $prepared[] = self::spliceBytes($arg, $type) ?? self::prepare($arg, $type);
-                }
+                $prepared[] = self::spliceBytes($arg, $types[$i]) ?? self::prepare($arg, $types[$i]);
             }
             return [$prepared, true];
         }
@@ -522,17 +531,7 @@ final class Codec
                 return [$bytes];
             }
         }
-        try {
-            $reply = json_decode($json, true, self::DECODE_DEPTH, JSON_BIGINT_AS_STRING | JSON_THROW_ON_ERROR);
-        } catch (\JsonException $e) {
-            throw self::malformed('the reply is not valid JSON: ' . $e->getMessage());
-        }
-        // The common reply: an envelope whose values need no conversion.
-        if (isset($reply['type'], $reply['data']) && is_string($reply['type']) && is_array($reply['data'])
-            && (self::$plainSignatures[$reply['type']] ?? self::plainSignature($reply['type']))) {
-            return $reply['data'];
-        }
-        return self::decodeEnvelope($reply, $typedVariants);
+        return self::decodeEnvelope(self::decodeJson($json, 'the reply'), $typedVariants);
     }
 
     /** @var array<string, bool> plainSignature()'s answers */
@@ -573,7 +572,7 @@ final class Codec
      */
     public static function decodeValues(array $data, string $signature, bool $typedVariants): array
     {
-        if (!self::needsDecoding($signature)) {
+        if (self::$plainSignatures[$signature] ?? self::plainSignature($signature)) {
             return $data;
         }
         $types = Signature::split($signature);
