@@ -24,6 +24,9 @@ use crate::json::{self, DecodeOptions, EncodeOptions};
 use crate::message;
 use crate::signature::{self, Type};
 
+/// The reply envelope of a `no_reply` call: nothing is known about the outcome.
+pub const NO_REPLY_ENVELOPE: &str = r#"{"type":"","data":[]}"#;
+
 /// Largest accepted `timeout_ms`: about 24.8 days, as libdbus' maximum.
 pub const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
 
@@ -588,7 +591,7 @@ fn check_names(req: &CallRequest) -> Result<()> {
 /// Performs a call and returns the reply envelope as JSON text.
 pub fn call(conn: &Connection, req: &CallRequest) -> Result<String> {
     match call_message(conn, req)? {
-        None => Ok(r#"{"type":"","data":[]}"#.to_owned()),
+        None => Ok(NO_REPLY_ENVELOPE.to_owned()),
         Some(reply) => reply_envelope(&reply, req.decode_options()),
     }
 }
@@ -604,28 +607,24 @@ pub enum BytesOrJson {
 /// bytes, any other as the reply envelope [`call`] gives.
 pub fn call_bytes(conn: &Connection, req: &CallRequest) -> Result<BytesOrJson> {
     let Some(reply) = call_message(conn, req)? else {
-        return Ok(BytesOrJson::Json(r#"{"type":"","data":[]}"#.to_owned()));
+        return Ok(BytesOrJson::Json(NO_REPLY_ENVELOPE.to_owned()));
     };
-    if reply.message_type() == MsgType::MethodReturn && message::body_signature(&reply)? == "ay" {
+    if reply.message_type() == MsgType::Error {
+        return Err(message::error_from_reply(&reply));
+    }
+    let sig = message::body_signature(&reply)?;
+    if sig == "ay" {
         let body = reply.body();
         let data = body.data().bytes();
-        let len = data.get(..4).map(|b| {
-            let b = [b[0], b[1], b[2], b[3]];
-            if message::is_big_endian(&reply) {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        });
         // The array must fill the body exactly; anything else is a malformed message, which
         // the JSON path reports.
-        if let Some(len) = len
+        if let Some(len) = message::u32_at(data, 0, message::is_big_endian(&reply))
             && data.len() == 4 + len as usize
         {
             return Ok(BytesOrJson::Bytes(data[4..].to_vec()));
         }
     }
-    reply_envelope(&reply, req.decode_options()).map(BytesOrJson::Json)
+    envelope(&reply, &sig, req.decode_options()).map(BytesOrJson::Json)
 }
 
 /// Performs a call and returns its reply message (`None` for a `no_reply` call).
@@ -759,7 +758,7 @@ pub fn call_many(
                     }
                 };
                 if req.no_reply {
-                    results[i] = Some(Ok(r#"{"type":"","data":[]}"#.to_owned()));
+                    results[i] = Some(Ok(NO_REPLY_ENVELOPE.to_owned()));
                 } else {
                     match conn.register_call(&msg) {
                         Ok(pending) => {
@@ -837,29 +836,31 @@ pub fn call_many(
 pub fn reply_envelope(reply: &Message, opts: DecodeOptions) -> Result<String> {
     match reply.message_type() {
         MsgType::Error => Err(message::error_from_reply(reply)),
-        _ => {
-            // Written in one buffer: the signature (type codes only, which JSON needs no
-            // escapes for; the header's signature was validated when the message was read)
-            // first, then the body straight after it.
-            let sig = message::body_signature(reply)?;
-            let mut out = String::with_capacity(reply.data().bytes().len() + sig.len() + 64);
-            out.push_str("{\"type\":");
-            if sig
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
-            {
-                out.push('"');
-                out.push_str(&sig);
-                out.push('"');
-            } else {
-                out.push_str(&Value::String(sig.clone()).to_string());
-            }
-            out.push_str(",\"data\":");
-            message::body_json_append(reply, &sig, opts, &mut out)?;
-            out.push('}');
-            Ok(out)
-        }
+        _ => envelope(reply, &message::body_signature(reply)?, opts),
     }
+}
+
+/// The envelope of a reply whose body signature `sig` was read already.
+fn envelope(reply: &Message, sig: &str, opts: DecodeOptions) -> Result<String> {
+    // Written in one buffer: the signature (type codes only, which JSON needs no escapes for;
+    // the header's signature was validated when the message was read) first, then the body
+    // straight after it.
+    let mut out = String::with_capacity(reply.data().bytes().len() + sig.len() + 64);
+    out.push_str("{\"type\":");
+    if sig
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    {
+        out.push('"');
+        out.push_str(sig);
+        out.push('"');
+    } else {
+        out.push_str(&Value::from(sig).to_string());
+    }
+    out.push_str(",\"data\":");
+    message::body_json_append(reply, sig, opts, &mut out)?;
+    out.push('}');
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,16 @@ pub fn body_signature(msg: &Message) -> Result<String> {
     raw_body_signature(msg.data().bytes())
 }
 
+/// The `u32` at `offset` of `bytes` in the given byte order; None past the end.
+pub fn u32_at(bytes: &[u8], offset: usize, big_endian: bool) -> Option<u32> {
+    let b: [u8; 4] = bytes.get(offset..offset.checked_add(4)?)?.try_into().ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    })
+}
+
 /// Reads the SIGNATURE header field from the raw bytes of a whole message.
 pub fn raw_body_signature(bytes: &[u8]) -> Result<String> {
     let bad = |what: &str| Error::invalid_message(format!("malformed message header: {what}"));
@@ -28,18 +38,7 @@ pub fn raw_body_signature(bytes: &[u8]) -> Result<String> {
         Some(b'B') => true,
         _ => return Err(bad("unknown endianness")),
     };
-    let u32_at = |off: usize| -> Result<u32> {
-        let b: [u8; 4] = bytes
-            .get(off..off + 4)
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| bad("truncated"))?;
-        Ok(if big {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        })
-    };
-    let fields_len = u32_at(12)? as usize;
+    let fields_len = u32_at(bytes, 12, big).ok_or_else(|| bad("truncated"))? as usize;
     let end = 16usize
         .checked_add(fields_len)
         .filter(|e| *e <= bytes.len())
@@ -71,7 +70,7 @@ pub fn raw_body_signature(bytes: &[u8]) -> Result<String> {
             }
             b"s" | b"o" => {
                 pos = align(pos, 4);
-                let len = u32_at(pos)? as usize;
+                let len = u32_at(bytes, pos, big).ok_or_else(|| bad("truncated"))? as usize;
                 pos = pos
                     .checked_add(4 + len + 1)
                     .ok_or_else(|| bad("string length overflows"))?;

@@ -219,7 +219,7 @@ pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
                 if reply.message_type() == zbus::message::Type::Error {
                     return Err(crate::message::error_from_reply(&reply));
                 }
-                Ok(r#"{"type":"","data":[]}"#.to_owned())
+                Ok(crate::call::NO_REPLY_ENVELOPE.to_owned())
             }
         }
     })

@@ -13,18 +13,7 @@ use crate::signature::{
 };
 
 pub(crate) fn encode_body(sig: &[Type], args: &[Value], opts: EncodeOptions) -> Result<Vec<u8>> {
-    if sig.len() != args.len() {
-        return Err(Error::type_mismatch(format!(
-            "signature '{}' takes {} argument{}, got {}",
-            signature_of(sig),
-            sig.len(),
-            if sig.len() == 1 { "" } else { "s" },
-            args.len()
-        )));
-    }
-    encode_each(sig, opts, Vec::with_capacity(64), |enc, i, t| {
-        enc.value(t, &args[i], Depth::default(), false)
-    })
+    encode_body_into(sig, args, opts, Vec::with_capacity(64))
 }
 
 /// Like [`encode_body`], appending the body to `buf`, whose length must be a multiple of 8 (a
@@ -36,7 +25,13 @@ pub(crate) fn encode_body_into(
     buf: Vec<u8>,
 ) -> Result<Vec<u8>> {
     if sig.len() != args.len() {
-        return encode_body(sig, args, opts);
+        return Err(Error::type_mismatch(format!(
+            "signature '{}' takes {} argument{}, got {}",
+            signature_of(sig),
+            sig.len(),
+            if sig.len() == 1 { "" } else { "s" },
+            args.len()
+        )));
     }
     encode_each(sig, opts, buf, |enc, i, t| {
         enc.value(t, &args[i], Depth::default(), false)
