@@ -29,6 +29,7 @@ pub mod json;
 pub mod message;
 pub mod property;
 pub mod runtime;
+pub mod schema;
 pub mod serve;
 pub mod signal;
 pub mod signature;
