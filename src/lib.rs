@@ -19,11 +19,14 @@
 //! - [`serve`]: owning names, exporting objects from introspection XML, answering calls.
 //! - [`skype`]: the Skype desktop API helper (attach, commands, chat messages, notifications).
 
+pub mod action;
 pub mod call;
 pub mod connection;
+pub mod driver;
 pub mod error;
 pub mod event;
 mod ffi;
+pub mod hub;
 pub mod introspect;
 pub mod json;
 pub mod message;

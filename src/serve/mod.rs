@@ -58,21 +58,18 @@ mod tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use serde_json::Value;
 use zbus::Message;
-use zbus::names::{ErrorName, WellKnownName};
+use zbus::names::ErrorName;
 
+use crate::action::Action;
 use crate::call::{check_keys, json_kind, parse_value_options};
-use crate::connection::Connection;
 use crate::error::{Error, Kind, Result};
-use crate::event::{Hub, Limits, no_reply_expected};
+use crate::event::{Event, Limits, no_reply_expected};
 use crate::json::{self, DecodeOptions};
-use crate::message;
 use crate::schema::{self, Interface, Mode};
-use crate::signal::driver_call;
 use crate::signature;
 
 use registry::{ExportOptions, Object, Queued, Values};
@@ -128,78 +125,13 @@ pub enum skypebus_release_name_reply {
     SKYPEBUS_NAME_NOT_OWNER = 3,
 }
 
-fn check_well_known(name: &str) -> Result<()> {
-    WellKnownName::try_from(name)
-        .map(|_| ())
-        .map_err(|e| Error::invalid_name(format!("{name:?} is not a well-known bus name: {e}")))
-}
-
-fn bus_only(conn: &Connection) -> Result<()> {
-    conn.check_usable()?;
-    if conn.unique_name()?.is_none() {
-        return Err(Error::not_supported(
-            "a peer-to-peer connection has no bus to own names on",
-        ));
-    }
-    Ok(())
-}
-
-/// Asks the bus for a well-known name; returns its answer (1 primary owner, 2 in queue,
-/// 3 exists, 4 already owner).
-pub fn request_name(conn: &Connection, name: &str, flags: u32) -> Result<u32> {
-    check_well_known(name)?;
-    if flags & !7 != 0 {
-        return Err(Error::invalid_request(format!(
-            "unknown name flags {flags:#x} (allowed: 1 allow replacement, 2 replace existing, 4 do not queue)"
-        )));
-    }
-    bus_only(conn)?;
-    let reply =
-        conn.process()
-            .block_on(driver_call(conn, "RequestName", &(name, flags), |_| {}))?;
-    reply
-        .body()
-        .deserialize::<u32>()
-        .map_err(|e| Error::invalid_message(format!("RequestName reply: {e}")))
-}
-
-/// Gives a well-known name back to the bus (through the bus driver directly); returns its answer
-/// (1 released, 2 non-existent, 3 not owner).
-pub fn release_name(conn: &Connection, name: &str) -> Result<u32> {
-    check_well_known(name)?;
-    bus_only(conn)?;
-    let reply = conn
-        .process()
-        .block_on(driver_call(conn, "ReleaseName", &(name,), |_| {}))?;
-    reply
-        .body()
-        .deserialize::<u32>()
-        .map_err(|e| Error::invalid_message(format!("ReleaseName reply: {e}")))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Applying the actions (the connection's side)
 
 pub(crate) use calls::render as render_call;
 pub(crate) use registry::{CallSnapshot, Registry};
 
-/// The error reply to `call`.
-pub(crate) fn error_reply(call: &Message, name: &str, text: &str) -> Result<Message> {
-    Message::error(&call.header(), name)
-        .build(&(text,))
-        .map_err(message::build_error)
-}
-
-/// What the connection does after a serve function.
-#[derive(Debug)]
-pub(crate) enum Action {
-    /// Send this message.
-    Send(Message),
-    /// Queue a `call` event for this handle.
-    Queue(u64),
-    /// A call was refused for the limit on unanswered calls (counted in the statistics).
-    Refused,
-}
+pub(crate) use crate::message::error_reply;
 
 /// Handles one incoming method call over the registry: routes it and gives it a handle when
 /// it is for the application. Pure: the caller applies the returned actions.
@@ -227,7 +159,7 @@ pub(crate) fn handle_call(
             limits.max_pending_calls,
             now + limits.call_timeout,
         ) {
-            Ok(Queued::Handle(id)) => vec![Action::Queue(id)],
+            Ok(Queued::Handle(id)) => vec![Action::Queue(Event::Call(id))],
             Ok(Queued::Refused(reply)) => {
                 let mut out = vec![Action::Refused];
                 out.extend(reply.map(Action::Send));
@@ -238,82 +170,26 @@ pub(crate) fn handle_call(
     }
 }
 
-/// Dispatcher hook for every incoming method call: the connection's one object server. Never
-/// waits for the application.
-pub(crate) async fn on_call(hub: &Hub, conn: &zbus::Connection, msg: &Message) {
-    let actions = if hub.exporting.load(Ordering::Acquire) {
-        let mut st = hub.lock();
-        let st = &mut *st;
-        let actions = handle_call(&mut st.serve, &st.limits, msg, Instant::now());
-        for a in &actions {
-            match a {
-                Action::Queue(id) => {
-                    hub.pending_calls.fetch_add(1, Ordering::AcqRel);
-                    st.push_call(*id);
-                    hub.wake(st);
-                }
-                Action::Refused => st.stats.refused_calls += 1,
-                Action::Send(_) => {}
-            }
-        }
-        actions
-    } else {
-        // Nothing exported: no handle can be made, so the hub's lock is not needed.
-        handle_call(
-            &mut Registry::default(),
-            &Limits::default(),
-            msg,
-            Instant::now(),
-        )
-    };
-    for a in actions {
-        if let Action::Send(m) = a {
-            let _ = conn.send(&m).await;
-        }
-    }
-}
-
-/// A pulled call whose body could not be decoded: the library answers it with an error and
-/// releases the handle.
-pub(crate) fn fail_undecodable(conn: &Connection, id: u64, snap: &CallSnapshot, e: &Error) {
-    let hub = conn.hub();
-    {
-        let mut st = hub.lock();
-        if st.serve.calls.remove(&id).is_none() {
-            return;
-        }
-        hub.pending_calls.fetch_sub(1, Ordering::AcqRel);
+/// A pulled call whose body could not be decoded: releases its handle (true when it still
+/// existed) and gives the error to answer it with (none for a no-reply call).
+pub(crate) fn fail_undecodable(
+    reg: &mut Registry,
+    id: u64,
+    snap: &CallSnapshot,
+    e: &Error,
+) -> (bool, Option<Message>) {
+    if reg.calls.remove(&id).is_none() {
+        return (false, None);
     }
     if snap.no_reply {
-        return;
+        return (true, None);
     }
     let name = if e.kind == Kind::NotSupported {
         E_NOT_SUPPORTED
     } else {
         E_INVALID_ARGS
     };
-    if let Ok(reply) = error_reply(&snap.msg, name, &e.message) {
-        let _ = conn.process().block_on(conn.send(&reply));
-    }
-}
-
-/// Releases handles older than the call timeout, answering their callers `NoReply`.
-pub(crate) async fn expire_calls(hub: &Hub, conn: &zbus::Connection) {
-    let errors = {
-        let mut st = hub.lock();
-        let (count, errors) = st.serve.expire(Instant::now());
-        if count == 0 {
-            return;
-        }
-        st.stats.expired_calls += count as u64;
-        hub.pending_calls.fetch_sub(count, Ordering::AcqRel);
-        st.forget_calls();
-        hub.sync_fd(&mut st);
-        errors
-    };
-    for reply in errors {
-        let _ = conn.send(&reply).await;
-    }
+    (true, error_reply(&snap.msg, name, &e.message).ok())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -400,115 +276,25 @@ pub fn export_schema(xml: &str) -> Result<String> {
     Ok(schema::parse(xml, Mode::Export)?.to_json(false).to_string())
 }
 
-/// Exports an object at `path` with the interfaces `xml` declares.
-pub fn export(conn: &Connection, path: &str, xml: &str, options: Option<&str>) -> Result<()> {
-    conn.check_usable()?;
+/// Checks `path` and parses the object to export there (pure; `crate::hub::export` adds it).
+pub(crate) fn object_at(path: &str, xml: &str, options: Option<&str>) -> Result<Object> {
     if !signature::is_valid_object_path(path) {
         return Err(Error::invalid_name(format!(
             "{path:?} is not a valid object path"
         )));
     }
-    let obj = parse_object(xml, options)?;
-    let hub = conn.hub();
-    let mut st = hub.lock();
-    st.serve.export(path, obj)?;
-    hub.exporting.store(true, Ordering::Release);
-    Ok(())
+    parse_object(xml, options)
 }
 
-/// Stops exporting `path`. Handles of calls already received stay answerable.
-pub fn unexport(conn: &Connection, path: &str) -> Result<()> {
-    let hub = conn.hub();
-    let mut st = hub.lock();
-    st.serve.unexport(path)?;
-    if st.serve.objects.is_empty() {
-        hub.exporting.store(false, Ordering::Release);
-    }
-    Ok(())
-}
-
-/// Stores a property value (typed by its declared type) and emits `PropertiesChanged` when it
-/// changed.
-pub fn set_property(
-    conn: &Connection,
-    path: &str,
-    iface: &str,
-    name: &str,
-    value: &Value,
-    bytes_base64: Option<bool>,
-) -> Result<()> {
-    conn.check_usable()?;
-    let signal = {
-        let mut st = conn.hub().lock();
-        properties::set(&mut st.serve, path, iface, name, value, bytes_base64)?
-    };
-    if let Some(signal) = signal {
-        conn.process().block_on(conn.send(&signal))?;
-    }
-    Ok(())
-}
-
-/// A snapshot of call `id`, or the error for an unknown handle.
-fn snapshot(hub: &Hub, id: u64) -> Result<CallSnapshot> {
-    let st = hub.lock();
-    let c = st
-        .serve
-        .calls
-        .get(&id)
-        .ok_or_else(|| calls::unknown_handle(id))?;
-    Ok(c.snapshot())
-}
-
-/// Releases handle `id` (after its answer was built, outside the lock) and keeps the queue and
-/// the descriptor in step; returns the `PropertiesChanged` signal an accepted write announces.
-fn release(
-    hub: &Hub,
-    id: u64,
-    snap: &CallSnapshot,
-    accepted: Option<calls::Accepted>,
-) -> Result<Option<Message>> {
-    let mut st = hub.lock();
-    let signal = calls::release(&mut st.serve, id, snap, accepted)?;
-    hub.pending_calls.fetch_sub(1, Ordering::AcqRel);
-    st.forget_calls();
-    hub.sync_fd(&mut st);
-    Ok(signal)
-}
-
-/// Answers call `id` with return values (`reply_json` as for `skypebus_reply`). On an error the
-/// handle stays valid, so the application can still answer with an error.
-pub fn reply(conn: &Connection, id: u64, reply_json: Option<&str>) -> Result<()> {
-    conn.check_usable()?;
-    let hub = conn.hub();
-    let (args, b64) = calls::parse_reply(reply_json)?;
-    let snap = snapshot(hub, id)?;
-    let answer = calls::answer(&snap, &args, b64)?;
-    let signal = release(hub, id, &snap, answer.accepted)?;
-    conn.process().block_on(async {
-        if !snap.no_reply {
-            conn.send(&answer.reply).await?;
-        }
-        if let Some(s) = signal {
-            conn.send(&s).await?;
-        }
-        Ok(())
-    })
-}
-
-/// Answers call `id` with a D-Bus error.
-pub fn reply_error(conn: &Connection, id: u64, name: &str, text: &str) -> Result<()> {
-    conn.check_usable()?;
+/// Checks an error name an application answers with.
+pub(crate) fn check_error_name(name: &str) -> Result<()> {
     ErrorName::try_from(name)
-        .map_err(|e| Error::invalid_name(format!("{name:?} is not a valid error name: {e}")))?;
-    let hub = conn.hub();
-    let snap = snapshot(hub, id)?;
-    let msg = error_reply(&snap.msg, name, text)?;
-    release(hub, id, &snap, None)?;
-    if snap.no_reply {
-        return Ok(());
-    }
-    conn.process().block_on(conn.send(&msg))
+        .map(|_| ())
+        .map_err(|e| Error::invalid_name(format!("{name:?} is not a valid error name: {e}")))
 }
+
+pub(crate) use calls::{Accepted, answer, parse_reply, release, unknown_handle};
+pub(crate) use properties::set as set_property;
 
 // ---------------------------------------------------------------------------------------------
 // C ABI
@@ -550,7 +336,7 @@ pub extern "C" fn skypebus_request_name(
         let conn = ffi::try_ref(conn, "conn")?;
         let name = str_from_c(name, "name")?;
         ffi::non_null(answer_out, "answer_out")?;
-        let answer = request_name(conn.private("owning a name")?, name, flags)?;
+        let answer = crate::driver::request_name(conn.private("owning a name")?, name, flags)?;
         ffi::write_out(answer_out, answer);
         Ok(())
     })
@@ -572,7 +358,7 @@ pub extern "C" fn skypebus_release_name(
         let conn = ffi::try_ref(conn, "conn")?;
         let name = str_from_c(name, "name")?;
         ffi::non_null(answer_out, "answer_out")?;
-        let answer = release_name(&conn.inner, name)?;
+        let answer = crate::driver::release_name(&conn.inner, name)?;
         ffi::write_out(answer_out, answer);
         Ok(())
     })
@@ -611,7 +397,7 @@ pub extern "C" fn skypebus_export(
         let path = str_from_c(path, "path")?;
         let xml = str_from_c(introspection_xml, "introspection_xml")?;
         let options = opt_str(options_json, "options_json")?;
-        export(conn.private("exporting an object")?, path, xml, options)
+        crate::hub::export(conn.private("exporting an object")?, path, xml, options)
     })
 }
 
@@ -628,7 +414,7 @@ pub extern "C" fn skypebus_unexport(
     ffi_boundary!(err, {
         let conn = ffi::try_ref(conn, "conn")?;
         let path = str_from_c(path, "path")?;
-        unexport(&conn.inner, path)
+        crate::hub::unexport(&conn.inner, path)
     })
 }
 
@@ -658,7 +444,7 @@ pub extern "C" fn skypebus_set_property(
         let iface = str_from_c(interface, "interface")?;
         let name = str_from_c(name, "name")?;
         let value = json::parse_json_strict(str_from_c(value_json, "value_json")?)?;
-        set_property(&conn.inner, path, iface, name, &value, None)
+        crate::hub::set_property(&conn.inner, path, iface, name, &value, None)
     })
 }
 
@@ -684,7 +470,7 @@ pub extern "C" fn skypebus_reply(
     ffi_boundary!(err, {
         let conn = ffi::try_ref(conn, "conn")?;
         let text = opt_str(reply_json, "reply_json")?;
-        reply(&conn.inner, call, text)
+        crate::hub::reply(&conn.inner, call, text)
     })
 }
 
@@ -707,6 +493,6 @@ pub extern "C" fn skypebus_reply_error(
         let conn = ffi::try_ref(conn, "conn")?;
         let name = str_from_c(error_name, "error_name")?;
         let text = opt_str(message, "message")?.unwrap_or("");
-        reply_error(&conn.inner, call, name, text)
+        crate::hub::reply_error(&conn.inner, call, name, text)
     })
 }
