@@ -401,6 +401,39 @@ pub extern "C" fn skypebus_export(
     })
 }
 
+/// Parses `introspection_xml` exactly as `skypebus_export` does and writes the schema it would
+/// serve, as JSON, to `*schema_out`: a new string the caller frees with `skypebus_string_free`.
+/// Needs no connection, so a binding can read the declared methods and properties (to bind them
+/// to its handler) before exporting, without an XML parser of its own.
+///
+/// The JSON is `{"interfaces": [...]}`, each interface in the shape `skypebus_introspect` uses
+/// (docs/introspection.md): `{"name", "methods": [{"name", "in_signature", "out_signature",
+/// "in": [{"name", "type"}], "out": [...], "annotations"}], "properties": [{"name", "type",
+/// "access", "emits_changed", "annotations"}], "signals": [{"name", "signature", "args",
+/// "annotations"}], "annotations"}`, everything in XML order. `access` is `read`, `write` or
+/// `readwrite`; `emits_changed` is the effective `EmitsChangedSignal` value (`true`,
+/// `invalidates`, `const` or `false`); `annotations` is an object of name to value; an
+/// argument's `name` is null where the XML gives none. The standard `Peer`, `Introspectable`
+/// and `Properties` interfaces are left out and nested nodes ignored, as by `skypebus_export`.
+///
+/// XML that `skypebus_export` would refuse gives the same error (`SKYPEBUS_INVALID_REQUEST`);
+/// NULL `introspection_xml` or `schema_out` gives `SKYPEBUS_NULL_ARGUMENT`. The string is
+/// borrowed for the call. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_export_schema(
+    introspection_xml: *const c_char,
+    schema_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let xml = str_from_c(introspection_xml, "introspection_xml")?;
+        ffi::non_null(schema_out, "schema_out")?;
+        let out = export_schema(xml)?;
+        ffi::write_out(schema_out, ffi::c_string(out)?);
+        Ok(())
+    })
+}
+
 /// Stops exporting `path` (its stored property values go with it). Calls already received
 /// keep their handles and can still be answered. A path not exported gives
 /// `SKYPEBUS_INVALID_REQUEST`; NULL `conn` or `path` `SKYPEBUS_NULL_ARGUMENT`. `path` is borrowed
