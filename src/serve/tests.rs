@@ -243,7 +243,10 @@ fn handle_call_queues_refuses_and_keeps_quiet_for_no_reply() {
     let now = Instant::now();
     let msg = call(OBJ, Some("org.example.First"), "Echo", &("hi",));
     let a = handle_call(&mut reg, &limits, &msg, now);
-    assert!(matches!(a.as_slice(), [Action::Queue(1)]), "{a:?}");
+    assert!(
+        matches!(a.as_slice(), [Action::Queue(Event::Call(1))]),
+        "{a:?}"
+    );
     let a = handle_call(&mut reg, &limits, &msg, now);
     match a.as_slice() {
         [Action::Refused, Action::Send(m)] => assert_eq!(
