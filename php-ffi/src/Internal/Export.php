@@ -67,7 +67,7 @@ final class Export
     public function arguments(array $event): array
     {
         $data = $event['data'] ?? [];
-        return Codec::decodeValues(is_array($data) ? $data : [], (string) ($event['type'] ?? ''), $this->typedVariants);
+        return ReplyDecoder::decodeValues(is_array($data) ? $data : [], (string) ($event['type'] ?? ''), $this->typedVariants);
     }
 
     /**
@@ -104,20 +104,20 @@ final class Export
         }
         if ($count === 1) {
             $values = [$result];
-        } elseif (is_array($result) && Codec::isList($result) && count($result) === $count) {
+        } elseif (is_array($result) && Values::isList($result) && count($result) === $count) {
             $values = $result;
         } else {
             return ['error', self::FAILED, sprintf(
                 '%s.%s returned %s, but its out signature "%s" needs a list of %d values',
                 $interface,
                 $member,
-                Codec::describe($result),
+                Values::describe($result),
                 implode('', $outTypes),
                 $count
             )];
         }
         try {
-            return ['reply', Codec::encodeReply($values, $outTypes)];
+            return ['reply', RequestEncoder::encodeReply($values, $outTypes)];
         } catch (InvalidArgumentException $e) {
             return self::misfit($interface, $member, $outTypes, $e->getMessage());
         }
@@ -153,7 +153,7 @@ final class Export
             return ['reply', null];
         }
         try {
-            $value = Codec::fromJson($event['data'] ?? null, (string) ($event['type'] ?? 'v'), $this->typedVariants);
+            $value = ReplyDecoder::fromJson($event['data'] ?? null, (string) ($event['type'] ?? 'v'), $this->typedVariants);
             $this->handler->onPropertyWrite((string) ($event['interface'] ?? ''), (string) ($event['name'] ?? ''), $value);
         } catch (\Throwable $e) {
             return self::errorFor($e);

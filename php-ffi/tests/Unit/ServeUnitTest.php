@@ -9,9 +9,10 @@ use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\UnknownObjectException;
 use SkypeBus\IncomingCall;
-use SkypeBus\Internal\Codec;
 use SkypeBus\Internal\Export;
 use SkypeBus\Internal\ObjectSchema;
+use SkypeBus\Internal\ReplyDecoder;
+use SkypeBus\Internal\RequestEncoder;
 use SkypeBus\PropertyWriteHandler;
 use SkypeBus\Type\Bytes;
 use SkypeBus\Type\UInt32;
@@ -331,26 +332,26 @@ XML;
     {
         self::assertSame(
             '{"destination":":1.5","path":"/a","interface":"a.B","member":"C","signature":"ayu","args":[{"type":"ay","data":"AP8="},7],"bytes":"base64"}',
-            Codec::encodeSignal('/a', 'a.B', 'C', ["\x00\xff", 7], 'ayu', ':1.5')
+            RequestEncoder::encodeSignal('/a', 'a.B', 'C', ["\x00\xff", 7], 'ayu', ':1.5')
         );
-        self::assertSame('{"path":"/a","interface":"a.B","member":"C","bytes":"base64"}', Codec::encodeSignal('/a', 'a.B', 'C', [], null, null));
+        self::assertSame('{"path":"/a","interface":"a.B","member":"C","bytes":"base64"}', RequestEncoder::encodeSignal('/a', 'a.B', 'C', [], null, null));
         self::assertSame(
             '{"path":"/a","interface":"a.B","member":"C","args":["text",{"type":"ay","data":"AA=="}]}',
-            Codec::encodeSignal('/a', 'a.B', 'C', ['text', new Bytes("\x00")], null, ''),
+            RequestEncoder::encodeSignal('/a', 'a.B', 'C', ['text', new Bytes("\x00")], null, ''),
             'no base64 where a plain string could be taken for bytes'
         );
-        self::assertSame('{"path":"/a","interface":"a.B","member":"C","args":[1,2.5],"bytes":"base64"}', Codec::encodeSignal('/a', 'a.B', 'C', [1, 2.5], null, null));
-        self::assertSame('{"args":["x",{"type":"ay","data":"eA=="},"NaN"],"bytes":"base64"}', Codec::encodeReply(['x', 'x', NAN], ['s', 'ay', 'd']));
+        self::assertSame('{"path":"/a","interface":"a.B","member":"C","args":[1,2.5],"bytes":"base64"}', RequestEncoder::encodeSignal('/a', 'a.B', 'C', [1, 2.5], null, null));
+        self::assertSame('{"args":["x",{"type":"ay","data":"eA=="},"NaN"],"bytes":"base64"}', RequestEncoder::encodeReply(['x', 'x', NAN], ['s', 'ay', 'd']));
         $this->expectException(InvalidArgumentException::class);
-        Codec::encodeSignal('/a', 'a.B', 'C', [1], 'uu', null);
+        RequestEncoder::encodeSignal('/a', 'a.B', 'C', [1], 'uu', null);
     }
 
     public function testDecodingMessageBodies(): void
     {
-        self::assertSame(['x', "\x00"], Codec::decodeValues(['x', 'AA=='], 'say', false));
-        self::assertSame([1, 2], Codec::decodeValues([1, 2], 'uu', false));
-        self::assertSame(['18446744073709551615'], Codec::decodeJson('[18446744073709551615]'));
+        self::assertSame(['x', "\x00"], ReplyDecoder::decodeValues(['x', 'AA=='], 'say', false));
+        self::assertSame([1, 2], ReplyDecoder::decodeValues([1, 2], 'uu', false));
+        self::assertSame(['18446744073709551615'], ReplyDecoder::decodeJson('[18446744073709551615]'));
         $this->expectException(DBusException::class);
-        Codec::decodeValues(['AA=='], 'ayay', false);
+        ReplyDecoder::decodeValues(['AA=='], 'ayay', false);
     }
 }
