@@ -10,7 +10,7 @@ use SkypeBus\Type\Double;
 use SkypeBus\Type\TypedValue;
 
 /**
- * PHP values to the request JSON of the C ABI (docs/php.md, "Types"): calls (skypebus_call,
+ * PHP values to the request JSON of the C ABI (docs/php.md, "Values"): calls (skypebus_call,
  * one element of skypebus_call_many), property requests, signals to emit, and the replies of
  * exported objects. Pure PHP; no FFI. ReplyDecoder is the way back.
  *
