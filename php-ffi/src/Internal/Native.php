@@ -153,11 +153,7 @@ final class Native
     /** @throws SkypeBusException */
     public function setTimeout(\FFI\CData $connection, int $milliseconds): void
     {
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_connection_set_timeout($connection, $milliseconds, \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_connection_set_timeout', $connection, $milliseconds);
     }
 
     /** @throws SkypeBusException */
@@ -259,32 +255,20 @@ final class Native
     public function subscribe(\FFI\CData $connection, string $json): int
     {
         $id = $this->ffi->new('uint64_t');
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_subscribe($connection, $json, \FFI::addr($id), \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_subscribe', $connection, $json, \FFI::addr($id));
         return (int) $id->cdata;
     }
 
     /** @throws SkypeBusException */
     public function unsubscribe(\FFI\CData $connection, int $id): void
     {
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_unsubscribe($connection, $id, \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_unsubscribe', $connection, $id);
     }
 
     /** @throws SkypeBusException */
     public function emit(\FFI\CData $connection, string $json): void
     {
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_emit($connection, $json, \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_emit', $connection, $json);
     }
 
     // ---- Events -------------------------------------------------------------------------
@@ -297,19 +281,7 @@ final class Native
      */
     public function nextEvent(\FFI\CData $connection, int $milliseconds): ?string
     {
-        $out = $this->ffi->new('char*');
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_next_event($connection, $milliseconds, \FFI::addr($out), \FFI::addr($error));
-        if ($result === Errors::EMPTY) {
-            if (!\FFI::isNull($error)) {
-                $this->ffi->skypebus_error_free($error);
-            }
-            return null;
-        }
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
-        return $this->takeString($out);
+        return $this->nextText('skypebus_next_event', $connection, $milliseconds);
     }
 
     /**
@@ -325,11 +297,7 @@ final class Native
     /** @throws SkypeBusException */
     public function setEventOptions(\FFI\CData $connection, string $json): void
     {
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_connection_set_event_options($connection, $json, \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_connection_set_event_options', $connection, $json);
     }
 
     /**
@@ -340,11 +308,7 @@ final class Native
     public function eventFd(\FFI\CData $connection): int
     {
         $fd = $this->ffi->new('int32_t');
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_connection_event_fd($connection, \FFI::addr($fd), \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_connection_event_fd', $connection, \FFI::addr($fd));
         return (int) $fd->cdata;
     }
 
@@ -356,11 +320,7 @@ final class Native
     public function droppedSignals(\FFI\CData $connection): int
     {
         $count = $this->ffi->new('uint64_t');
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_dropped_signals($connection, \FFI::addr($count), \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_dropped_signals', $connection, \FFI::addr($count));
         return (int) $count->cdata;
     }
 
@@ -374,11 +334,7 @@ final class Native
     public function requestName(\FFI\CData $connection, string $name, int $flags): int
     {
         $answer = $this->ffi->new('uint32_t');
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_request_name($connection, $name, $flags, \FFI::addr($answer), \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_request_name', $connection, $name, $flags, \FFI::addr($answer));
         return (int) $answer->cdata;
     }
 
@@ -390,11 +346,7 @@ final class Native
     public function releaseName(\FFI\CData $connection, string $name): int
     {
         $answer = $this->ffi->new('uint32_t');
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_release_name($connection, $name, \FFI::addr($answer), \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_release_name', $connection, $name, \FFI::addr($answer));
         return (int) $answer->cdata;
     }
 
@@ -403,31 +355,19 @@ final class Native
     /** @throws SkypeBusException */
     public function export(\FFI\CData $connection, string $path, string $xml, string $json): void
     {
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_export($connection, $path, $xml, $json, \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_export', $connection, $path, $xml, $json);
     }
 
     /** @throws SkypeBusException */
     public function unexport(\FFI\CData $connection, string $path): void
     {
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_unexport($connection, $path, \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_unexport', $connection, $path);
     }
 
     /** @throws SkypeBusException */
     public function setProperty(\FFI\CData $connection, string $path, string $interface, string $name, string $json): void
     {
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_set_property($connection, $path, $interface, $name, $json, \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_set_property', $connection, $path, $interface, $name, $json);
     }
 
     /**
@@ -474,11 +414,7 @@ final class Native
     public function skypeAttach(string $address, string $appName, int $protocol, int $milliseconds): \FFI\CData
     {
         $out = $this->ffi->new('skypebus_skype*');
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_skype_attach($address, $appName, $protocol, $milliseconds, \FFI::addr($out), \FFI::addr($error));
-        if ($result !== Errors::OK) {
-            $this->fail($result, $error);
-        }
+        $this->run('skypebus_skype_attach', $address, $appName, $protocol, $milliseconds, \FFI::addr($out));
         return $out;
     }
 
@@ -511,9 +447,43 @@ final class Native
      */
     public function skypeNextNotification(\FFI\CData $skype, int $milliseconds): ?string
     {
+        return $this->nextText('skypebus_skype_next_notification', $skype, $milliseconds);
+    }
+
+    public function freeSkype(\FFI\CData $skype): void
+    {
+        $this->ffi->skypebus_skype_free($skype);
+    }
+
+    // ---- The protocol -------------------------------------------------------------------
+
+    /**
+     * A function of the form f(...$args, skypebus_error **err) that only reports a status.
+     *
+     * @param mixed ...$args
+     * @throws SkypeBusException
+     */
+    private function run(string $function, ...$args): void
+    {
+        $error = $this->ffi->new('skypebus_error*');
+        $args[] = \FFI::addr($error);
+        $result = $this->ffi->{$function}(...$args);
+        if ($result !== Errors::OK) {
+            $this->fail($result, $error);
+        }
+    }
+
+    /**
+     * A function of the form f(handle, uint32_t timeout_ms, char **out, skypebus_error **err)
+     * that waits for the next item: its text, or null when none came in time (SKYPEBUS_EMPTY).
+     *
+     * @throws SkypeBusException
+     */
+    private function nextText(string $function, \FFI\CData $handle, int $milliseconds): ?string
+    {
         $out = $this->ffi->new('char*');
         $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_skype_next_notification($skype, $milliseconds, \FFI::addr($out), \FFI::addr($error));
+        $result = $this->ffi->{$function}($handle, $milliseconds, \FFI::addr($out), \FFI::addr($error));
         if ($result === Errors::EMPTY) {
             if (!\FFI::isNull($error)) {
                 $this->ffi->skypebus_error_free($error);
@@ -526,13 +496,6 @@ final class Native
         return $this->takeString($out);
     }
 
-    public function freeSkype(\FFI\CData $skype): void
-    {
-        $this->ffi->skypebus_skype_free($skype);
-    }
-
-    // ---- The protocol -------------------------------------------------------------------
-
     /**
      * A function of the form f(handle, ...$args, char **out, skypebus_error **err): the
      * string it wrote.
@@ -544,7 +507,9 @@ final class Native
     {
         $out = $this->ffi->new('char*');
         $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->{$function}($handle, ...array_merge($args, [\FFI::addr($out), \FFI::addr($error)]));
+        $args[] = \FFI::addr($out);
+        $args[] = \FFI::addr($error);
+        $result = $this->ffi->{$function}($handle, ...$args);
         if ($result !== Errors::OK) {
             $this->fail($result, $error);
         }
