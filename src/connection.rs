@@ -4,7 +4,7 @@
 //! Each connection has one dispatcher task on the process runtime (see [`crate::runtime`]). It
 //! drains zbus' unfiltered message stream at once, so zbus' bounded queue never stops the socket
 //! reader: replies go to the waiting caller by reply serial, method calls to this connection are
-//! answered (`Peer.Ping`, `Peer.GetMachineId`, otherwise a standard error), and signals go to the
+//! handed to the one object server (`crate::serve`), and signals go to the
 //! subscriptions. When the socket closes or the dispatcher dies (even by a panic), the connection
 //! is marked disconnected and every waiting caller gets a `Disconnected` error at once.
 
@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use tokio::sync::oneshot;
-use zbus::message::{Flags, Type as MsgType};
+use zbus::message::Type as MsgType;
 use zbus::{Message, MessageStream};
 
 use crate::error::{Error, Kind, Result};
@@ -470,52 +470,11 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
                 shared.hub.on_reply(&msg);
                 shared.complete(msg)
             }
-            MsgType::MethodCall => {
-                if !crate::serve::on_call(&shared.hub, &conn, &msg).await {
-                    answer_unhandled_call(&conn, &msg).await
-                }
-            }
+            MsgType::MethodCall => crate::serve::on_call(&shared.hub, &conn, &msg).await,
             MsgType::Signal => crate::signal::on_signal(&shared.hub, &msg),
         }
     }
     shared.mark_closed("the connection was closed by the peer");
-}
-
-/// Answers a method call addressed to this connection that nothing else handles: the standard
-/// `org.freedesktop.DBus.Peer` methods, and a standard error for everything else.
-async fn answer_unhandled_call(conn: &zbus::Connection, msg: &Message) {
-    let header = msg.header();
-    if header.primary().flags().contains(Flags::NO_REPLY_EXPECTED) {
-        return;
-    }
-    let iface = header.interface().map(|i| i.as_str());
-    let member = header.member().map(|m| m.as_str()).unwrap_or("");
-    let reply = match (iface, member) {
-        (Some("org.freedesktop.DBus.Peer") | None, "Ping") => {
-            Message::method_return(&header).build(&())
-        }
-        (Some("org.freedesktop.DBus.Peer") | None, "GetMachineId") => match machine_id() {
-            Some(id) => Message::method_return(&header).build(&(id,)),
-            None => Message::error(&header, "org.freedesktop.DBus.Error.Failed")
-                .build(&("no machine id is available",)),
-        },
-        _ => {
-            let path = header.path().map(|p| p.as_str()).unwrap_or("/");
-            Message::error(&header, "org.freedesktop.DBus.Error.UnknownObject")
-                .build(&(format!("No such object path '{path}'"),))
-        }
-    };
-    if let Ok(reply) = reply {
-        let _ = conn.send(&reply).await;
-    }
-}
-
-fn machine_id() -> Option<String> {
-    ["/etc/machine-id", "/var/lib/dbus/machine-id"]
-        .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())
-        .map(|s| s.trim().to_owned())
-        .filter(|s| s.len() == 32)
 }
 
 // ---------------------------------------------------------------------------------------------

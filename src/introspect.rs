@@ -30,6 +30,7 @@ use zbus::Message;
 
 use crate::error::{Error, Kind, Result};
 use crate::json::DecodeOptions;
+use crate::schema;
 use crate::signature::{self, Type};
 
 /// How long a failed introspection is remembered.
@@ -39,180 +40,11 @@ pub const MAX_ENTRIES: usize = 1024;
 
 const DRIVER: &str = "org.freedesktop.DBus";
 
-/// One argument of a method or signal.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArgInfo {
-    pub name: Option<String>,
-    pub ty: String,
-}
+pub use crate::schema::{Interface as InterfaceInfo, Method as MethodInfo, Node as NodeInfo};
 
-/// A method: its arguments and parsed input types.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MethodInfo {
-    pub name: String,
-    pub in_args: Vec<ArgInfo>,
-    pub out_args: Vec<ArgInfo>,
-    pub in_types: Vec<Type>,
-}
-
-/// A property: its type and access.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PropertyInfo {
-    pub name: String,
-    pub ty: String,
-    pub access: &'static str,
-}
-
-/// A signal and its arguments.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SignalInfo {
-    pub name: String,
-    pub args: Vec<ArgInfo>,
-}
-
-/// One interface's definition.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InterfaceInfo {
-    pub name: String,
-    pub methods: Vec<MethodInfo>,
-    pub properties: Vec<PropertyInfo>,
-    pub signals: Vec<SignalInfo>,
-}
-
-impl InterfaceInfo {
-    pub fn method(&self, name: &str) -> Option<&MethodInfo> {
-        self.methods.iter().find(|m| m.name == name)
-    }
-    pub fn property(&self, name: &str) -> Option<&PropertyInfo> {
-        self.properties.iter().find(|p| p.name == name)
-    }
-}
-
-/// What one object path's introspection data says.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NodeInfo {
-    pub interfaces: Vec<Arc<InterfaceInfo>>,
-    pub nodes: Vec<String>,
-}
-
-fn sig_string(s: &zbus::Signature) -> String {
-    s.to_string()
-}
-
-/// Parses introspection XML.
+/// Parses a peer's introspection XML.
 pub fn parse_xml(xml: &str) -> Result<NodeInfo> {
-    let node = zbus_xml::Node::from_reader(xml.as_bytes())
-        .map_err(|e| Error::invalid_message(format!("malformed introspection XML: {e}")))?;
-    let mut interfaces = Vec::new();
-    for iface in node.interfaces() {
-        let mut methods = Vec::new();
-        for m in iface.methods() {
-            let mut in_args = Vec::new();
-            let mut out_args = Vec::new();
-            for a in m.args() {
-                let info = ArgInfo {
-                    name: a.name().map(str::to_owned),
-                    ty: sig_string(a.ty()),
-                };
-                match a.direction() {
-                    Some(zbus_xml::ArgDirection::Out) => out_args.push(info),
-                    _ => in_args.push(info),
-                }
-            }
-            let in_types = in_args
-                .iter()
-                .map(|a| signature::parse_single(&a.ty))
-                .collect::<Result<Vec<_>>>()
-                .map_err(|e| e.context(format!("introspection of method {}", m.name())))?;
-            methods.push(MethodInfo {
-                name: m.name().to_string(),
-                in_args,
-                out_args,
-                in_types,
-            });
-        }
-        let properties = iface
-            .properties()
-            .map(|p| PropertyInfo {
-                name: p.name().to_string(),
-                ty: sig_string(p.ty()),
-                access: match p.access() {
-                    zbus_xml::PropertyAccess::Read => "read",
-                    zbus_xml::PropertyAccess::Write => "write",
-                    zbus_xml::PropertyAccess::ReadWrite => "readwrite",
-                },
-            })
-            .collect();
-        let signals = iface
-            .signals()
-            .map(|s| SignalInfo {
-                name: s.name().to_string(),
-                args: s
-                    .args()
-                    .iter()
-                    .map(|a| ArgInfo {
-                        name: a.name().map(str::to_owned),
-                        ty: sig_string(a.ty()),
-                    })
-                    .collect(),
-            })
-            .collect();
-        interfaces.push(Arc::new(InterfaceInfo {
-            name: iface.name().to_string(),
-            methods,
-            properties,
-            signals,
-        }));
-    }
-    let nodes = node
-        .nodes()
-        .iter()
-        .filter_map(|n| n.name().map(str::to_owned))
-        .collect();
-    Ok(NodeInfo { interfaces, nodes })
-}
-
-fn args_json(args: &[ArgInfo]) -> Value {
-    Value::Array(
-        args.iter()
-            .map(|a| json!({"name": a.name, "type": a.ty}))
-            .collect(),
-    )
-}
-
-fn concat_types(args: &[ArgInfo]) -> String {
-    args.iter().map(|a| a.ty.as_str()).collect()
-}
-
-impl NodeInfo {
-    /// The documented JSON form (docs/introspection.md).
-    pub fn to_json(&self) -> Value {
-        let interfaces: Vec<Value> = self
-            .interfaces
-            .iter()
-            .map(|i| {
-                json!({
-                    "name": i.name,
-                    "methods": i.methods.iter().map(|m| json!({
-                        "name": m.name,
-                        "in_signature": concat_types(&m.in_args),
-                        "out_signature": concat_types(&m.out_args),
-                        "in": args_json(&m.in_args),
-                        "out": args_json(&m.out_args),
-                    })).collect::<Vec<_>>(),
-                    "properties": i.properties.iter().map(|p| json!({
-                        "name": p.name, "type": p.ty, "access": p.access,
-                    })).collect::<Vec<_>>(),
-                    "signals": i.signals.iter().map(|s| json!({
-                        "name": s.name,
-                        "signature": concat_types(&s.args),
-                        "args": args_json(&s.args),
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        json!({"interfaces": interfaces, "nodes": self.nodes})
-    }
+    schema::parse(xml, schema::Mode::Peer)
 }
 
 /// A map that forgets its oldest entries beyond a bound.
@@ -553,7 +385,7 @@ pub fn introspect_json(
                 )
             })?;
         let node = node_info(conn, destination, &owner, path, timeout, true).await?;
-        let mut v = node.to_json();
+        let mut v = node.to_json(true);
         v["destination"] = json!(destination);
         v["path"] = json!(path);
         Ok(v.to_string())

@@ -253,7 +253,7 @@ async fn declared_type(
     )
     .await
     .unwrap_or(None);
-    Ok(info.and_then(|i| i.property(name).map(|p| p.ty.clone())))
+    Ok(info.and_then(|i| i.property(name).map(|p| p.sig.clone())))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -420,7 +420,8 @@ fn introspection_as_data() {
         .unwrap();
     assert_eq!(
         count,
-        &json!({"name": "Count", "type": "u", "access": "readwrite"})
+        &json!({"name": "Count", "type": "u", "access": "readwrite",
+                "emits_changed": "true", "annotations": {}})
     );
     let changed = &typed["signals"][0];
     assert_eq!(changed["name"], "Changed");

@@ -571,6 +571,30 @@ enum skypebus_result skypebus_export(const struct skypebus_connection *conn,
                                      struct skypebus_error **err);
 
 /**
+ * Parses `introspection_xml` exactly as `skypebus_export` does and writes the schema it would
+ * serve, as JSON, to `*schema_out`: a new string the caller frees with `skypebus_string_free`.
+ * Needs no connection, so a binding can read the declared methods and properties (to bind them
+ * to its handler) before exporting, without an XML parser of its own.
+ *
+ * The JSON is `{"interfaces": [...]}`, each interface in the shape `skypebus_introspect` uses
+ * (docs/introspection.md): `{"name", "methods": [{"name", "in_signature", "out_signature",
+ * "in": [{"name", "type"}], "out": [...], "annotations"}], "properties": [{"name", "type",
+ * "access", "emits_changed", "annotations"}], "signals": [{"name", "signature", "args",
+ * "annotations"}], "annotations"}`, everything in XML order. `access` is `read`, `write` or
+ * `readwrite`; `emits_changed` is the effective `EmitsChangedSignal` value (`true`,
+ * `invalidates`, `const` or `false`); `annotations` is an object of name to value; an
+ * argument's `name` is null where the XML gives none. The standard `Peer`, `Introspectable`
+ * and `Properties` interfaces are left out and nested nodes ignored, as by `skypebus_export`.
+ *
+ * XML that `skypebus_export` would refuse gives the same error (`SKYPEBUS_INVALID_REQUEST`);
+ * NULL `introspection_xml` or `schema_out` gives `SKYPEBUS_NULL_ARGUMENT`. The string is
+ * borrowed for the call. Thread-safe.
+ */
+enum skypebus_result skypebus_export_schema(const char *introspection_xml,
+                                            char **schema_out,
+                                            struct skypebus_error **err);
+
+/**
  * Stops exporting `path` (its stored property values go with it). Calls already received
  * keep their handles and can still be answered. A path not exported gives
  * `SKYPEBUS_INVALID_REQUEST`; NULL `conn` or `path` `SKYPEBUS_NULL_ARGUMENT`. `path` is borrowed
