@@ -36,13 +36,13 @@ final class Export
     private $typedVariants;
 
     /**
-     * @throws InvalidArgumentException when the XML is not a <node> document, or the handler
-     *                                  does not have a method for every declared one
+     * @throws InvalidArgumentException when the handler does not have a method for every
+     *                                  declared one
      */
-    public function __construct(object $handler, string $introspectionXml, bool $typedVariants)
+    public function __construct(object $handler, ObjectSchema $schema, bool $typedVariants)
     {
         $this->handler = $handler;
-        $this->schema = ObjectSchema::parse($introspectionXml);
+        $this->schema = $schema;
         $this->bound = $this->schema->bind($handler);
         $this->typedVariants = $typedVariants;
     }

@@ -358,6 +358,17 @@ final class Native
         $this->run('skypebus_export', $connection, $path, $xml, $json);
     }
 
+    /**
+     * skypebus_export_schema(): the schema the library would serve for $xml, as JSON. Needs no
+     * connection.
+     *
+     * @throws SkypeBusException (InvalidArgumentException for XML the library refuses)
+     */
+    public function exportSchema(string $xml): string
+    {
+        return $this->textOut('skypebus_export_schema', $xml);
+    }
+
     /** @throws SkypeBusException */
     public function unexport(\FFI\CData $connection, string $path): void
     {
@@ -497,19 +508,19 @@ final class Native
     }
 
     /**
-     * A function of the form f(handle, ...$args, char **out, skypebus_error **err): the
-     * string it wrote.
+     * A function of the form f(...$args, char **out, skypebus_error **err): the string it
+     * wrote.
      *
      * @param mixed ...$args
      * @throws SkypeBusException
      */
-    private function textOut(string $function, \FFI\CData $handle, ...$args): string
+    private function textOut(string $function, ...$args): string
     {
         $out = $this->ffi->new('char*');
         $error = $this->ffi->new('skypebus_error*');
         $args[] = \FFI::addr($out);
         $args[] = \FFI::addr($error);
-        $result = $this->ffi->{$function}($handle, ...$args);
+        $result = $this->ffi->{$function}(...$args);
         if ($result !== Errors::OK) {
             $this->fail($result, $error);
         }

@@ -67,7 +67,11 @@ final class Server
                     throw Errors::invalid(sprintf('Unknown export option "%s"; the options are: variants, properties', $key));
             }
         }
-        $export = new Export($handler, $introspectionXml, $typed);
+        $native = $this->connection->native;
+        // The library parses the XML (as skypebus_export will), so PHP needs no XML parser.
+        ObjectSchema::assertNodeRoot($introspectionXml);
+        $schema = ObjectSchema::fromJson(ReplyDecoder::decodeJson($native->exportSchema($introspectionXml), 'the export schema'));
+        $export = new Export($handler, $schema, $typed);
         $request = ['variants' => 'typed', 'bytes' => 'base64'];
         if ($properties !== null) {
             $values = new \stdClass();
@@ -86,7 +90,7 @@ final class Server
         }
         $json = RequestEncoder::encode($request);
         $this->connection->ensurePrivate();
-        $this->connection->native->export($this->connection->handle(), $path, $introspectionXml, $json);
+        $native->export($this->connection->handle(), $path, $introspectionXml, $json);
         $this->exports[$path] = $export;
         return new ExportedObject($bus, $path);
     }
