@@ -25,6 +25,9 @@ use SkypeBus\Internal\Native;
  *
  * The C declarations come from the header cbindgen generates (include/skypebus.h of the
  * repository, else the copy shipped in this package's include/), loaded with FFI::cdef as is.
+ *
+ * This class decides where the library comes from; loading it and every call into it go
+ * through SkypeBus\Internal\Native, the one class that touches FFI.
  */
 final class Library
 {
