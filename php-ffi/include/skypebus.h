@@ -373,6 +373,19 @@ int64_t skypebus_error_skype_code(const struct skypebus_error *err);
 void skypebus_error_free(struct skypebus_error *err);
 
 /**
+ * Frees a byte buffer returned by the library (`skypebus_call_bytes`), given with the length
+ * the library wrote with it. NULL is a no-op; freeing a buffer twice, with another length, or
+ * one not returned by this library is undefined behaviour. Thread-safe.
+ */
+void skypebus_bytes_free(uint8_t *bytes, size_t len);
+
+/**
+ * Frees a string returned by the library. `skypebus_string_free(NULL)` is a no-op; freeing a
+ * string twice, or one not returned by this library, is undefined behaviour. Thread-safe.
+ */
+void skypebus_string_free(char *s);
+
+/**
  * Takes the next event of the connection — a signal, an incoming method call, a property
  * write, or a name acquired/lost — whichever arrived first, waiting up to `timeout_ms`
  * milliseconds (0: return at once with what is already queued).
@@ -465,19 +478,6 @@ enum skypebus_result skypebus_event_stats(const struct skypebus_connection *conn
 enum skypebus_result skypebus_connection_set_event_options(const struct skypebus_connection *conn,
                                                            const char *options_json,
                                                            struct skypebus_error **err);
-
-/**
- * Frees a byte buffer returned by the library (`skypebus_call_bytes`), given with the length
- * the library wrote with it. NULL is a no-op; freeing a buffer twice, with another length, or
- * one not returned by this library is undefined behaviour. Thread-safe.
- */
-void skypebus_bytes_free(uint8_t *bytes, size_t len);
-
-/**
- * Frees a string returned by the library. `skypebus_string_free(NULL)` is a no-op; freeing a
- * string twice, or one not returned by this library, is undefined behaviour. Thread-safe.
- */
-void skypebus_string_free(char *s);
 
 /**
  * Introspects an object and writes its interfaces, methods (with in/out signatures and
