@@ -11,4 +11,12 @@ namespace SkypeBus\Exception;
  */
 final class FFIUnavailableException extends \RuntimeException implements SkypeBusException
 {
+    /** The error name of this exception. */
+    public const ERROR_NAME = 'net.skypebus.Error.FFIUnavailable';
+
+    /** Always "net.skypebus.Error.FFIUnavailable". */
+    public function getErrorName(): string
+    {
+        return self::ERROR_NAME;
+    }
 }

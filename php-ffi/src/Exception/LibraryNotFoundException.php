@@ -11,4 +11,12 @@ namespace SkypeBus\Exception;
  */
 final class LibraryNotFoundException extends \RuntimeException implements SkypeBusException
 {
+    /** The error name of this exception. */
+    public const ERROR_NAME = 'net.skypebus.Error.LibraryNotFound';
+
+    /** Always "net.skypebus.Error.LibraryNotFound". */
+    public function getErrorName(): string
+    {
+        return self::ERROR_NAME;
+    }
 }

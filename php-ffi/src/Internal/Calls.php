@@ -44,7 +44,11 @@ final class Calls
         if ($handle === null) {
             throw Errors::closed();
         }
-        $reply = $this->native->call($handle, $request);
+        try {
+            $reply = $this->native->call($handle, $request);
+        } catch (InvalidArgumentException $e) {
+            throw $target->signature === null ? Errors::againstIntrospection($e) : $e;
+        }
         if ($options->noReply) {
             return [];
         }
@@ -71,7 +75,15 @@ final class Calls
     public function setProperty(PropertyTarget $target, $value, ?string $signature, CallOptions $options): void
     {
         $json = RequestEncoder::encodeProperties('set', $target, $value, $signature, $options);
-        $this->native->properties($this->connection->handle(), $json);
+        try {
+            $this->native->properties($this->connection->handle(), $json);
+        } catch (InvalidArgumentException $e) {
+            throw $signature === null ? Errors::againstIntrospection($e, sprintf(
+                'the value of %s.%s does not fit the type the peer\'s introspection data declares: ',
+                $target->interface,
+                $target->name
+            )) : $e;
+        }
     }
 
     /**
@@ -145,7 +157,7 @@ final class Calls
             try {
                 $checked = CallOptions::fromArray($callOptions);
                 $batch[] = RequestEncoder::callRequest($target, $args, $checked);
-                $sent[] = [$key, $checked];
+                $sent[] = [$key, $checked, $target->signature === null];
             } catch (InvalidArgumentException $e) {
                 $results[$key] = $e;
             }
@@ -156,15 +168,18 @@ final class Calls
         }
         $json = RequestEncoder::encode($maxInFlight === null ? $batch : ['requests' => $batch, 'max_in_flight' => $maxInFlight]);
         $replies = ReplyDecoder::decodeJson($this->native->callMany($handle, $json), 'the replies of callMany');
-        foreach ($sent as $i => [$key, $checked]) {
+        foreach ($sent as $i => [$key, $checked, $introspected]) {
             $reply = is_array($replies) ? ($replies[$i] ?? null) : null;
             if (is_array($reply) && isset($reply['error']) && is_array($reply['error'])) {
                 $error = $reply['error'];
-                $results[$key] = Errors::exceptionFor(
+                $failure = Errors::exceptionFor(
                     (int) ($error['code'] ?? Errors::DBUS_ERROR),
                     (string) ($error['name'] ?? 'net.skypebus.Error.Unknown'),
                     (string) ($error['message'] ?? '')
                 );
+                $results[$key] = $introspected && $failure instanceof InvalidArgumentException
+                    ? Errors::againstIntrospection($failure)
+                    : $failure;
                 continue;
             }
             try {

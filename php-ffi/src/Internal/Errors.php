@@ -110,6 +110,19 @@ final class Errors
         return new DBusException($name, $message, $code);
     }
 
+    /**
+     * A request without a signature of its own whose values do not fit the types of the peer's
+     * introspection data: the peer's contract refuses them, as the peer's own InvalidArgs would
+     * (catch DBusException for both); other argument errors are returned as they are.
+     */
+    public static function againstIntrospection(InvalidArgumentException $e, string $context = ''): SkypeBusException
+    {
+        if ($e->getErrorName() !== 'net.skypebus.Error.TypeMismatch') {
+            return $e;
+        }
+        return new InvalidArgsException($e->getErrorName(), $context . $e->getMessage(), $e->getCode(), $e);
+    }
+
     /** The error the PHP side reports for a call on a closed connection. */
     public static function closed(): DisconnectedException
     {

@@ -113,6 +113,38 @@ final class ExceptionsTest extends IntegrationTestCase
         }, InvalidArgsException::class, 'org.freedesktop.DBus.Error.InvalidArgs', 1);
     }
 
+    public function testATypeMismatchAgainstTheIntrospectionDataIsAnInvalidArgsException(): void
+    {
+        // "x" cannot be the "u" the peer's introspection data declares: the peer's contract
+        // refuses the arguments, a DBusException like the peer's own InvalidArgs.
+        $calls = [
+            'call' => function (): void {
+                $this->bus->call(self::TYPED, self::TYPED_PATH, self::TYPED, 'Sum', ['x', 2]);
+            },
+            'proxy' => function (): void {
+                $this->bus->proxy(self::TYPED, self::TYPED_PATH)->Sum('x', 2);
+            },
+            'property' => function (): void {
+                $this->bus->setProperty(self::TYPED, self::TYPED_PATH, self::TYPED, 'Count', 'x');
+            },
+        ];
+        foreach ($calls as $what => $call) {
+            try {
+                $call();
+                self::fail("no exception from $what");
+            } catch (DBusException $e) {
+                self::assertSame(InvalidArgsException::class, get_class($e), $what . ': ' . $e->getMessage());
+                self::assertSame('net.skypebus.Error.TypeMismatch', $e->getErrorName(), $what);
+                self::assertSame(5, $e->getCode(), $what);
+                self::assertStringContainsString('introspection', $e->getMessage(), $what);
+            }
+        }
+        // With the caller's own signature, the mistake is the caller's: InvalidArgumentException.
+        self::failure(function (): void {
+            $this->bus->call(self::TYPED, self::TYPED_PATH, self::TYPED, 'Sum', ['x', 2], 'uu');
+        }, InvalidArgumentException::class, 'net.skypebus.Error.TypeMismatch', 5);
+    }
+
     public function testOtherDBusErrorsKeepTheirNameAndMessage(): void
     {
         $e = self::failure(function (): void {

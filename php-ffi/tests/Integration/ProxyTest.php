@@ -83,7 +83,7 @@ final class ProxyTest extends IntegrationTestCase
     public function testWrongArgumentCount(): void
     {
         $typed = $this->bus->proxy(self::TYPED, self::TYPED_PATH);
-        $this->expectException(InvalidArgumentException::class);
+        $this->expectException(\SkypeBus\Exception\InvalidArgsException::class);
         $this->expectExceptionMessage('the signature "uu" (from the peer\'s introspection data) takes 2 argument(s), but 1 were given');
         $typed->Sum(1);
     }
