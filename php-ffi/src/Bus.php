@@ -6,6 +6,7 @@ namespace SkypeBus;
 
 use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
+use SkypeBus\Exception\NameTakenException;
 use SkypeBus\Exception\SkypeBusException;
 use SkypeBus\Internal\CallOptions;
 use SkypeBus\Internal\Calls;
@@ -49,14 +50,19 @@ final class Bus
     public const NAME_ALLOW_REPLACEMENT = 1;
     /** RequestName flag: take the name from its owner if that owner allowed replacement. */
     public const NAME_REPLACE_EXISTING = 2;
-    /** RequestName flag: do not wait in the queue when the name is owned. */
+    /** RequestName flag: do not wait in the queue when the name is owned (the default here). */
     public const NAME_DO_NOT_QUEUE = 4;
+    /**
+     * requestName() flag of this package (not sent as such): wait in the name's queue when
+     * another connection owns it, instead of being refused with NameTakenException.
+     */
+    public const NAME_QUEUE = 0x10000;
 
     /** requestName() answer: we are now the primary owner. */
     public const NAME_PRIMARY_OWNER = 1;
-    /** requestName() answer: the name is owned; we wait in its queue. */
+    /** requestName() answer: the name is owned; we wait in its queue (with NAME_QUEUE only). */
     public const NAME_IN_QUEUE = 2;
-    /** requestName() answer: the name is owned and we asked not to queue. */
+    /** The D-Bus answer "the name is owned, not queued": requestName() throws NameTakenException instead. */
     public const NAME_EXISTS = 3;
     /** requestName() answer: we already own the name. */
     public const NAME_ALREADY_OWNER = 4;
@@ -435,16 +441,26 @@ final class Bus
 
     /**
      * Asks the bus for a well-known name and returns its answer: NAME_PRIMARY_OWNER,
-     * NAME_IN_QUEUE, NAME_EXISTS or NAME_ALREADY_OWNER. $flags: an OR of
-     * NAME_ALLOW_REPLACEMENT, NAME_REPLACE_EXISTING, NAME_DO_NOT_QUEUE. Getting a queued name
-     * later, or losing it, is seen in ownedNames() once events are taken (serve(),
-     * nextSignal(), process()).
+     * NAME_ALREADY_OWNER, or NAME_IN_QUEUE when asked to queue.
+     *
+     * When another connection owns the name, the request is refused with NameTakenException
+     * (which names the owner) and nothing is queued, so that a second worker cannot believe it
+     * serves while the first gets every call. To wait in the name's queue instead, ask for it:
+     *
+     *     $bus->requestName('org.example.Service');                      // refused if owned
+     *     $bus->requestName('org.example.Service', ['queue' => true]);   // may be NAME_IN_QUEUE
+     *
+     * $flags: an options array ('queue', 'allowReplacement', 'replaceExisting', each a bool), or
+     * an OR of NAME_QUEUE, NAME_ALLOW_REPLACEMENT, NAME_REPLACE_EXISTING (NAME_DO_NOT_QUEUE is
+     * the default). Getting a queued name later, or losing it, is seen in ownedNames() once
+     * events are taken (serve(), nextSignal(), process()).
      *
      * Moves a shared Bus to a private connection (see the class comment).
      *
-     * @throws InvalidArgumentException|SkypeBusException (AccessDeniedException when the bus' policy refuses)
+     * @param int|array<string, bool> $flags
+     * @throws NameTakenException|InvalidArgumentException|SkypeBusException (AccessDeniedException when the bus' policy refuses)
      */
-    public function requestName(string $name, int $flags = 0): int
+    public function requestName(string $name, $flags = []): int
     {
         return $this->server->requestName($name, $flags);
     }

@@ -10,6 +10,7 @@ use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\DisconnectedException;
 use SkypeBus\Exception\InvalidArgsException;
 use SkypeBus\Exception\InvalidArgumentException;
+use SkypeBus\Exception\NameTakenException;
 use SkypeBus\Exception\NoReplyException;
 use SkypeBus\Exception\ServiceUnknownException;
 use SkypeBus\Exception\SkypeBusException;
@@ -121,6 +122,18 @@ final class Errors
             return $e;
         }
         return new InvalidArgsException($e->getErrorName(), $context . $e->getMessage(), $e->getCode(), $e);
+    }
+
+    /** requestName() refused: $owner (a unique name, if known) owns $name. */
+    public static function nameTaken(string $name, ?string $owner): NameTakenException
+    {
+        return new NameTakenException('net.skypebus.Error.NameTaken', sprintf(
+            'The name %s is owned by %s, and requestName() does not queue by default: pass '
+            . 'Bus::NAME_QUEUE (or [\'queue\' => true]) to wait in its queue, or take it over with '
+            . 'NAME_REPLACE_EXISTING when the owner allows replacement',
+            $name,
+            $owner !== null ? $owner : 'another connection'
+        ), self::DBUS_ERROR);
     }
 
     /** The error the PHP side reports for a call on a closed connection. */

@@ -129,17 +129,66 @@ final class Server
      *
      * @throws InvalidArgumentException|SkypeBusException
      */
-    public function requestName(string $name, int $flags): int
+    public function requestName(string $name, $flags): int
     {
-        if ($flags < 0 || $flags > 0xffffffff) {
-            throw Errors::invalid(sprintf('Invalid requestName flags %d', $flags));
-        }
+        $flags = self::nameFlags($flags);
         $this->connection->ensurePrivate();
         $answer = $this->connection->native->requestName($this->connection->handle(), $name, $flags);
         if ($answer === Bus::NAME_PRIMARY_OWNER || $answer === Bus::NAME_ALREADY_OWNER) {
             $this->ownedNames[$name] = true;
         }
+        if ($answer === Bus::NAME_EXISTS) {
+            throw Errors::nameTaken($name, $this->nameOwner($name));
+        }
         return $answer;
+    }
+
+    /**
+     * The D-Bus flags of requestName()'s $flags (an options array or an int of Bus::NAME_*):
+     * NAME_DO_NOT_QUEUE unless NAME_QUEUE (or 'queue') asks for the queue.
+     *
+     * @param mixed $flags
+     * @throws InvalidArgumentException
+     */
+    public static function nameFlags($flags): int
+    {
+        if (is_array($flags)) {
+            $bits = ['allowReplacement' => Bus::NAME_ALLOW_REPLACEMENT, 'replaceExisting' => Bus::NAME_REPLACE_EXISTING, 'queue' => Bus::NAME_QUEUE];
+            $options = $flags;
+            $flags = 0;
+            foreach ($options as $key => $value) {
+                if (!isset($bits[$key])) {
+                    throw Errors::invalid(sprintf('Unknown requestName option "%s"; the options are: %s', $key, implode(', ', array_keys($bits))));
+                }
+                if (!is_bool($value)) {
+                    throw Errors::invalid(sprintf('The requestName option "%s" must be a bool, %s given', $key, Values::describe($value)));
+                }
+                $flags |= $value ? $bits[$key] : 0;
+            }
+        }
+        if (!is_int($flags) || $flags < 0 || $flags > 0xffffffff) {
+            throw Errors::invalid(sprintf('Invalid requestName flags %s: give an options array or an OR of Bus::NAME_* flags', Values::describe($flags)));
+        }
+        if (($flags & Bus::NAME_QUEUE) === 0) {
+            return $flags | Bus::NAME_DO_NOT_QUEUE;
+        }
+        if (($flags & Bus::NAME_DO_NOT_QUEUE) !== 0) {
+            throw Errors::invalid('requestName(): Bus::NAME_QUEUE and Bus::NAME_DO_NOT_QUEUE contradict each other');
+        }
+        return $flags & ~Bus::NAME_QUEUE;
+    }
+
+    /** The unique name owning $name, null when it cannot be told (for the refusal's message). */
+    private function nameOwner(string $name): ?string
+    {
+        try {
+            $target = CallTarget::of('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's');
+            $reply = $this->connection->native->call($this->connection->handle(), RequestEncoder::encodeCall($target, [$name], CallOptions::fromArray([])));
+            $values = is_string($reply) ? ReplyDecoder::decodeReply($reply, false) : $reply;
+            return isset($values[0]) && is_string($values[0]) ? $values[0] : null;
+        } catch (SkypeBusException $e) {
+            return null;
+        }
     }
 
     /** @throws InvalidArgumentException|SkypeBusException */

@@ -7,6 +7,7 @@ namespace SkypeBus\Tests\Integration;
 use SkypeBus\Bus;
 use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
+use SkypeBus\Exception\NameTakenException;
 use SkypeBus\Exception\UnknownMethodException;
 use SkypeBus\ExportedObject;
 use SkypeBus\Library;
@@ -386,9 +387,8 @@ final class ServeTest extends IntegrationTestCase
         self::assertSame("(42,)\n", $output);
 
         $other = Bus::connect(static::$private->address());
-        self::assertSame(Bus::NAME_EXISTS, $other->requestName($name, Bus::NAME_DO_NOT_QUEUE));
+        self::assertSame(Bus::NAME_IN_QUEUE, $other->requestName($name, Bus::NAME_QUEUE));
         self::assertFalse($other->isShared(), 'owning names moves a Bus to a private connection');
-        self::assertSame(Bus::NAME_IN_QUEUE, $other->requestName($name));
         self::assertSame([], $other->ownedNames());
         self::assertSame(Bus::NAME_RELEASED, $this->bus->releaseName($name));
         self::assertSame([], $this->bus->ownedNames());
@@ -401,7 +401,7 @@ final class ServeTest extends IntegrationTestCase
 
         // Taken over: the previous owner sees name_lost.
         $third = Bus::connectPrivate(static::$private->address());
-        self::assertSame(Bus::NAME_IN_QUEUE, $third->requestName($name, Bus::NAME_REPLACE_EXISTING));
+        self::assertSame(Bus::NAME_IN_QUEUE, $third->requestName($name, ['replaceExisting' => true, 'queue' => true]));
         $other->close();
         self::assertSame(Bus::NAME_NON_EXISTENT, $this->bus->releaseName('net.skypebus.Test.Nobody'));
         $third->close();
@@ -418,6 +418,45 @@ final class ServeTest extends IntegrationTestCase
         } catch (DBusException $e) {
             self::assertSame('org.freedesktop.DBus.Error.AccessDenied', $e->getErrorName());
         }
+    }
+
+    public function testASecondWorkerIsRefusedUnlessItAsksToQueue(): void
+    {
+        $name = 'net.skypebus.Test.Worker' . getmypid();
+        self::assertSame(Bus::NAME_PRIMARY_OWNER, $this->bus->requestName($name));
+        $second = Bus::connectPrivate(static::$private->address());
+        foreach ([[], 0, Bus::NAME_DO_NOT_QUEUE, ['queue' => false], Bus::NAME_REPLACE_EXISTING] as $flags) {
+            try {
+                $second->requestName($name, $flags);
+                self::fail('a second worker got an answer for ' . json_encode($flags));
+            } catch (NameTakenException $e) {
+                self::assertInstanceOf(DBusException::class, $e);
+                self::assertSame('net.skypebus.Error.NameTaken', $e->getErrorName());
+                self::assertStringContainsString($name, $e->getMessage());
+                self::assertStringContainsString($this->bus->getUniqueName(), $e->getMessage());
+                self::assertStringContainsString('Bus::NAME_QUEUE', $e->getMessage());
+            }
+        }
+        self::assertSame([], $second->ownedNames());
+        // Not queued: when the first worker lets go, nobody owns the name.
+        self::assertSame(Bus::NAME_RELEASED, $this->bus->releaseName($name));
+        self::assertSame(Bus::NAME_NON_EXISTENT, $this->bus->releaseName($name));
+        // Asked for: the queue.
+        self::assertSame(Bus::NAME_PRIMARY_OWNER, $this->bus->requestName($name));
+        self::assertSame(Bus::NAME_IN_QUEUE, $second->requestName($name, ['queue' => true]));
+        try {
+            $second->requestName($name, ['queue' => true, 'wait' => true]);
+            self::fail('an unknown option was accepted');
+        } catch (InvalidArgumentException $e) {
+            self::assertStringContainsString('allowReplacement, replaceExisting, queue', $e->getMessage());
+        }
+        try {
+            $second->requestName($name, Bus::NAME_QUEUE | Bus::NAME_DO_NOT_QUEUE);
+            self::fail('contradicting flags were accepted');
+        } catch (InvalidArgumentException $e) {
+            self::assertStringContainsString('NAME_QUEUE', $e->getMessage());
+        }
+        $second->close();
     }
 
     public function testNameLostWhenReplaced(): void
