@@ -633,15 +633,40 @@ fn call_message(conn: &Connection, req: &CallRequest) -> Result<Option<Message>>
     validate_names(req)?;
     let timeout = req.timeout.unwrap_or_else(|| conn.default_timeout());
     let reply = conn.process().block_on(async {
-        let types = argument_types(conn, req, timeout).await?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let types = argument_types_by(conn, req, deadline, timeout).await?;
         let msg = build_call(req, &types)?;
         if req.no_reply {
             conn.send(&msg).await?;
             return Ok(None);
         }
-        conn.call_raw(&msg, timeout).await.map(Some)
+        conn.start_call(&msg)
+            .await?
+            .reply(deadline, timeout)
+            .await
+            .map(Some)
     })?;
     Ok(reply)
+}
+
+/// [`argument_types`] within the deadline of the whole call: the round trips that read the
+/// peer's introspection data spend the call's timeout, they do not get one of their own.
+async fn argument_types_by(
+    conn: &Connection,
+    req: &CallRequest,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+) -> Result<ArgumentTypes> {
+    match tokio::time::timeout_at(deadline, argument_types(conn, req, timeout)).await {
+        Ok(types) => types,
+        Err(_) => Err(Error::new(
+            crate::error::Kind::Timeout,
+            format!(
+                "no reply within {} ms (local timeout), spent reading the peer's introspection data",
+                timeout.as_millis()
+            ),
+        )),
+    }
 }
 
 /// Calls in flight at once in [`call_many`] unless the request says otherwise. The system bus
@@ -744,9 +769,10 @@ pub fn call_many(
                     }
                 };
                 let timeout = req.timeout.unwrap_or_else(|| conn.default_timeout());
+                let deadline = tokio::time::Instant::now() + timeout;
                 let built = async {
                     validate_names(&req)?;
-                    let types = argument_types(conn, &req, timeout).await?;
+                    let types = argument_types_by(conn, &req, deadline, timeout).await?;
                     build_call(&req, &types)
                 }
                 .await;
@@ -762,7 +788,6 @@ pub fn call_many(
                 } else {
                     match conn.register_call(&msg) {
                         Ok(pending) => {
-                            let deadline = tokio::time::Instant::now() + timeout;
                             in_flight.push_back((
                                 i,
                                 pending,

@@ -6,6 +6,7 @@ namespace SkypeBus;
 
 use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
+use SkypeBus\Exception\TimeoutException;
 use SkypeBus\Exception\UnknownMethodException;
 use SkypeBus\Internal\CallOptions;
 use SkypeBus\Internal\Calls;
@@ -99,7 +100,27 @@ final class Proxy
     public function __call(string $name, array $args)
     {
         try {
-            $values = $this->calls->call($this->targets[$name] ?? $this->callTarget($name), $args, $this->options);
+            $target = $this->targets[$name] ?? null;
+            if ($target !== null) {
+                $values = $this->calls->call($target, $args, $this->options);
+            } else {
+                // The first call may read the introspection data: that spends the call's timeout.
+                $started = microtime(true);
+                $target = $this->callTarget($name);
+                $options = $this->optionsAfter($started);
+                try {
+                    $values = $this->calls->call($target, $args, $options);
+                } catch (TimeoutException $e) {
+                    if ($options === $this->options) {
+                        throw $e;
+                    }
+                    throw Errors::exceptionFor(Errors::TIMEOUT, $e->getErrorName(), sprintf(
+                        "no reply within %d ms (local timeout), %d ms of it spent reading the peer's introspection data",
+                        (int) $this->options->timeoutMs,
+                        (int) $this->options->timeoutMs - (int) $options->timeoutMs
+                    ));
+                }
+            }
         } catch (UnknownMethodException $e) {
             throw $this->explainUnknownMethod($e, $name);
         }
@@ -218,15 +239,47 @@ final class Proxy
         return $this->properties[$name] = new PropertyTarget($this->destination, $this->path, $interface, $name);
     }
 
-    /** The object's introspection data, read once; null when the peer gives none. */
+    /**
+     * The call options with what is left of the timeout after the work since $started (reading
+     * the introspection data), so that one deadline covers both.
+     *
+     * @throws TimeoutException when nothing is left
+     */
+    private function optionsAfter(float $started): CallOptions
+    {
+        $timeoutMs = $this->options->timeoutMs;
+        $spentMs = (int) ceil((microtime(true) - $started) * 1000);
+        if ($timeoutMs === null || $spentMs <= 1) {
+            return $this->options;
+        }
+        if ($spentMs >= $timeoutMs) {
+            throw Errors::exceptionFor(Errors::TIMEOUT, 'org.freedesktop.DBus.Error.NoReply', sprintf(
+                "no reply within %d ms (local timeout), spent reading the peer's introspection data",
+                $timeoutMs
+            ));
+        }
+        return $this->options->withTimeoutMs($timeoutMs - $spentMs);
+    }
+
+    /**
+     * The object's introspection data, read once; null when the peer gives none.
+     *
+     * @throws TimeoutException when the peer did not answer within the proxy's timeout (the
+     *                          call's deadline has passed then; the next call tries again)
+     */
     private function introspection(): ?Introspection
     {
         if ($this->introspection === null) {
-            $this->introspection = false;
             try {
                 $this->introspection = new Introspection($this->calls->introspect($this->destination, $this->path, $this->options->timeoutMs));
+            } catch (TimeoutException $e) {
+                throw Errors::exceptionFor(Errors::TIMEOUT, $e->getErrorName(), sprintf(
+                    "no reply within %d ms (local timeout), spent reading the peer's introspection data",
+                    (int) $this->options->timeoutMs
+                ));
             } catch (DBusException $e) {
                 // Not introspectable, or not reachable: the calls themselves will say so.
+                $this->introspection = false;
             }
         }
         return $this->introspection === false ? null : $this->introspection;

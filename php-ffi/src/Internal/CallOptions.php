@@ -98,6 +98,16 @@ final class CallOptions
         return $options;
     }
 
+    /** These options with a shorter timeout (what is left of a deadline). */
+    public function withTimeoutMs(int $milliseconds): self
+    {
+        $options = clone $this;
+        $options->timeoutMs = $milliseconds;
+        $options->tailBase64 = null;
+        $options->tailPlain = null;
+        return $options;
+    }
+
     /**
      * @param mixed $seconds
      */
