@@ -99,6 +99,9 @@ final class Proxy
      */
     public function __call(string $name, array $args)
     {
+        if ($args !== [] && is_string(array_key_last($args))) {
+            $args = $this->namedArguments($name, $args);
+        }
         try {
             $target = $this->targets[$name] ?? null;
             if ($target !== null) {
@@ -283,6 +286,63 @@ final class Proxy
             }
         }
         return $this->introspection === false ? null : $this->introspection;
+    }
+
+    /**
+     * PHP 8 named arguments ($proxy->Method(name: 'x')) in the order of the method's
+     * in-arguments in the introspection data.
+     *
+     * @param array<int|string, mixed> $args positional ones first, then named ones
+     * @return list<mixed>
+     * @throws InvalidArgumentException when the names cannot be mapped
+     */
+    private function namedArguments(string $method, array $args): array
+    {
+        $introspection = $this->introspection();
+        $info = $introspection !== null ? $introspection->method($method, $this->interface) : null;
+        if ($info === null) {
+            throw Errors::invalid(sprintf(
+                'named arguments need the peer\'s introspection data to know their order, and %s at %s %s: '
+                . 'pass the arguments in order',
+                $this->destination,
+                $this->path,
+                $introspection === null ? 'gives none' : sprintf('declares no method "%s"', $method)
+            ));
+        }
+        if ($info['in'] !== [] && array_filter(array_column($info['in'], 'name'), 'is_string') === []) {
+            throw Errors::invalid(sprintf(
+                'named arguments need names, and the introspection data of %s at %s gives none to the arguments of %s(): '
+                . 'pass the arguments in order',
+                $this->destination,
+                $this->path,
+                $method
+            ));
+        }
+        $signature = implode(', ', array_map(static function (array $arg): string {
+            return ($arg['name'] ?? '?') . ' (' . $arg['type'] . ')';
+        }, $info['in']));
+        $names = array_flip(array_filter(array_column($info['in'], 'name'), 'is_string'));
+        foreach (array_keys($args) as $key) {
+            if (is_string($key) && !isset($names[$key])) {
+                throw Errors::invalid(sprintf('%s() has no argument named "%s"; its arguments are: %s', $method, $key, $signature === '' ? 'none' : $signature));
+            }
+            if (is_int($key) && $key >= count($info['in'])) {
+                throw Errors::invalid(sprintf('%s() takes %d argument(s): %s', $method, count($info['in']), $signature));
+            }
+        }
+        $ordered = [];
+        foreach ($info['in'] as $i => $arg) {
+            $argName = $arg['name'];
+            $named = $argName !== null && array_key_exists($argName, $args);
+            if ($named && array_key_exists($i, $args)) {
+                throw Errors::invalid(sprintf('%s(): the argument "%s" is given by position and by name', $method, $argName));
+            }
+            if (!$named && !array_key_exists($i, $args)) {
+                throw Errors::invalid(sprintf('%s() needs its argument "%s" (%s); its arguments are: %s', $method, $argName ?? '#' . $i, $arg['type'], $signature));
+            }
+            $ordered[] = $named ? $args[$argName] : $args[$i];
+        }
+        return $ordered;
     }
 
     private function explainUnknownMethod(UnknownMethodException $e, string $name): UnknownMethodException

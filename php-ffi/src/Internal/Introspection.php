@@ -67,6 +67,26 @@ final class Introspection
     }
 
     /**
+     * The method $name (in $interface, else in the one interface that has it): its interface and
+     * its in-arguments, names null where the XML gives none.
+     *
+     * @return array{interface: string, in: list<array{name: string|null, type: string}>}|null
+     * @throws InvalidArgumentException when several interfaces have it and none is named
+     */
+    public function method(string $name, ?string $interface): ?array
+    {
+        $found = $this->find('methods', $name, $interface);
+        if ($found === null) {
+            return null;
+        }
+        $in = [];
+        foreach ($found[1]['in'] ?? [] as $arg) {
+            $in[] = ['name' => isset($arg['name']) ? (string) $arg['name'] : null, 'type' => (string) ($arg['type'] ?? '')];
+        }
+        return ['interface' => $found[0], 'in' => $in];
+    }
+
+    /**
      * "Interface.Member" of every method (of one interface, or of all), for messages.
      *
      * @return list<string>

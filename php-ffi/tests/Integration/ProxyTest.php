@@ -88,6 +88,52 @@ final class ProxyTest extends IntegrationTestCase
         $typed->Sum(1);
     }
 
+    public function testNamedArgumentsFollowTheIntrospectionData(): void
+    {
+        // call_user_func_array() with string keys is what PHP 8 does for $typed->Sum(b: 2, a: 40).
+        $typed = $this->bus->proxy(self::TYPED, self::TYPED_PATH);
+        self::assertSame(42, call_user_func_array([$typed, 'Sum'], ['b' => 2, 'a' => 40]));
+        self::assertSame(42, call_user_func_array([$typed, 'Sum'], [40, 'b' => 2]));
+        $withInterface = $this->bus->proxy(self::TYPED, self::TYPED_PATH, self::TYPED);
+        self::assertSame(5, call_user_func_array([$withInterface, 'Sum'], ['a' => 2, 'b' => 3]));
+        // dbus-daemon names none of its arguments.
+        $dbus = $this->bus->proxy('org.freedesktop.DBus', '/org/freedesktop/DBus');
+        try {
+            call_user_func_array([$dbus, 'GetNameOwner'], ['name' => 'org.freedesktop.DBus']);
+            self::fail('named arguments were mapped to unnamed ones');
+        } catch (InvalidArgumentException $e) {
+            self::assertStringContainsString('gives none to the arguments of GetNameOwner(): pass the arguments in order', $e->getMessage());
+        }
+
+        $refused = [
+            'unknown' => [['a' => 1, 'c' => 2], 'Sum() has no argument named "c"; its arguments are: a (u), b (u)'],
+            'missing' => [['b' => 2], 'Sum() needs its argument "a" (u)'],
+            'twice' => [[1, 'a' => 2, 'b' => 3], 'Sum(): the argument "a" is given by position and by name'],
+        ];
+        foreach ($refused as $what => [$args, $message]) {
+            try {
+                call_user_func_array([$typed, 'Sum'], $args);
+                self::fail("accepted the $what argument");
+            } catch (InvalidArgumentException $e) {
+                self::assertStringContainsString($message, $e->getMessage(), $what);
+                self::assertSame('net.skypebus.Error.InvalidRequest', $e->getErrorName());
+            }
+        }
+    }
+
+    public function testNamedArgumentsWithoutIntrospectionDataAreRefusedClearly(): void
+    {
+        // dbusmock's object answers calls but declares no arguments of an unknown method.
+        $nobody = $this->bus->proxy('net.skypebus.Test.Nobody', '/');
+        try {
+            call_user_func_array([$nobody, 'Anything'], ['name' => 'x']);
+            self::fail('named arguments were sent without knowing their order');
+        } catch (InvalidArgumentException $e) {
+            self::assertStringContainsString('named arguments need the peer\'s introspection data', $e->getMessage());
+            self::assertStringContainsString('pass the arguments in order', $e->getMessage());
+        }
+    }
+
     public function testTheBusDriver(): void
     {
         $dbus = $this->bus->proxy('org.freedesktop.DBus', '/org/freedesktop/DBus');
