@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace SkypeBus\Internal;
 
+use SkypeBus\Exception\ConnectFailedException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\SkypeBusException;
 
@@ -51,7 +52,13 @@ final class Connection
         if ($address === '') {
             throw new InvalidArgumentException('The bus address is empty', 'net.skypebus.Error.InvalidName', Errors::INVALID_NAME);
         }
-        return new self($native, $native->connect($address, $private), $address, $private);
+        $resolved = BusAddress::resolve($address);
+        try {
+            $handle = $native->connect($resolved->address, $private);
+        } catch (ConnectFailedException $e) {
+            throw $resolved->origin === null ? $e : Errors::connectFailed($e->getMessage() . ' (' . $resolved->origin . ')', $e);
+        }
+        return new self($native, $handle, $resolved->address, $private);
     }
 
     public function address(): string

@@ -136,6 +136,12 @@ final class Errors
         ), self::DBUS_ERROR);
     }
 
+    /** Connecting failed for a reason the PHP side tells ($previous: the library's error). */
+    public static function connectFailed(string $message, ?\Throwable $previous = null): ConnectFailedException
+    {
+        return new ConnectFailedException('net.skypebus.Error.ConnectFailed', $message, self::CONNECT_FAILED, $previous);
+    }
+
     /** The error the PHP side reports for a call on a closed connection. */
     public static function closed(): DisconnectedException
     {

@@ -252,4 +252,29 @@ final class BusTest extends IntegrationTestCase
         $this->expectException(\LogicException::class);
         serialize($this->bus);
     }
+
+    public function testSessionFollowsTheVariableAfterPutenv(): void
+    {
+        $saved = getenv('DBUS_SESSION_BUS_ADDRESS');
+        $second = PrivateBus::start();
+        try {
+            putenv('DBUS_SESSION_BUS_ADDRESS=' . static::$private->address());
+            $first = Bus::session();
+            self::assertSame(static::$private->address(), $first->getAddress());
+            $firstId = $first->call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetId')[0];
+            // A suite that starts a bus per test class: the next Bus::session() is on the new bus,
+            // while a handle to the first one still lives.
+            putenv('DBUS_SESSION_BUS_ADDRESS=' . $second->address());
+            $next = Bus::session();
+            self::assertSame($second->address(), $next->getAddress());
+            $nextId = $next->call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetId')[0];
+            self::assertNotSame($firstId, $nextId);
+            self::assertSame($firstId, $first->call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetId')[0]);
+            $first->close();
+            $next->close();
+        } finally {
+            putenv($saved === false ? 'DBUS_SESSION_BUS_ADDRESS' : 'DBUS_SESSION_BUS_ADDRESS=' . $saved);
+            $second->stop();
+        }
+    }
 }
