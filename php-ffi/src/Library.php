@@ -207,7 +207,9 @@ final class Library
         foreach (self::candidates($explicit, $environment) as [$origin, $path]) {
             $isName = strpos($path, '/') === false;
             if (!$isName && !is_file($path)) {
-                $failures[] = sprintf('%s: %s: no such file', $origin, $path);
+                $failures[] = is_dir($path)
+                    ? sprintf('%s: %s is a directory; name the library file in it (%s/libskypebus.so)', $origin, $path, rtrim($path, '/'))
+                    : sprintf('%s: %s: no such file', $origin, $path);
                 continue;
             }
             $probe = Native::probe($path);
@@ -307,11 +309,33 @@ final class Library
         $mode = strtolower((string) ini_get('ffi.enable'));
         if (in_array($mode, ['0', '', 'false', 'off', 'no'], true)) {
             throw new FFIUnavailableException(
-                'FFI is disabled by ffi.enable=' . ini_get('ffi.enable') . ' in ' . (php_ini_loaded_file() ?: 'php.ini')
+                'FFI is disabled by ffi.enable=' . ini_get('ffi.enable') . ' ' . self::iniOrigin('ffi.enable')
                 . '. Set ffi.enable=true, or ffi.enable=preload and preload the library '
                 . '(opcache.preload=<package>/preload.php, or ffi.preload=<header>).'
             );
         }
+    }
+
+    /**
+     * Where a setting comes from, for messages: the ini file that sets it, else the command
+     * line (-d) or the server's configuration.
+     */
+    private static function iniOrigin(string $setting): string
+    {
+        $files = array_filter(array_merge(
+            [php_ini_loaded_file()],
+            array_map('trim', explode(',', (string) php_ini_scanned_files()))
+        ));
+        $pattern = '/^\s*' . preg_quote($setting, '/') . '\s*=/m';
+        foreach (array_reverse($files) as $file) {
+            $text = is_readable($file) ? file_get_contents($file) : false;
+            if (is_string($text) && preg_match($pattern, $text) === 1) {
+                return 'in ' . $file;
+            }
+        }
+        return PHP_SAPI === 'cli'
+            ? 'on the command line (php -d ' . $setting . '=..., or PHP_INI_SCAN_DIR) rather than in a php.ini file'
+            : 'by the ' . PHP_SAPI . ' configuration (for example php_admin_value in a pool file), not in a php.ini file';
     }
 
     private static function assertCdefAllowed(): void

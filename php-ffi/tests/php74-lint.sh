@@ -28,7 +28,7 @@ fi
 
 php74() { PHP=7.4 "$cli" "$@"; }
 
-files=$(cd "$package" && { find src -name '*.php'; echo preload.php; echo bin/skypebus-ffi-header; } | sort)
+files=$(cd "$package" && { find src -name '*.php'; echo preload.php; find bin -type f; } | sort)
 
 echo "== lint on $(php -r 'echo PHP_VERSION;')"
 for f in $files; do

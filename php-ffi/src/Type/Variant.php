@@ -35,6 +35,7 @@ final class Variant implements TypedValue
     public function __construct(string $signature, $value)
     {
         SignatureParser::assertSingleCompleteType($signature);
+        self::check($value, $signature, $signature);
         $this->signature = $signature;
         $this->value = $value;
     }
@@ -72,5 +73,109 @@ final class Variant implements TypedValue
             return $data->jsonSerialize();
         }
         return ['type' => $this->signature, 'data' => $data];
+    }
+
+    /** The plain integer types and the typed value that checks their range. */
+    private const INTEGERS = [
+        'y' => Byte::class,
+        'n' => Int16::class,
+        'q' => UInt16::class,
+        'i' => Int32::class,
+        'u' => UInt32::class,
+        'x' => Int64::class,
+        't' => UInt64::class,
+        'h' => UInt32::class,
+    ];
+
+    /**
+     * Refuses at once what can never be sent as $type (new Variant('y', 256), a string for "b",
+     * ...), the way new Byte(300) is refused, instead of when the call is made. Typed values and
+     * what is inside a "v" are checked when serialized; null is refused then too.
+     *
+     * @param mixed $value
+     * @throws InvalidArgumentException
+     */
+    private static function check($value, string $type, string $variant): void
+    {
+        if ($value instanceof TypedValue || $value === null || $type === 'v') {
+            return;
+        }
+        $code = $type[0];
+        if (isset(self::INTEGERS[$code])) {
+            if (is_bool($value) || !(is_int($value) || is_string($value) || is_float($value))) {
+                throw self::mismatch($variant, $type, $value);
+            }
+            $class = self::INTEGERS[$code];
+            try {
+                new $class($value);
+            } catch (InvalidArgumentException $e) {
+                throw new InvalidArgumentException(
+                    sprintf('new Variant("%s", ...): %s', $variant, $e->getMessage()),
+                    $e->getErrorName(),
+                    $e->getCode(),
+                    $e
+                );
+            }
+            return;
+        }
+        switch ($code) {
+            case 'b':
+                $fits = is_bool($value);
+                break;
+            case 'd':
+                $fits = is_int($value) || is_float($value);
+                break;
+            case 's':
+            case 'g':
+                $fits = is_string($value);
+                break;
+            case 'o':
+                $fits = is_string($value) && ObjectPath::isValid($value);
+                break;
+            case 'a':
+                if ($type === 'ay' && is_string($value)) {
+                    return;
+                }
+                $fits = is_array($value);
+                if ($fits) {
+                    [$keyType, $elementType] = $type[1] === '{' ? SignatureParser::dictEntry($type) : [null, substr($type, 1)];
+                    foreach ($value as $key => $element) {
+                        if ($keyType !== null && $keyType !== 's' && $keyType !== 'o' && $keyType !== 'g') {
+                            self::check($key, $keyType, $variant);
+                        }
+                        self::check($element, $elementType, $variant);
+                    }
+                }
+                break;
+            case '(':
+                $members = SignatureParser::structMembers($type);
+                $fits = is_array($value) && count($value) === count($members);
+                if ($fits) {
+                    foreach (array_values($value) as $i => $member) {
+                        self::check($member, $members[$i], $variant);
+                    }
+                }
+                break;
+            default:
+                $fits = true;
+        }
+        if (!$fits) {
+            throw self::mismatch($variant, $type, $value);
+        }
+    }
+
+    /** @param mixed $value */
+    private static function mismatch(string $variant, string $type, $value): InvalidArgumentException
+    {
+        return new InvalidArgumentException(
+            sprintf(
+                'new Variant("%s", ...): %s cannot be sent as D-Bus "%s"',
+                $variant,
+                is_scalar($value) ? var_export($value, true) : \SkypeBus\Internal\Values::describe($value),
+                $type
+            ),
+            'net.skypebus.Error.TypeMismatch',
+            Errors::TYPE_MISMATCH
+        );
     }
 }

@@ -117,7 +117,8 @@ final class LibraryTest extends TestCase
             ['ffi.enable=0']
         );
         self::assertSame(3, $status, $output);
-        self::assertStringContainsString('FFI is disabled by ffi.enable=0', $output);
+        self::assertStringContainsString('FFI is disabled by ffi.enable=0 on the command line (php -d ffi.enable=...', $output);
+        self::assertStringNotContainsString('php.ini.', $output);
         self::assertStringContainsString('Set ffi.enable=true', $output);
         self::assertStringContainsString('opcache.preload=', $output);
     }
@@ -138,6 +139,40 @@ final class LibraryTest extends TestCase
         self::assertStringContainsString('set the environment variable SKYPEBUS_LIBRARY=', $output);
         self::assertStringContainsString('cargo build --release', $output);
         self::assertStringContainsString('libskypebus.so.0', $output);
+    }
+
+    /**
+     * @group host
+     */
+    public function testTheHeaderCommandAnswersHelpAndRefusesUnknownOptions(): void
+    {
+        $command = self::packageDir() . '/bin/skypebus-ffi-header';
+        foreach (['--help', '-h'] as $help) {
+            exec(escapeshellarg(PHP_BINARY) . ' ' . escapeshellarg($command) . ' ' . $help . ' 2>&1', $lines, $status);
+            self::assertSame(0, $status, implode("\n", $lines));
+            self::assertSame('Usage: skypebus-ffi-header [LIBRARY]', $lines[0]);
+            self::assertStringNotContainsString('libskypebus could not be loaded', implode("\n", $lines));
+            $lines = [];
+        }
+        exec(escapeshellarg(PHP_BINARY) . ' ' . escapeshellarg($command) . ' --library=x 2>&1', $lines, $status);
+        self::assertSame(2, $status);
+        self::assertSame('skypebus-ffi-header: unknown option --library=x', $lines[0]);
+    }
+
+    /**
+     * @group host
+     */
+    public function testADirectoryIsNotANoSuchFile(): void
+    {
+        $directory = sys_get_temp_dir();
+        [$status, $output] = self::php(
+            'try { SkypeBus\Bus::session(); } catch (SkypeBus\Exception\LibraryNotFoundException $e) { echo $e->getMessage(); exit(3); }',
+            [],
+            ['SKYPEBUS_LIBRARY' => $directory]
+        );
+        self::assertSame(3, $status, $output);
+        self::assertStringContainsString("the SKYPEBUS_LIBRARY environment variable: $directory is a directory; name the library file in it ($directory/libskypebus.so)", $output);
+        self::assertStringNotContainsString('no such file', $output);
     }
 
     /**

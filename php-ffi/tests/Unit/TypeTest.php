@@ -145,6 +145,14 @@ final class TypeTest extends TestCase
             'signature unclosed' => [static function () { return new Signature('(ii'); }],
             'variant two types' => [static function () { return new Variant('ii', 1); }],
             'variant no type' => [static function () { return new Variant('', 1); }],
+            'variant byte out of range' => [static function () { return new Variant('y', 256); }],
+            'variant negative uint32' => [static function () { return new Variant('u', -1); }],
+            'variant int for a bool' => [static function () { return new Variant('b', 1); }],
+            'variant int for a string' => [static function () { return new Variant('s', 5); }],
+            'variant bad object path' => [static function () { return new Variant('o', 'a/b'); }],
+            'variant element out of range' => [static function () { return new Variant('ay', [1, 256]); }],
+            'variant dict value of the wrong type' => [static function () { return new Variant('a{su}', ['a' => 'x']); }],
+            'variant struct of the wrong arity' => [static function () { return new Variant('(su)', ['a']); }],
             'struct empty' => [static function () { return new Struct([]); }],
             'struct not a list' => [static function () { return new Struct(['a' => 1]); }],
             'struct wrong arity' => [static function () { return new Struct([1, 2], '(i)'); }],
@@ -178,6 +186,19 @@ final class TypeTest extends TestCase
             self::assertStringContainsString('300 is out of range for D-Bus "y" (0 to 255)', $e->getMessage());
             self::assertInstanceOf(\InvalidArgumentException::class, $e);
         }
+    }
+
+    public function testAVariantRefusesAValueOutOfRangeAtOnce(): void
+    {
+        try {
+            new Variant('y', 256);
+            self::fail('no exception');
+        } catch (InvalidArgumentException $e) {
+            self::assertSame('net.skypebus.Error.TypeMismatch', $e->getErrorName());
+            self::assertSame('new Variant("y", ...): 256 is out of range for D-Bus "y" (0 to 255)', $e->getMessage());
+        }
+        self::assertSame('{"type":"a{sv}","data":{"n":{"type":"y","data":3}}}', json_encode(new Variant('a{sv}', ['n' => new Byte(3)])));
+        self::assertSame('{"type":"(sd)","data":["a",1]}', json_encode(new Variant('(sd)', ['a', 1])));
     }
 
     public function testNullInsideAVariantIsRefusedWhenSerialized(): void
