@@ -185,10 +185,15 @@ final class Bus
      * @param string|null $interface the interface of the methods and properties; null finds each
      *                               member's interface in the introspection data
      * @param array<string, mixed> $options call options for every method call of the proxy
+     *                                      ('timeout', 'variants', 'noReply'), and 'signatures':
+     *                                      method name => the signature of its arguments, for
+     *                                      peers whose introspection data is missing or wrong
      */
     public function proxy(string $destination, string $path, ?string $interface = null, array $options = []): Proxy
     {
-        return new Proxy($this, $this->calls, $destination, $path, $interface, CallOptions::fromArray($options));
+        $signatures = Proxy::signatures($options['signatures'] ?? []);
+        unset($options['signatures']);
+        return new Proxy($this, $this->calls, $destination, $path, $interface, CallOptions::fromArray($options), $signatures);
     }
 
     /**
@@ -632,9 +637,30 @@ final class Bus
         }
     }
 
+    /**
+     * True once close() was called, and also once the connection is lost (the bus died, or
+     * this is the parent's Bus after fork()): when calls would throw DisconnectedException.
+     */
     public function isClosed(): bool
     {
-        return $this->connection->handle === null;
+        return $this->connection->isLost();
+    }
+
+    /**
+     * What print_r() and var_dump() show: the connection as a user knows it, not FFI internals.
+     *
+     * @return array<string, mixed>
+     */
+    public function __debugInfo(): array
+    {
+        $closed = $this->isClosed();
+        return [
+            'address' => $this->connection->address(),
+            'uniqueName' => $closed ? null : $this->connection->native->uniqueName($this->connection->handle()),
+            'shared' => $closed ? null : $this->isShared(),
+            'closed' => $closed,
+            'ownedNames' => $this->ownedNames(),
+        ];
     }
 
     public function __destruct()

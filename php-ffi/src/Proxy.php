@@ -14,6 +14,8 @@ use SkypeBus\Internal\CallTarget;
 use SkypeBus\Internal\Errors;
 use SkypeBus\Internal\Introspection;
 use SkypeBus\Internal\PropertyTarget;
+use SkypeBus\Internal\Signature;
+use SkypeBus\Internal\Values;
 
 /**
  * An object of a peer, from Bus::proxy(): its D-Bus methods are PHP methods with the same,
@@ -71,6 +73,9 @@ final class Proxy
     /** @var array<string, PropertyTarget> property name => its target, made on first use */
     private $properties = [];
 
+    /** @var array<string, string> method name => the signature the proxy was given for it */
+    private $signatures;
+
     /** @var Introspection|false|null the data, false when unavailable, null before the first look */
     private $introspection;
 
@@ -79,8 +84,16 @@ final class Proxy
      *
      * @internal
      */
-    public function __construct(Bus $bus, Calls $calls, string $destination, string $path, ?string $interface, CallOptions $options)
-    {
+    public function __construct(
+        Bus $bus,
+        Calls $calls,
+        string $destination,
+        string $path,
+        ?string $interface,
+        CallOptions $options,
+        array $signatures = []
+    ) {
+        $this->signatures = $signatures;
         $this->bus = $bus;
         $this->calls = $calls;
         $this->destination = $destination;
@@ -175,6 +188,26 @@ final class Proxy
     }
 
     /**
+     * What print_r() and var_dump() show: the object it stands for and its options, not FFI
+     * internals. (A method of PHP's own, so it shadows no D-Bus name: D-Bus names cannot start
+     * with "__".)
+     *
+     * @return array<string, mixed>
+     */
+    public function __debugInfo(): array
+    {
+        return [
+            'destination' => $this->destination,
+            'path' => $this->path,
+            'interface' => $this->interface,
+            'timeout' => $this->options->timeoutMs !== null ? $this->options->timeoutMs / 1000 : null,
+            'variants' => $this->options->typedVariants ? 'typed' : 'plain',
+            'noReply' => $this->options->noReply,
+            'bus' => $this->bus,
+        ];
+    }
+
+    /**
      * @return never
      */
     public function __unset(string $name): void
@@ -229,7 +262,34 @@ final class Proxy
         if (count($this->targets) >= self::TARGETS) {
             $this->targets = [];
         }
-        return $this->targets[$name] = new CallTarget($this->destination, $this->path, $this->methodInterface($name), $name, null);
+        $signature = $this->signatures[$name] ?? null;
+        return $this->targets[$name] = new CallTarget($this->destination, $this->path, $this->methodInterface($name), $name, $signature);
+    }
+
+    /**
+     * The checked 'signatures' option of Bus::proxy(): method name => argument signature.
+     *
+     * @internal
+     * @param mixed $signatures
+     * @return array<string, string>
+     * @throws InvalidArgumentException
+     */
+    public static function signatures($signatures): array
+    {
+        if (!is_array($signatures)) {
+            throw Errors::invalid(sprintf('The proxy option "signatures" must be an array of method name => signature, %s given', Values::describe($signatures)));
+        }
+        foreach ($signatures as $method => $signature) {
+            if (!is_string($method) || !is_string($signature)) {
+                throw Errors::invalid(sprintf(
+                    'The proxy option "signatures" maps method names to signature strings (["SetTimezone" => "sb"]); %s => %s given',
+                    is_string($method) ? '"' . $method . '"' : Values::describe($method),
+                    is_string($signature) ? '"' . $signature . '"' : Values::describe($signature)
+                ));
+            }
+            Signature::split($signature);
+        }
+        return $signatures;
     }
 
     /** The target of the property $name, made once. */
@@ -352,19 +412,42 @@ final class Proxy
             return $e;
         }
         $known = $introspection->methodNames($this->interface);
+        $closest = self::closest($name, $known);
         return new UnknownMethodException(
             $e->getErrorName(),
             sprintf(
-                '%s (%s at %s has no method "%s"%s; its methods are: %s)',
+                '%s (%s at %s has no method "%s"%s;%s its methods are: %s)',
                 $e->getMessage(),
                 $this->destination,
                 $this->path,
                 $name,
                 $this->interface !== null ? ' in ' . $this->interface : '',
+                $closest !== null ? sprintf(' did you mean "%s"?', $closest) : '',
                 $known === [] ? 'none' : implode(', ', $known)
             ),
             $e->getCode(),
             $e
         );
+    }
+
+    /**
+     * The member of $known ("Interface.Member") whose name is nearest to $name, if one is near
+     * enough to be a typo (a different case, or a few letters apart).
+     *
+     * @param list<string> $known
+     */
+    private static function closest(string $name, array $known): ?string
+    {
+        $best = null;
+        $bestDistance = max(2, intdiv(strlen($name), 3)) + 1;
+        foreach ($known as $qualified) {
+            $member = substr($qualified, (int) strrpos($qualified, '.') + 1);
+            $distance = strcasecmp($member, $name) === 0 ? 0 : levenshtein(strtolower($member), strtolower($name));
+            if ($distance < $bestDistance) {
+                $best = $member;
+                $bestDistance = $distance;
+            }
+        }
+        return $best;
     }
 }

@@ -45,6 +45,16 @@ final class Skype
     /** @var list<string> notifications waitForMessageStatus() read but was not waiting for */
     private $held = [];
 
+    /**
+     * What print_r() and var_dump() show, without FFI internals.
+     *
+     * @return array<string, mixed>
+     */
+    public function __debugInfo(): array
+    {
+        return ['closed' => $this->handle === null, 'heldNotifications' => count($this->held)];
+    }
+
     private function __construct(Native $native, \FFI\CData $handle)
     {
         $this->native = $native;

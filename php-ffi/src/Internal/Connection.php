@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace SkypeBus\Internal;
 
 use SkypeBus\Exception\ConnectFailedException;
+use SkypeBus\Exception\DisconnectedException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\SkypeBusException;
 
@@ -113,6 +114,23 @@ final class Connection
         $this->handle = $connection;
         $this->private = true;
         $this->native->freeConnection($shared);
+    }
+
+    /**
+     * Whether calls on this connection can no longer work: closed here, or lost (the library
+     * reports the loss on any request; asking for the unique name is the cheapest).
+     */
+    public function isLost(): bool
+    {
+        if ($this->handle === null) {
+            return true;
+        }
+        try {
+            $this->native->uniqueName($this->handle);
+            return false;
+        } catch (DisconnectedException $e) {
+            return true;
+        }
     }
 
     /** Frees the connection; idempotent. */

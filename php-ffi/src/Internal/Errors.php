@@ -102,6 +102,8 @@ final class Errors
             return new ConnectFailedException($name, $message, $code);
         }
         if (isset(self::ARGUMENT_CODES[$code])) {
+            // The library speaks of the JSON it was given; PHP users gave arrays.
+            $message = str_replace(['an empty object', 'an object with '], ['an empty associative array', 'an associative array with '], $message);
             return new InvalidArgumentException($message, $name, $code);
         }
         if ($code === self::DBUS_ERROR && isset(self::BY_NAME[$name])) {

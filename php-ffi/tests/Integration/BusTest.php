@@ -277,4 +277,19 @@ final class BusTest extends IntegrationTestCase
             $second->stop();
         }
     }
+
+    public function testPrintRShowsTheConnectionNotFfiInternals(): void
+    {
+        $proxy = $this->bus->proxy('org.freedesktop.DBus', '/org/freedesktop/DBus', null, ['timeout' => 1.5]);
+        $proxy->GetId();
+        $dump = print_r($proxy, true);
+        self::assertStringNotContainsString('FFI', $dump);
+        self::assertStringNotContainsString('CData', $dump);
+        self::assertStringContainsString('[destination] => org.freedesktop.DBus', $dump);
+        self::assertStringContainsString('[timeout] => 1.5', $dump);
+        self::assertStringContainsString('[uniqueName] => ' . $this->bus->getUniqueName(), $dump);
+        self::assertStringNotContainsString('FFI', print_r($this->bus->subscribe(['interface' => 'a.b']), true));
+        $this->bus->close();
+        self::assertStringContainsString('[closed] => 1', print_r($this->bus, true));
+    }
 }

@@ -73,6 +73,9 @@ final class ComposerInstallTest extends IntegrationTestCase
         $top = (string) file_get_contents(dirname(__DIR__, 3) . '/README.md');
         self::assertSame(1, preg_match('/<!-- example -->\s*```php\n(.*?)```/s', $top, $topMatch), 'top README example');
         self::assertSame($match[1], $topMatch[1], 'README.md and php-ffi/README.md show the same example');
+        // The first example says what each form returns (a newcomer's surprise, issue 17).
+        self::assertStringContainsString("call() always\n// returns the LIST of the reply's values", $match[1]);
+        self::assertStringContainsString('the value itself for one, a list only for several', $match[1]);
     }
 
     private function assertExampleRuns(array $environment = []): void

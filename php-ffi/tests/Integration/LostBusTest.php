@@ -19,6 +19,7 @@ final class LostBusTest extends IntegrationTestCase
         $this->bus->subscribe(['interface' => 'net.skypebus.Test.Lost']);
         $this->bus->emit('/x', 'net.skypebus.Test.Lost', 'Before');
         usleep(200000);
+        self::assertFalse($this->bus->isClosed());
         static::$private->killDaemon();
         usleep(200000);
         $signal = $this->bus->nextSignal(1.0);
@@ -34,6 +35,7 @@ final class LostBusTest extends IntegrationTestCase
             self::assertSame('net.skypebus.Error.Disconnected', $e->getErrorName());
         }
         self::assertLessThan(1.0, microtime(true) - $start);
+        self::assertTrue($this->bus->isClosed(), 'isClosed() once the bus is gone');
         $this->expectException(DisconnectedException::class);
         $this->bus->serve(1.0);
     }

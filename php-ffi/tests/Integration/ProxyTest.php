@@ -134,6 +134,48 @@ final class ProxyTest extends IntegrationTestCase
         }
     }
 
+    public function testAnUnknownMethodSuggestsTheNearestName(): void
+    {
+        $typed = $this->bus->proxy(self::TYPED, self::TYPED_PATH);
+        foreach (['Summ' => 'Sum', 'sum' => 'Sum', 'EchoByte' => 'EchoBytes'] as $typo => $meant) {
+            try {
+                $typed->{$typo}(1, 2);
+                self::fail("$typo was called");
+            } catch (\SkypeBus\Exception\UnknownMethodException $e) {
+                self::assertStringContainsString(sprintf('did you mean "%s"?', $meant), $e->getMessage());
+            }
+        }
+        try {
+            $typed->Completely();
+            self::fail('Completely was called');
+        } catch (\SkypeBus\Exception\UnknownMethodException $e) {
+            self::assertStringNotContainsString('did you mean', $e->getMessage());
+        }
+    }
+
+    public function testAProxyCanBeGivenSignatures(): void
+    {
+        // For peers whose introspection data is missing or wrong: the given signature is sent
+        // as is, so GDBus (which declares "uu") refuses "ss" itself.
+        $typed = $this->bus->proxy(self::TYPED, self::TYPED_PATH, self::TYPED, ['signatures' => ['Sum' => 'ss'], 'timeout' => 5]);
+        try {
+            $typed->Sum('1', '2');
+            self::fail('the signature was not used');
+        } catch (\SkypeBus\Exception\InvalidArgsException $e) {
+            self::assertSame('org.freedesktop.DBus.Error.InvalidArgs', $e->getErrorName());
+        }
+        $right = $this->bus->proxy(self::TYPED, self::TYPED_PATH, self::TYPED, ['signatures' => ['Sum' => 'uu']]);
+        self::assertSame(3, $right->Sum(1, 2));
+        foreach ([['signatures' => 'uu'], ['signatures' => ['Sum' => 5]], ['signatures' => ['Sum' => 'a{']]] as $options) {
+            try {
+                $this->bus->proxy(self::TYPED, self::TYPED_PATH, null, $options);
+                self::fail('accepted ' . json_encode($options));
+            } catch (InvalidArgumentException $e) {
+                self::assertNotSame('', $e->getMessage());
+            }
+        }
+    }
+
     public function testTheBusDriver(): void
     {
         $dbus = $this->bus->proxy('org.freedesktop.DBus', '/org/freedesktop/DBus');

@@ -124,4 +124,13 @@ final class ErrorsTest extends TestCase
         self::assertSame('net.skypebus.Error.Disconnected', $e->getErrorName());
         self::assertSame(Errors::DISCONNECTED, $e->getCode());
     }
+
+    public function testAnAssociativeArrayIsNotCalledAnObject(): void
+    {
+        $e = Errors::exceptionFor(5, 'net.skypebus.Error.TypeMismatch', "arg 0: expected string 's', got an object with 1 key");
+        self::assertSame("arg 0: expected string 's', got an associative array with 1 key", $e->getMessage());
+        // D-Bus errors keep their message exactly.
+        $dbus = Errors::exceptionFor(1, 'com.example.Error', 'got an object with 1 key');
+        self::assertSame('got an object with 1 key', $dbus->getMessage());
+    }
 }
