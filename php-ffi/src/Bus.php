@@ -44,7 +44,7 @@ use SkypeBus\Internal\Signals;
  * (with a new unique name) for everything from then on; the other handles of the shared
  * connection are not affected.
  */
-final class Bus
+final class Bus implements BusInterface
 {
     /** RequestName flag: let another connection that asks with NAME_REPLACE_EXISTING take the name. */
     public const NAME_ALLOW_REPLACEMENT = 1;

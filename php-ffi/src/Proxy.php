@@ -41,7 +41,7 @@ use SkypeBus\Internal\Values;
  *
  * The proxy has no methods or properties of its own, so no remote name is ever shadowed.
  */
-final class Proxy
+final class Proxy implements ProxyInterface
 {
     /** Most call and property targets a proxy keeps (one per member name used). */
     private const TARGETS = 256;

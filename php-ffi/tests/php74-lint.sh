@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # PHP 7.4 compatibility of the package, on a real PHP 7.4 (php-wasm from npm):
-#  1. every file under php-ffi/src (and preload.php, bin/) parses on the local PHP and on 7.4;
+#  1. every file under php-ffi/src (and preload.php, bin/, and the classes skypebus-codegen
+#     generates from tests/fixtures/introspection) parses on the local PHP and on 7.4;
 #  2. the unit tests that need no FFI run on 7.4 with Debian's phpunit 9.6 (which supports 7.3+);
 #     excluded: group "host" (child processes, FFI).
 # Needs: node + npm (the npm registry), Debian's phpunit. Installs the @php-wasm packages pinned
@@ -28,7 +29,15 @@ fi
 
 php74() { PHP=7.4 "$cli" "$@"; }
 
-files=$(cd "$package" && { find src -name '*.php'; echo preload.php; find bin -type f; } | sort)
+# Classes skypebus-codegen writes for the dbusmock templates' XML (logind, NetworkManager,
+# UPower) are linted too; inside the package, where php-wasm reads files, removed at exit.
+generated=tests/.generated
+rm -rf "${package:?}/$generated"
+trap 'rm -rf "${package:?}/$generated"' EXIT
+php -d ffi.enable=1 "$package/bin/skypebus-codegen" --namespace Lint --out "$package/$generated" \
+    "$package"/tests/fixtures/introspection/*.xml >/dev/null
+
+files=$(cd "$package" && { find src "$generated" -name '*.php'; echo preload.php; find bin -type f; } | sort)
 
 echo "== lint on $(php -r 'echo PHP_VERSION;')"
 for f in $files; do

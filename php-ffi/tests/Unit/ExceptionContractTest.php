@@ -22,7 +22,9 @@ final class ExceptionContractTest extends TestCase
         self::assertTrue($interface->hasMethod('getErrorName'));
         $method = $interface->getMethod('getErrorName');
         self::assertSame(0, $method->getNumberOfParameters());
-        self::assertSame('string', (string) $method->getReturnType());
+        $type = $method->getReturnType();
+        self::assertInstanceOf(\ReflectionNamedType::class, $type);
+        self::assertSame('string', $type->getName());
     }
 
     public function testEveryExceptionClassImplementsTheInterface(): void
