@@ -81,6 +81,13 @@ final class CodegenTest extends IntegrationTestCase
         $nm = new \Gen\Files\OrgFreedesktopNetworkManager($this->bus, 'org.freedesktop.NetworkManager', '/org/freedesktop/NetworkManager');
         self::assertIsArray($nm->GetDevices());
         self::assertIsInt($nm->State);
+        // A generated class over the in-memory FakeBus, for an application's unit tests.
+        $fake = new \SkypeBus\Testing\FakeBus();
+        $fake->on('org.freedesktop.login1', '/org/freedesktop/login1', 'org.freedesktop.login1.Manager', 'GetSession', ['/org/freedesktop/login1/session/c1']);
+        $faked = new \Gen\Files\OrgFreedesktopLogin1Manager($fake, 'org.freedesktop.login1', '/org/freedesktop/login1');
+        self::assertSame('/org/freedesktop/login1/session/c1', $faked->GetSession('c1'));
+        self::assertSame(['c1'], $fake->calls()[0]['args']);
+        self::assertSame('s', $fake->calls()[0]['signature']);
         // The typed parameters are PHP's own checks.
         $this->expectException(\TypeError::class);
         $logind->GetSession(5);
