@@ -16,6 +16,7 @@ use SkypeBus\Internal\EventLoop;
 use SkypeBus\Internal\PropertyTarget;
 use SkypeBus\Internal\Server;
 use SkypeBus\Internal\Signals;
+use SkypeBus\Internal\Tracer;
 
 /**
  * A connection to a D-Bus bus (or to a peer), over libskypebus.
@@ -644,6 +645,20 @@ final class Bus implements BusInterface
     public function isClosed(): bool
     {
         return $this->connection->isLost();
+    }
+
+    /**
+     * Tells this Bus's messages to a PSR-3 logger, one busctl-like line each: calls, property
+     * requests, replies (debug), error replies (info), signals emitted and received, calls
+     * served (debug). Null removes it. psr/log is not required by this package: any
+     * Psr\Log\LoggerInterface works. (SKYPEBUS_TRACE=1 in the environment prints the same lines
+     * to standard error, SKYPEBUS_TRACE=/path appends them to a file.)
+     *
+     * @param \Psr\Log\LoggerInterface|null $logger
+     */
+    public function setLogger(?object $logger): void
+    {
+        $this->connection->tracer = Tracer::withLogger($this->connection->tracer, $logger);
     }
 
     /**

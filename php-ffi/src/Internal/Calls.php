@@ -39,6 +39,44 @@ final class Calls
      */
     public function call(CallTarget $target, array $args, CallOptions $options): array
     {
+        if ($this->connection->tracer !== null) {
+            return $this->traced($target, $args, function () use ($target, $args, $options): array {
+                return $this->exchange($target, $args, $options);
+            });
+        }
+        return $this->exchange($target, $args, $options);
+    }
+
+    /**
+     * A request told to the connection's tracer, with its reply or error.
+     *
+     * @param list<mixed> $args
+     * @param callable(): mixed $send
+     * @return mixed what $send returns
+     */
+    private function traced(CallTarget $target, array $args, callable $send)
+    {
+        $tracer = $this->connection->tracer;
+        assert($tracer !== null);
+        $tracer->call($target, $args);
+        $started = microtime(true);
+        try {
+            $reply = $send();
+        } catch (\Throwable $e) {
+            $tracer->error($target, $e, $started);
+            throw $e;
+        }
+        $tracer->reply($target, is_array($reply) && Values::isList($reply) ? $reply : [$reply], $started);
+        return $reply;
+    }
+
+    /**
+     * @param list<mixed> $args
+     * @return list<mixed>
+     * @throws DBusException|InvalidArgumentException
+     */
+    private function exchange(CallTarget $target, array $args, CallOptions $options): array
+    {
         $request = RequestEncoder::encodeCall($target, $args, $options);
         $handle = $this->connection->handle;
         if ($handle === null) {
@@ -61,6 +99,26 @@ final class Calls
      */
     public function getProperty(PropertyTarget $target, CallOptions $options)
     {
+        if ($this->connection->tracer !== null) {
+            return $this->traced(self::propertiesCall($target, 'Get'), [$target->interface, $target->name], function () use ($target, $options) {
+                return $this->readProperty($target, $options);
+            });
+        }
+        return $this->readProperty($target, $options);
+    }
+
+    /** Properties.Get/Set/GetAll of $target, as the tracer shows it. */
+    private static function propertiesCall(PropertyTarget $target, string $method): CallTarget
+    {
+        return new CallTarget($target->destination, $target->path, 'org.freedesktop.DBus.Properties', $method, null);
+    }
+
+    /**
+     * @return mixed
+     * @throws DBusException|InvalidArgumentException
+     */
+    private function readProperty(PropertyTarget $target, CallOptions $options)
+    {
         $reply = $this->native->properties(
             $this->connection->handle(),
             RequestEncoder::encodeProperties('get', $target, null, null, $options)
@@ -73,6 +131,22 @@ final class Calls
      * @throws DBusException|InvalidArgumentException
      */
     public function setProperty(PropertyTarget $target, $value, ?string $signature, CallOptions $options): void
+    {
+        if ($this->connection->tracer !== null) {
+            $this->traced(self::propertiesCall($target, 'Set'), [$target->interface, $target->name, $value], function () use ($target, $value, $signature, $options): array {
+                $this->writeProperty($target, $value, $signature, $options);
+                return [];
+            });
+            return;
+        }
+        $this->writeProperty($target, $value, $signature, $options);
+    }
+
+    /**
+     * @param mixed $value
+     * @throws DBusException|InvalidArgumentException
+     */
+    private function writeProperty(PropertyTarget $target, $value, ?string $signature, CallOptions $options): void
     {
         $json = RequestEncoder::encodeProperties('set', $target, $value, $signature, $options);
         try {

@@ -28,6 +28,9 @@ final class Connection
      */
     public $handle;
 
+    /** @var Tracer|null where messages are told (Bus::setLogger(), SKYPEBUS_TRACE); null: nowhere */
+    public $tracer;
+
     /** @var string the address the connection was opened with (also to reopen it privately) */
     private $address;
 
@@ -59,7 +62,9 @@ final class Connection
         } catch (ConnectFailedException $e) {
             throw $resolved->origin === null ? $e : Errors::connectFailed($e->getMessage() . ' (' . $resolved->origin . ')', $e);
         }
-        return new self($native, $handle, $resolved->address, $private);
+        $connection = new self($native, $handle, $resolved->address, $private);
+        $connection->tracer = Tracer::fromEnvironment();
+        return $connection;
     }
 
     public function address(): string

@@ -238,6 +238,9 @@ final class Server
             (string) ($event['type'] ?? ''),
             (bool) ($event['no_reply'] ?? false)
         );
+        if ($this->connection->tracer !== null) {
+            $this->connection->tracer->incoming($call);
+        }
         $export = $this->exports[$call->getPath()] ?? null;
         if ($export === null) {
             $answer = ['error', 'org.freedesktop.DBus.Error.UnknownObject', 'No object at ' . $call->getPath()];

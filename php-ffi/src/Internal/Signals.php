@@ -104,6 +104,9 @@ final class Signals
     {
         $json = RequestEncoder::encodeSignal($path, $interface, $member, $args, $signature, $destination);
         $this->connection->native->emit($this->connection->handle(), $json);
+        if ($this->connection->tracer !== null) {
+            $this->connection->tracer->emitted($path, $interface, $member, $signature, $args, $destination);
+        }
     }
 
     /**
@@ -132,7 +135,7 @@ final class Signals
                 $problem = $e->getMessage();
             }
         }
-        return new Signal(
+        $signal = new Signal(
             (string) ($event['sender'] ?? ''),
             isset($event['destination']) ? (string) $event['destination'] : null,
             (string) ($event['path'] ?? ''),
@@ -143,6 +146,10 @@ final class Signals
             $ids,
             $problem
         );
+        if ($this->connection->tracer !== null) {
+            $this->connection->tracer->signal($signal);
+        }
+        return $signal;
     }
 
     /** Keeps a signal taken while serving for nextSignal(), dropping the oldest beyond the limit. */

@@ -138,11 +138,9 @@ final class Variant implements TypedValue
                 }
                 $fits = is_array($value);
                 if ($fits) {
-                    [$keyType, $elementType] = $type[1] === '{' ? SignatureParser::dictEntry($type) : [null, substr($type, 1)];
-                    foreach ($value as $key => $element) {
-                        if ($keyType !== null && $keyType !== 's' && $keyType !== 'o' && $keyType !== 'g') {
-                            self::check($key, $keyType, $variant);
-                        }
+                    // PHP makes array keys ints or strings (true is 1), so only the values are checked.
+                    $elementType = $type[1] === '{' ? SignatureParser::dictEntry($type)[1] : substr($type, 1);
+                    foreach ($value as $element) {
                         self::check($element, $elementType, $variant);
                     }
                 }
