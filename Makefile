@@ -42,6 +42,7 @@ check-header:
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
+	cd php-ffi && phpcs -q --report=summary   # PSR-12 (php-ffi/phpcs.xml)
 
 $(RELEASE)/test_%: tests/c/test_%.c tests/c/check.h include/skypebus.h build
 	gcc $(CFLAGS) -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)

@@ -39,6 +39,9 @@ php -d ffi.enable=1 "$package/bin/skypebus-codegen" --namespace Lint --out "$pac
 
 files=$(cd "$package" && { find src "$generated" -name '*.php'; echo preload.php; find bin -type f; } | sort)
 
+echo "== PSR-12 (phpcs, php-ffi/phpcs.xml; the generated classes included)"
+(cd "$package" && phpcs -q --report=summary) || { echo "PSR-12 check failed: run phpcs in php-ffi (phpcbf fixes most)"; exit 1; }
+
 echo "== lint on $(php -r 'echo PHP_VERSION;')"
 for f in $files; do
     php -l "$package/$f" >/dev/null

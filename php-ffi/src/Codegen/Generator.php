@@ -334,8 +334,10 @@ final class Generator
     {
         $members = [];
         foreach (is_array($interface[$key] ?? null) ? $interface[$key] : [] as $member) {
-            if (!is_array($member) || !isset($member['name']) || !is_string($member['name'])
-                || preg_match('/^[A-Za-z_][A-Za-z0-9_]*$/D', $member['name']) !== 1) {
+            if (
+                !is_array($member) || !isset($member['name']) || !is_string($member['name'])
+                || preg_match('/^[A-Za-z_][A-Za-z0-9_]*$/D', $member['name']) !== 1
+            ) {
                 throw Errors::invalid(sprintf('A member of %s in "%s" has no valid name', $interface['name'], $key));
             }
             if ($key === 'properties' && (!isset($member['type']) || !is_string($member['type']))) {

@@ -53,8 +53,10 @@ final class ReplyDecoder
         // below apply only when it is an "a".
         if (($json[9] ?? '') === 'a') {
             // One packed array of numbers (see the class comment): the base64 is a slice of the text.
-            if (strncmp($json, '{"type":"a', 10) === 0 && isset(self::PACKED[$json[10] ?? ''])
-                && substr_compare($json, '","data":["', 11, 11) === 0 && substr($json, -3) === '"]}') {
+            if (
+                strncmp($json, '{"type":"a', 10) === 0 && isset(self::PACKED[$json[10] ?? ''])
+                && substr_compare($json, '","data":["', 11, 11) === 0 && substr($json, -3) === '"]}'
+            ) {
                 $base64 = substr($json, 22, -3);
                 if (strpbrk($base64, '"\\') === false) {
                     return [self::unpackArray($base64, $json[10])];
@@ -98,8 +100,10 @@ final class ReplyDecoder
      */
     public static function decodeEnvelope($reply, bool $typedVariants): array
     {
-        if (!is_array($reply) || !isset($reply['type']) || !is_string($reply['type'])
-            || !isset($reply['data']) || !is_array($reply['data'])) {
+        if (
+            !is_array($reply) || !isset($reply['type']) || !is_string($reply['type'])
+            || !isset($reply['data']) || !is_array($reply['data'])
+        ) {
             throw self::malformed('the reply is not a {"type", "data"} envelope');
         }
         return self::decodeValues($reply['data'], $reply['type'], $typedVariants);
@@ -142,8 +146,10 @@ final class ReplyDecoder
         } catch (\JsonException $e) {
             throw self::malformed('the reply is not valid JSON: ' . $e->getMessage());
         }
-        if (!is_array($reply) || !isset($reply['type']) || !is_string($reply['type']) || $reply['type'] === ''
-            || !array_key_exists('data', $reply)) {
+        if (
+            !is_array($reply) || !isset($reply['type']) || !is_string($reply['type']) || $reply['type'] === ''
+            || !array_key_exists('data', $reply)
+        ) {
             throw self::malformed('the reply is not a {"type", "data"} envelope of one value');
         }
         return self::fromJson($reply['data'], $reply['type'], $typedVariants);

@@ -291,8 +291,10 @@ final class Server
                 return;
             }
             [$result, $message] = $refused;
-            if ($result !== Errors::TYPE_MISMATCH && $result !== Errors::INVALID_JSON && $result !== Errors::INVALID_REQUEST
-                && $result !== Errors::INVALID_UTF8 && $result !== Errors::LIMIT_EXCEEDED) {
+            if (
+                $result !== Errors::TYPE_MISMATCH && $result !== Errors::INVALID_JSON && $result !== Errors::INVALID_REQUEST
+                && $result !== Errors::INVALID_UTF8 && $result !== Errors::LIMIT_EXCEEDED
+            ) {
                 return;
             }
             $outTypes = $export !== null ? $export->schema()->outTypes($interface, $member) : null;

@@ -96,8 +96,11 @@ final class RoundTripTest extends IntegrationTestCase
         self::assertSame($wire, $received);
         self::assertSame([$expected], $values);
         if ($wire === 'd') {
-            self::assertSame(json_encode($expected, JSON_PRESERVE_ZERO_FRACTION | JSON_PARTIAL_OUTPUT_ON_ERROR),
-                json_encode($values[0], JSON_PRESERVE_ZERO_FRACTION | JSON_PARTIAL_OUTPUT_ON_ERROR), 'sign of zero');
+            self::assertSame(
+                json_encode($expected, JSON_PRESERVE_ZERO_FRACTION | JSON_PARTIAL_OUTPUT_ON_ERROR),
+                json_encode($values[0], JSON_PRESERVE_ZERO_FRACTION | JSON_PARTIAL_OUTPUT_ON_ERROR),
+                'sign of zero'
+            );
         }
     }
 

@@ -520,13 +520,15 @@ final class ServeTest extends IntegrationTestCase
 
     public function testExportErrors(): void
     {
-        foreach ([
+        foreach (
+            [
             ['<node><interface name="a.B"><method name="Missing"/></interface></node>', 'no public method'],
             ['<not-xml', 'invalid introspection XML'],
             ['', 'invalid introspection XML'],
             ['<?xml version="1.0"?><!-- a comment --><!DOCTYPE node><interface name="a.B"/>', 'must be a <node> document, not <interface>'],
             ['<interface name="a.B"/>', 'must be a <node> document'],
-        ] as [$xml, $message]) {
+            ] as [$xml, $message]
+        ) {
             try {
                 $this->bus->export('/net/skypebus/Test/Bad', new \stdClass(), $xml);
                 self::fail('exported ' . $xml);

@@ -380,8 +380,10 @@ JSON;
             self::answer($export, self::event('org.example.Second', 'Sum', 'x', ['18446744073709551615'])),
             'values the handler got as strings go back as they came'
         );
-        self::assertSame(['error', 'org.freedesktop.DBus.Error.UnknownMethod', 'No method org.example.First.NotInTheXml on /org/example/Obj'],
-            self::answer($export, self::event('org.example.First', 'NotInTheXml', '', [])));
+        self::assertSame(
+            ['error', 'org.freedesktop.DBus.Error.UnknownMethod', 'No method org.example.First.NotInTheXml on /org/example/Obj'],
+            self::answer($export, self::event('org.example.First', 'NotInTheXml', '', []))
+        );
     }
 
     public function testCallArgumentsAreDecoded(): void

@@ -120,50 +120,138 @@ final class TypeTest extends TestCase
     public function invalidValues(): array
     {
         return [
-            'byte too big' => [static function () { return new Byte(256); }],
-            'byte negative' => [static function () { return new Byte(-1); }],
-            'int16 too small' => [static function () { return new Int16(-32769); }],
-            'uint16 too big' => [static function () { return new UInt16(65536); }],
-            'int32 too big' => [static function () { return new Int32(2147483648); }],
-            'uint32 negative' => [static function () { return new UInt32(-1); }],
-            'uint32 too big' => [static function () { return new UInt32(4294967296); }],
-            'int64 below min' => [static function () { return new Int64('-9223372036854775809'); }],
-            'int64 above max' => [static function () { return new Int64('9223372036854775808'); }],
-            'uint64 negative' => [static function () { return new UInt64(-1); }],
-            'uint64 above max' => [static function () { return new UInt64('18446744073709551616'); }],
-            'uint64 not decimal' => [static function () { return new UInt64('0x10'); }],
-            'uint64 leading zero' => [static function () { return new UInt64('007'); }],
-            'uint64 fraction' => [static function () { return new UInt64(1.5); }],
-            'int32 minus zero text' => [static function () { return new Int32('-0'); }],
-            'int32 empty text' => [static function () { return new Int32(''); }],
-            'path relative' => [static function () { return new ObjectPath('a/b'); }],
-            'path trailing slash' => [static function () { return new ObjectPath('/a/'); }],
-            'path double slash' => [static function () { return new ObjectPath('/a//b'); }],
-            'path bad char' => [static function () { return new ObjectPath('/a-b'); }],
-            'path empty' => [static function () { return new ObjectPath(''); }],
-            'signature invalid' => [static function () { return new Signature('a{vs}'); }],
-            'signature unclosed' => [static function () { return new Signature('(ii'); }],
-            'variant two types' => [static function () { return new Variant('ii', 1); }],
-            'variant no type' => [static function () { return new Variant('', 1); }],
-            'variant byte out of range' => [static function () { return new Variant('y', 256); }],
-            'variant negative uint32' => [static function () { return new Variant('u', -1); }],
-            'variant int for a bool' => [static function () { return new Variant('b', 1); }],
-            'variant int for a string' => [static function () { return new Variant('s', 5); }],
-            'variant bad object path' => [static function () { return new Variant('o', 'a/b'); }],
-            'variant element out of range' => [static function () { return new Variant('ay', [1, 256]); }],
-            'variant dict value of the wrong type' => [static function () { return new Variant('a{su}', ['a' => 'x']); }],
-            'variant struct of the wrong arity' => [static function () { return new Variant('(su)', ['a']); }],
-            'struct empty' => [static function () { return new Struct([]); }],
-            'struct not a list' => [static function () { return new Struct(['a' => 1]); }],
-            'struct wrong arity' => [static function () { return new Struct([1, 2], '(i)'); }],
-            'struct not a struct type' => [static function () { return new Struct([1], 'i'); }],
-            'struct null member' => [static function () { return new Struct([null]); }],
-            'struct mixed list member' => [static function () { return new Struct([[1, 'a']]); }],
-            'dict not a dict type' => [static function () { return new Dict([], 'as'); }],
-            'dict duplicate keys' => [static function () { return Dict::fromPairs([[1, 'a'], [1, 'b']], 'a{is}'); }],
-            'dict pair malformed' => [static function () { return Dict::fromPairs([[1]], 'a{is}'); }],
-            'variant of another typed value' => [static function () { return json_encode(new Variant('u', new Byte(1))); }],
-            'dict key not basic' => [static function () { return Dict::fromPairs([[[1], 'a']], 'a{is}'); }],
+            'byte too big' => [static function () {
+                return new Byte(256);
+            }],
+            'byte negative' => [static function () {
+                return new Byte(-1);
+            }],
+            'int16 too small' => [static function () {
+                return new Int16(-32769);
+            }],
+            'uint16 too big' => [static function () {
+                return new UInt16(65536);
+            }],
+            'int32 too big' => [static function () {
+                return new Int32(2147483648);
+            }],
+            'uint32 negative' => [static function () {
+                return new UInt32(-1);
+            }],
+            'uint32 too big' => [static function () {
+                return new UInt32(4294967296);
+            }],
+            'int64 below min' => [static function () {
+                return new Int64('-9223372036854775809');
+            }],
+            'int64 above max' => [static function () {
+                return new Int64('9223372036854775808');
+            }],
+            'uint64 negative' => [static function () {
+                return new UInt64(-1);
+            }],
+            'uint64 above max' => [static function () {
+                return new UInt64('18446744073709551616');
+            }],
+            'uint64 not decimal' => [static function () {
+                return new UInt64('0x10');
+            }],
+            'uint64 leading zero' => [static function () {
+                return new UInt64('007');
+            }],
+            'uint64 fraction' => [static function () {
+                return new UInt64(1.5);
+            }],
+            'int32 minus zero text' => [static function () {
+                return new Int32('-0');
+            }],
+            'int32 empty text' => [static function () {
+                return new Int32('');
+            }],
+            'path relative' => [static function () {
+                return new ObjectPath('a/b');
+            }],
+            'path trailing slash' => [static function () {
+                return new ObjectPath('/a/');
+            }],
+            'path double slash' => [static function () {
+                return new ObjectPath('/a//b');
+            }],
+            'path bad char' => [static function () {
+                return new ObjectPath('/a-b');
+            }],
+            'path empty' => [static function () {
+                return new ObjectPath('');
+            }],
+            'signature invalid' => [static function () {
+                return new Signature('a{vs}');
+            }],
+            'signature unclosed' => [static function () {
+                return new Signature('(ii');
+            }],
+            'variant two types' => [static function () {
+                return new Variant('ii', 1);
+            }],
+            'variant no type' => [static function () {
+                return new Variant('', 1);
+            }],
+            'variant byte out of range' => [static function () {
+                return new Variant('y', 256);
+            }],
+            'variant negative uint32' => [static function () {
+                return new Variant('u', -1);
+            }],
+            'variant int for a bool' => [static function () {
+                return new Variant('b', 1);
+            }],
+            'variant int for a string' => [static function () {
+                return new Variant('s', 5);
+            }],
+            'variant bad object path' => [static function () {
+                return new Variant('o', 'a/b');
+            }],
+            'variant element out of range' => [static function () {
+                return new Variant('ay', [1, 256]);
+            }],
+            'variant dict value of the wrong type' => [static function () {
+                return new Variant('a{su}', ['a' => 'x']);
+            }],
+            'variant struct of the wrong arity' => [static function () {
+                return new Variant('(su)', ['a']);
+            }],
+            'struct empty' => [static function () {
+                return new Struct([]);
+            }],
+            'struct not a list' => [static function () {
+                return new Struct(['a' => 1]);
+            }],
+            'struct wrong arity' => [static function () {
+                return new Struct([1, 2], '(i)');
+            }],
+            'struct not a struct type' => [static function () {
+                return new Struct([1], 'i');
+            }],
+            'struct null member' => [static function () {
+                return new Struct([null]);
+            }],
+            'struct mixed list member' => [static function () {
+                return new Struct([[1, 'a']]);
+            }],
+            'dict not a dict type' => [static function () {
+                return new Dict([], 'as');
+            }],
+            'dict duplicate keys' => [static function () {
+                return Dict::fromPairs([[1, 'a'], [1, 'b']], 'a{is}');
+            }],
+            'dict pair malformed' => [static function () {
+                return Dict::fromPairs([[1]], 'a{is}');
+            }],
+            'variant of another typed value' => [static function () {
+                return json_encode(new Variant('u', new Byte(1)));
+            }],
+            'dict key not basic' => [static function () {
+                return Dict::fromPairs([[[1], 'a']], 'a{is}');
+            }],
         ];
     }
 
