@@ -116,11 +116,13 @@ final class Errors
     /**
      * A request without a signature of its own whose values do not fit the types of the peer's
      * introspection data: the peer's contract refuses them, as the peer's own InvalidArgs would
-     * (catch DBusException for both); other argument errors are returned as they are.
+     * (catch DBusException for both). Other argument errors, and values whose type could not be
+     * inferred where the peer has no introspection data (the library says "cannot infer"), are
+     * returned as they are.
      */
     public static function againstIntrospection(InvalidArgumentException $e, string $context = ''): SkypeBusException
     {
-        if ($e->getErrorName() !== 'net.skypebus.Error.TypeMismatch') {
+        if ($e->getErrorName() !== 'net.skypebus.Error.TypeMismatch' || strpos($e->getMessage(), 'cannot infer') !== false) {
             return $e;
         }
         return new InvalidArgsException($e->getErrorName(), $context . $e->getMessage(), $e->getCode(), $e);

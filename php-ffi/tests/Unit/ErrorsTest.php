@@ -133,4 +133,17 @@ final class ErrorsTest extends TestCase
         $dbus = Errors::exceptionFor(1, 'com.example.Error', 'got an object with 1 key');
         self::assertSame('got an object with 1 key', $dbus->getMessage());
     }
+
+    public function testOnlyMismatchesAgainstIntrospectionBecomeInvalidArgs(): void
+    {
+        $mismatch = new InvalidArgumentException("arguments do not fit the signature from the peer's introspection data: arg 0", 'net.skypebus.Error.TypeMismatch', 5);
+        $converted = Errors::againstIntrospection($mismatch);
+        self::assertInstanceOf(InvalidArgsException::class, $converted);
+        self::assertSame('net.skypebus.Error.TypeMismatch', $converted->getErrorName());
+        self::assertSame(5, $converted->getCode());
+        $inferred = new InvalidArgumentException('cannot infer one D-Bus type for the array', 'net.skypebus.Error.TypeMismatch', 5);
+        self::assertSame($inferred, Errors::againstIntrospection($inferred));
+        $other = new InvalidArgumentException('bad name', 'net.skypebus.Error.InvalidName', 7);
+        self::assertSame($other, Errors::againstIntrospection($other));
+    }
 }
