@@ -5,7 +5,12 @@ use super::errors::*;
 use super::*;
 
 impl Emulator {
-    pub(super) fn cmd_chat(&mut self, client: &str, args: &str, now: u64) -> Result<String, SkypeError> {
+    pub(super) fn cmd_chat(
+        &mut self,
+        client: &str,
+        args: &str,
+        now: u64,
+    ) -> Result<String, SkypeError> {
         let (sub, rest) = split_word(args);
         if !sub.eq_ignore_ascii_case("CREATE") {
             return Err(UNKNOWN_COMMAND);

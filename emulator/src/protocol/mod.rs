@@ -6,8 +6,8 @@
 //! and returns an ordered list of [`Action`]s that the D-Bus glue carries out in that order: the
 //! reply to the caller's `Invoke`, `Notify` calls to clients, and timers to start.
 //!
-//! The authority for the behaviour is `SKYPE-API.md`; the points it leaves open and how they are
-//! decided here are listed in `docs/skype-emulator.md`.
+//! The authority for the behaviour is `docs/skype-protocol.md`; the points it leaves open and how
+//! they are decided here are listed in `docs/skype-emulator.md`.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -19,7 +19,7 @@ pub use text::{dialog_id, multichat_id, split_prefix, valid_handle};
 use text::{fnv1a, split_word};
 
 /// How long the emulator waits after an accepted `NAME` for a `PROTOCOL` command before it sends
-/// the attach notifications on its own (SKYPE-API.md 2.4 recommends ~100 ms).
+/// the attach notifications on its own (`docs/skype-protocol.md` 2.4: about 100 ms).
 pub const HANDSHAKE_FALLBACK_MS: u64 = 100;
 
 /// The value of `GET SKYPEVERSION` (the last Skype for Linux that had the desktop API).
@@ -141,7 +141,7 @@ const fn err(code: u32, text: &'static str) -> SkypeError {
     SkypeError { code, text }
 }
 
-/// The error codes the emulator emits (SKYPE-API.md section 4, plus `3`).
+/// The error codes the emulator emits (`docs/skype-protocol.md` 4).
 pub mod errors {
     use super::{SkypeError, err};
     pub const SYNTAX: SkypeError = err(1, "General syntax error");
@@ -173,7 +173,7 @@ pub mod errors {
 
 use errors::*;
 
-/// The `USERSTATUS` values (SKYPE-API.md 3). The last two cannot be set.
+/// The `USERSTATUS` values (`docs/skype-protocol.md` 3). The last two cannot be set.
 const SETTABLE_USERSTATUS: &[&str] = &[
     "ONLINE",
     "OFFLINE",
