@@ -22,8 +22,12 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+# The library and the emulator are built apart: one cargo run for both would unify their
+# dependencies' features, and the library would carry tokio's signal handling and multi-thread
+# runtime that only the emulator asks for.
 build:
-	cargo build --release --lib --bins
+	cargo build --release -p skypebus --lib
+	cargo build --release -p skypebus-skype-emulator
 	ln -sf libskypebus.so $(RELEASE)/libskypebus.so.0
 
 header:
@@ -39,16 +43,21 @@ check-header:
 	@diff -u include/skypebus.h target/skypebus.h.check && echo "header is up to date" || \
 		{ echo "include/skypebus.h is stale: run 'make header' and commit it"; exit 1; }
 
+# fmt and clippy cover the whole workspace (the library and emulator/); check-citations fails when
+# a tracked file cites a document the repository does not have.
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	cd php-ffi && phpcs -q --report=summary   # PSR-12 (php-ffi/phpcs.xml)
+	scripts/check-citations.py
 
 $(RELEASE)/test_%: tests/c/test_%.c tests/c/check.h include/skypebus.h build
 	gcc $(CFLAGS) -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
 
-test-rust:
-	cargo test --release 2>&1 | tee target/test-rust.log
+# Per package, as in build (tests/skype_helper.rs runs the emulator that build made).
+test-rust: build
+	cargo test --release -p skypebus 2>&1 | tee target/test-rust.log
+	cargo test --release -p skypebus-skype-emulator 2>&1 | tee -a target/test-rust.log
 
 test-c: $(RELEASE)/test_call $(RELEASE)/test_skype
 	tests/c/readme_examples.sh

@@ -45,7 +45,7 @@ step() { printf '== %s\n' "$*" >&2; }
 
 # --- Build: the library (a no-op after `make build`), the zbus package, the C client.
 step "building"
-cargo build --release --lib --quiet
+cargo build --release -p skypebus --lib --quiet
 ln -sf libskypebus.so target/release/libskypebus.so.0
 CARGO_TARGET_DIR="$ROOT/target/bench-zbus" \
   cargo build --release --quiet --locked --manifest-path bench/zbus/Cargo.toml

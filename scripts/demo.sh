@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 release=target/release
 if [ ! -f "$release/libskypebus.so" ] || [ ! -x "$release/skypebus-skype-emulator" ]; then
-  cargo build --release --lib --bins
+  make build
 fi
 # The package's Composer autoloader (classes by PSR-4, skype_send_chat_message() by "files"),
 # generated offline from php-ffi/composer.json into target/, so the checkout stays as it is.

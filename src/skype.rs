@@ -1,7 +1,7 @@
 //! The Skype desktop API helper: attach to Skype (`com.Skype.API`) as an application, run any
 //! Skype command, send a chat message in one call, and read Skype's notifications.
 //!
-//! # Protocol (see docs/skype.md and SKYPE-API.md)
+//! # Protocol (see docs/skype-protocol.md and docs/skype.md)
 //!
 //! Skype owns `com.Skype.API` on the session bus; commands are strings sent with
 //! `com.Skype.API.Invoke(s) -> s` to `/com/Skype`, and the reply is Invoke's return value.

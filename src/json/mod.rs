@@ -1,4 +1,4 @@
-//! The JSON <-> D-Bus value mapping (DESIGN.md section 4), as a signature-driven codec that goes
+//! The JSON <-> D-Bus value mapping (docs/mapping.md), as a signature-driven codec that goes
 //! straight between `serde_json` values and D-Bus wire bytes, with no intermediate tree of boxed
 //! variants.
 //!
@@ -33,9 +33,9 @@
 //!
 //! Decisions taken where the contract left room (all documented here so the docs can quote them):
 //! - `h` (unix fd) is `NotSupported` in both directions for now. Decoding could output the fd
-//!   index, but that number means nothing without the fds themselves, and DESIGN says `h` will be
-//!   "a file descriptor the receiver owns": printing the raw index now would be a contract that
-//!   changes later.
+//!   index, but that number means nothing without the fds themselves, and docs/design.md says `h`
+//!   will be "a file descriptor the receiver owns": printing the raw index now would be a
+//!   contract that changes later.
 //! - Inference: every JSON float (a number written with a fraction or exponent, `2.0` included)
 //!   is `d`, so a typed `d` value printed as `2.0` infers back to `d`. An array mixing integers
 //!   and floats is `ad` when every integer is exactly representable as a double (|n| <= 2^53),

@@ -3,11 +3,11 @@
 
 Each test starts its own private dbus-daemon (never the machine's buses) and its own
 skypebus-skype-emulator, and kills both at the end. The Skype client keeps ONE connection, replays
-the exact lines of the scenarios of SKYPE-API.md section 7, and exports a dbusmock object at
+the exact lines of the scenarios of docs/skype-protocol.md (section 7), and exports a dbusmock object at
 /com/Skype/Client (interface com.Skype.API.Client, method Notify(s)) on that same connection;
 the mock's call log shows the N lines.
 
-In the scenario tables, an id from SKYPE-API.md's examples is written in angle brackets
+In the scenario tables, an id from those scenarios' examples is written in angle brackets
 (<290>, <ea753190f0a3e49b>): the first time it appears in a reply or notification it is bound to
 the real id (any decimal number, or any 16 lowercase hex digits), and every later appearance must
 be that same id (in a command, the real id is sent). Distinct example ids must bind to distinct
@@ -16,8 +16,8 @@ real ids.
 Run:  /usr/bin/python3 tests/skype/test_emulator_dbus_python.py
  or:  /usr/bin/python3 -m pytest tests/skype -q
 Needs Debian's python3-dbus, python3-dbusmock, python3-gi and dbus-daemon; the emulator binary
-is $SKYPEBUS_EMULATOR or target/debug/skypebus-skype-emulator (cargo build --bin
-skypebus-skype-emulator).
+is $SKYPEBUS_EMULATOR or target/debug/skypebus-skype-emulator (cargo build -p
+skypebus-skype-emulator; the package is emulator/ of the Cargo workspace).
 """
 
 import ctypes
@@ -222,7 +222,7 @@ class Bindings:
         return True
 
 
-# The scenarios of SKYPE-API.md section 7, as C (command), R (reply), N (notification) lines.
+# The scenarios of docs/skype-protocol.md section 7, as C (command), R (reply), N (notification) lines.
 # Extra steps marked "precondition" are what the scenario's text states in words ("at
 # protocol 2", "after sign-in", "emulator injects").
 SCENARIOS = {
@@ -277,7 +277,7 @@ class EmulatorTestCase(unittest.TestCase):
     def setUp(self):
         if not os.access(EMULATOR, os.X_OK):
             self.fail(f'emulator binary not found at {EMULATOR}; run '
-                      'cargo build --bin skypebus-skype-emulator or set SKYPEBUS_EMULATOR')
+                      'cargo build -p skypebus-skype-emulator or set SKYPEBUS_EMULATOR')
         self.tmp = tempfile.mkdtemp(prefix='skype-emu-test-')
         self.addCleanup(shutil.rmtree, self.tmp, True)
         self.procs = Processes()
@@ -376,7 +376,7 @@ class EmulatorTestCase(unittest.TestCase):
 
 
 class Scenarios(EmulatorTestCase):
-    """SKYPE-API.md section 7, scenarios 1-16."""
+    """docs/skype-protocol.md section 7, scenarios 1-16."""
 
     def test_scenarios_on_one_connection(self):
         """1, 2, 3, 4, 9, 10, 11, 12, 13, 14, 15, 16 replayed on ONE connection, in order."""

@@ -94,7 +94,7 @@ final class BusTest extends IntegrationTestCase
         self::assertSame([], $this->bus->call(self::TYPED, self::TYPED_PATH, self::TYPED, 'Fail', ['a.b', 'c'], null, ['noReply' => true]));
         // No interface: the peer finds the method by name (GDBus peers do not; the bus does).
         self::assertSame([$this->busId($this->bus)], $this->bus->call('org.freedesktop.DBus', '/org/freedesktop/DBus', null, 'GetId'));
-        // Bus driver calls from DESIGN: RequestName, then the name is ours.
+        // A bus driver call through the generic call: RequestName, then the name is ours.
         self::assertSame([1], $this->bus->call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'RequestName', ['net.skypebus.Test.Mine', 0], 'su'));
         self::assertSame([$this->bus->getUniqueName()], $this->driver('GetNameOwner', ['net.skypebus.Test.Mine']));
     }

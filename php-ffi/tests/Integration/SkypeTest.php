@@ -13,7 +13,7 @@ use SkypeBus\Exception\TimeoutException;
 use SkypeBus\Skype;
 
 /**
- * The 16 scenarios of SKYPE-API.md section 7, and the documented failures, through the PHP API
+ * The 16 scenarios of docs/skype-protocol.md (section 7), and the documented failures, through the PHP API
  * (SkypeBus\Skype, SkypeBus\skype_send_chat_message) against the Skype emulator on a private
  * bus. Each test starts its own emulator. Ids are matched by pattern: message ids are numbers,
  * chat ids end in 16 hex digits.
@@ -110,7 +110,7 @@ final class SkypeTest extends IntegrationTestCase
         self::fail("no SkypeException $code");
     }
 
-    // -- SKYPE-API.md section 7 ------------------------------------------------------------
+    // -- docs/skype-protocol.md section 7 ---------------------------------------------------
 
     public function testScenario01Handshake(): void
     {

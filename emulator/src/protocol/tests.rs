@@ -1,4 +1,4 @@
-//! The scenarios of SKYPE-API.md section 7 and every error code, against the pure protocol.
+//! The scenarios of `docs/skype-protocol.md` 7 and every error code, against the pure protocol.
 //! Ids (message numbers, the 16-hex chat suffixes) are matched by pattern: `{n}` is a decimal
 //! number, `{hex}` 16 lowercase hex digits, `{any}` any text.
 

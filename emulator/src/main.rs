@@ -2,7 +2,7 @@
 //!
 //! Owns `com.Skype.API`, answers `com.Skype.API.Invoke(s) -> s` on `/com/Skype` and calls
 //! `com.Skype.API.Client.Notify(s)` on the clients' `/com/Skype/Client`, following
-//! `SKYPE-API.md`. See `docs/skype-emulator.md`.
+//! `docs/skype-protocol.md`. See `docs/skype-emulator.md`.
 //!
 //! Modules: [`protocol`] (the pure protocol state machine), [`objects`] (object tree,
 //! introspection, call routing), [`transcript`], [`cli`], and [`bus`] (the D-Bus glue).
