@@ -165,6 +165,24 @@ impl Emulator {
         actions
     }
 
+    /// Stores a message the user sends to `chat` (it is SENT at once) and queues its
+    /// notifications into `after`; its id.
+    fn send_own(
+        &mut self,
+        client: &str,
+        chat: &str,
+        text: &str,
+        now: u64,
+        origin: Origin,
+        after: &mut Vec<Action>,
+    ) -> u64 {
+        let id = self.alloc_id();
+        let me = self.config.user.clone();
+        self.store_message(id, chat, &me, text, MsgStatus::Sent, now, origin);
+        after.extend(self.message_event(id, Some(client)));
+        id
+    }
+
     pub(super) fn cmd_chatmessage(
         &mut self,
         client: &str,
@@ -183,18 +201,7 @@ impl Emulator {
             return Err(UNKNOWN_CHAT);
         }
         let chat = chat.to_string();
-        let id = self.alloc_id();
-        let me = self.config.user.clone();
-        self.store_message(
-            id,
-            &chat,
-            &me,
-            text,
-            MsgStatus::Sent,
-            now,
-            Origin::ChatCommand,
-        );
-        after.extend(self.message_event(id, Some(client)));
+        let id = self.send_own(client, &chat, text, now, Origin::ChatCommand, after);
         Ok(format!("CHATMESSAGE {id} STATUS SENDING"))
     }
 
@@ -215,18 +222,7 @@ impl Emulator {
         }
         self.remember_user(&handle);
         let chat = self.ensure_dialog(&handle, now);
-        let id = self.alloc_id();
-        let me = self.config.user.clone();
-        self.store_message(
-            id,
-            &chat,
-            &me,
-            text,
-            MsgStatus::Sent,
-            now,
-            Origin::MessageCommand,
-        );
-        after.extend(self.message_event(id, Some(client)));
+        let id = self.send_own(client, &chat, text, now, Origin::MessageCommand, after);
         let object = if self.legacy_view(client, id) {
             "MESSAGE"
         } else {
