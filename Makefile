@@ -175,6 +175,8 @@ deb: build
 doc:
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib
 
-test-dist: deps deb doc
+test-dist: deps build doc
 	tests/dist/run.sh
+
+test: test-dist
 # --- end of distribution ---

@@ -3,9 +3,9 @@
 //!
 //! # Design
 //!
-//! Every connection has one [`Hub`], owned by its shared state and fed by the connection's
-//! dispatcher task (see [`crate::connection`]). The dispatcher's hooks ([`Hub::on_reply`],
-//! [`crate::signal::on_signal`], [`crate::serve::on_call`]) run in the background, on whichever
+//! Every connection has one `Hub`, owned by its shared state and fed by the connection's
+//! dispatcher task (see [`crate::connection`]). The dispatcher's hooks (`Hub::on_reply`,
+//! `crate::signal::on_signal`, `crate::serve::on_call`) run in the background, on whichever
 //! thread drives the runtime; they only take the hub's mutex for short, non-blocking work and never
 //! wait for the application. The application pulls with [`next_event`].
 //!
@@ -39,7 +39,7 @@
 //!
 //! # Pollable descriptor
 //!
-//! [`Hub::event_fd`] creates (once) an `eventfd` that is readable exactly while an event is
+//! `Hub::event_fd` creates (once) an `eventfd` that is readable exactly while an event is
 //! waiting or the connection is closed; the library reads and writes it under the hub's lock, so
 //! readiness always agrees with the queue.
 
