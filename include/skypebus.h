@@ -373,6 +373,19 @@ int64_t skypebus_error_skype_code(const struct skypebus_error *err);
 void skypebus_error_free(struct skypebus_error *err);
 
 /**
+ * Frees a byte buffer returned by the library (`skypebus_call_bytes`), given with the length
+ * the library wrote with it. NULL is a no-op; freeing a buffer twice, with another length, or
+ * one not returned by this library is undefined behaviour. Thread-safe.
+ */
+void skypebus_bytes_free(uint8_t *bytes, size_t len);
+
+/**
+ * Frees a string returned by the library. `skypebus_string_free(NULL)` is a no-op; freeing a
+ * string twice, or one not returned by this library, is undefined behaviour. Thread-safe.
+ */
+void skypebus_string_free(char *s);
+
+/**
  * Takes the next event of the connection — a signal, an incoming method call, a property
  * write, or a name acquired/lost — whichever arrived first, waiting up to `timeout_ms`
  * milliseconds (0: return at once with what is already queued).
@@ -467,19 +480,6 @@ enum skypebus_result skypebus_connection_set_event_options(const struct skypebus
                                                            struct skypebus_error **err);
 
 /**
- * Frees a byte buffer returned by the library (`skypebus_call_bytes`), given with the length
- * the library wrote with it. NULL is a no-op; freeing a buffer twice, with another length, or
- * one not returned by this library is undefined behaviour. Thread-safe.
- */
-void skypebus_bytes_free(uint8_t *bytes, size_t len);
-
-/**
- * Frees a string returned by the library. `skypebus_string_free(NULL)` is a no-op; freeing a
- * string twice, or one not returned by this library, is undefined behaviour. Thread-safe.
- */
-void skypebus_string_free(char *s);
-
-/**
  * Introspects an object and writes its interfaces, methods (with in/out signatures and
  * argument names), properties (type, access), signals and child nodes as JSON to `*reply_out`,
  * a new string the caller frees with `skypebus_string_free`. The request is
@@ -569,6 +569,30 @@ enum skypebus_result skypebus_export(const struct skypebus_connection *conn,
                                      const char *introspection_xml,
                                      const char *options_json,
                                      struct skypebus_error **err);
+
+/**
+ * Parses `introspection_xml` exactly as `skypebus_export` does and writes the schema it would
+ * serve, as JSON, to `*schema_out`: a new string the caller frees with `skypebus_string_free`.
+ * Needs no connection, so a binding can read the declared methods and properties (to bind them
+ * to its handler) before exporting, without an XML parser of its own.
+ *
+ * The JSON is `{"interfaces": [...]}`, each interface in the shape `skypebus_introspect` uses
+ * (docs/introspection.md): `{"name", "methods": [{"name", "in_signature", "out_signature",
+ * "in": [{"name", "type"}], "out": [...], "annotations"}], "properties": [{"name", "type",
+ * "access", "emits_changed", "annotations"}], "signals": [{"name", "signature", "args",
+ * "annotations"}], "annotations"}`, everything in XML order. `access` is `read`, `write` or
+ * `readwrite`; `emits_changed` is the effective `EmitsChangedSignal` value (`true`,
+ * `invalidates`, `const` or `false`); `annotations` is an object of name to value; an
+ * argument's `name` is null where the XML gives none. The standard `Peer`, `Introspectable`
+ * and `Properties` interfaces are left out and nested nodes ignored, as by `skypebus_export`.
+ *
+ * XML that `skypebus_export` would refuse gives the same error (`SKYPEBUS_INVALID_REQUEST`);
+ * NULL `introspection_xml` or `schema_out` gives `SKYPEBUS_NULL_ARGUMENT`. The string is
+ * borrowed for the call. Thread-safe.
+ */
+enum skypebus_result skypebus_export_schema(const char *introspection_xml,
+                                            char **schema_out,
+                                            struct skypebus_error **err);
 
 /**
  * Stops exporting `path` (its stored property values go with it). Calls already received

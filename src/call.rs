@@ -519,7 +519,7 @@ pub async fn argument_types(
         });
     }
     let introspected = crate::introspect::method_in_types(
-        conn,
+        &crate::hub::lookup(conn)?,
         req.destination.as_deref(),
         &req.path,
         req.interface.as_deref(),

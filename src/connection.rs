@@ -1,13 +1,21 @@
-//! Connections: opening a bus (or a peer-to-peer socket), the dispatcher task that reads every
-//! incoming message, and the table of calls waiting for their replies.
+//! Connections: the transport. Opening a bus (or a peer-to-peer socket), sending, the table of
+//! calls waiting for their replies, and the dispatcher task that reads every incoming message and
+//! hands it to the connection's installed [`Handler`].
+//!
+//! This module knows nothing above it: what happens to a method call, a signal or a closed
+//! connection is the handler's business (the library installs [`crate::hub`]'s `Hub`, see
+//! docs/architecture.md). The handler trait is the only way from here up.
 //!
 //! Each connection has one dispatcher task on the process runtime (see [`crate::runtime`]). It
 //! drains zbus' unfiltered message stream at once, so zbus' bounded queue never stops the socket
-//! reader: replies go to the waiting caller by reply serial, method calls to this connection are
-//! answered (`Peer.Ping`, `Peer.GetMachineId`, otherwise a standard error), and signals go to the
-//! subscriptions. When the socket closes or the dispatcher dies (even by a panic), the connection
-//! is marked disconnected and every waiting caller gets a `Disconnected` error at once.
+//! reader: replies go to the waiting caller by reply serial (then to [`Handler::on_reply`]),
+//! method calls to [`Handler::on_call`] (whose answer the dispatcher sends), signals to
+//! [`Handler::on_signal`]; while [`Handler::tick_interval`] asks for it, [`Handler::on_tick`]
+//! runs between messages. When the socket closes or the dispatcher dies (even by a panic), the
+//! connection is marked disconnected, every waiting caller gets a `Disconnected` error at once
+//! and [`Handler::on_closed`] runs.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::future::poll_fn;
 use std::mem::ManuallyDrop;
@@ -19,7 +27,7 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use tokio::sync::oneshot;
-use zbus::message::{Flags, Type as MsgType};
+use zbus::message::Type as MsgType;
 use zbus::{Message, MessageStream};
 
 use crate::error::{Error, Kind, Result};
@@ -63,27 +71,44 @@ type Registry = (
 );
 static SHARED: Mutex<Registry> = Mutex::new((0, std::collections::BTreeMap::new()));
 
+/// What a connection hands its incoming messages to (installed when it is opened). Every method
+/// runs on the dispatcher task, in the order the messages arrived, and must not block: take
+/// short locks, queue, and return what is to be sent.
+pub trait Handler: Any + Send + Sync {
+    /// A method return or error, just before it goes to the waiting caller (so what the handler
+    /// records from it is in place when that caller wakes up).
+    fn on_reply(&self, msg: &Message);
+    /// A method call addressed to this connection; the answer to send, if any.
+    fn on_call(&self, msg: &Message) -> Option<Message>;
+    /// A signal.
+    fn on_signal(&self, msg: &Message);
+    /// The connection was closed or lost (called once, also when the dispatcher panicked).
+    fn on_closed(&self);
+    /// How often [`Handler::on_tick`] should run from now on; None while nothing needs it.
+    /// Asked before every wait for a message, so keep it cheap.
+    fn tick_interval(&self) -> Option<Duration>;
+    /// Periodic work (e.g. expiring unanswered calls); the messages to send.
+    fn on_tick(&self) -> Vec<Message>;
+}
+
 /// State shared between a connection handle and its dispatcher task.
 pub(crate) struct Shared {
     pending: Mutex<HashMap<u32, oneshot::Sender<Message>>>,
     closed: AtomicBool,
     close_reason: Mutex<Option<String>>,
     default_timeout_ms: AtomicU64,
-    /// Introspection data (see `crate::introspect`).
-    pub(crate) introspection: crate::introspect::Cache,
-    /// Signals, served objects and the event queue (issue 5; see `crate::event`).
-    pub(crate) hub: crate::event::Hub,
+    /// What every incoming message is handed to.
+    handler: Arc<dyn Handler>,
 }
 
 impl Shared {
-    fn new() -> Self {
+    fn new(handler: Arc<dyn Handler>) -> Self {
         Shared {
             pending: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
             close_reason: Mutex::new(None),
             default_timeout_ms: AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64),
-            introspection: Default::default(),
-            hub: crate::event::Hub::new(),
+            handler,
         }
     }
 
@@ -100,7 +125,7 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
-        self.hub.on_closed();
+        self.handler.on_closed();
     }
 
     pub(crate) fn disconnected_error(&self) -> Error {
@@ -138,10 +163,11 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Opens a connection and starts its dispatcher.
-    pub fn open(target: Target) -> Result<Connection> {
+    /// Opens a connection with `handler` installed and starts its dispatcher. (The library's
+    /// connections are opened by `crate::hub::open`, which installs the hub.)
+    pub fn open(target: Target, handler: Arc<dyn Handler>) -> Result<Connection> {
         let process = runtime::process()?;
-        let shared = Arc::new(Shared::new());
+        let shared = Arc::new(Shared::new(handler));
         let conn = process.block_on(async {
             // A bus at a unix address gets a socket watched for reading only (src/socket.rs);
             // SKYPEBUS_SOCKET=zbus keeps zbus' own (for comparisons, docs/driving.md).
@@ -215,13 +241,17 @@ impl Connection {
     }
 
     /// The process-wide shared connection to `target`, opened (or replaced, when the previous
-    /// one is closed) as needed. Peer-to-peer targets are never shared.
-    pub fn open_shared(target: Target) -> Result<Arc<Connection>> {
+    /// one is closed) as needed with the handler `make` gives. Peer-to-peer targets are never
+    /// shared.
+    pub fn open_shared(
+        target: Target,
+        make: impl FnOnce() -> Arc<dyn Handler>,
+    ) -> Result<Arc<Connection>> {
         let key = match &target {
             Target::Session => "session".to_owned(),
             Target::System => "system".to_owned(),
             Target::Bus(a) => format!("bus:{a}"),
-            Target::Peer(_) => return Connection::open(target).map(Arc::new),
+            Target::Peer(_) => return Connection::open(target, make()).map(Arc::new),
         };
         let pid = runtime::current_pid();
         let mut registry = SHARED.lock().unwrap_or_else(|p| p.into_inner());
@@ -236,7 +266,7 @@ impl Connection {
         {
             return Ok(existing);
         }
-        let fresh = Arc::new(Connection::open(target)?);
+        let fresh = Arc::new(Connection::open(target, make())?);
         registry.1.insert(key, Arc::downgrade(&fresh));
         Ok(fresh)
     }
@@ -263,11 +293,6 @@ impl Connection {
     pub fn unique_name(&self) -> Result<Option<String>> {
         self.check_usable()?;
         Ok(self.conn.unique_name().map(|n| n.to_string()))
-    }
-
-    /// The introspection caches of this connection.
-    pub fn introspection(&self) -> &crate::introspect::Cache {
-        &self.shared.introspection
     }
 
     /// Whether this is a connection to a message bus (not peer-to-peer).
@@ -299,9 +324,9 @@ impl Connection {
         self.process
     }
 
-    /// The event machinery of this connection (signals, serving; see `crate::event`).
-    pub(crate) fn hub(&self) -> &crate::event::Hub {
-        &self.shared.hub
+    /// The handler installed when the connection was opened.
+    pub fn handler(&self) -> &dyn Handler {
+        &*self.shared.handler
     }
 
     /// Sends a message that expects no reply.
@@ -329,6 +354,16 @@ impl Connection {
     pub async fn call_raw(&self, msg: &Message, timeout: Duration) -> Result<Message> {
         let deadline = tokio::time::Instant::now() + timeout;
         self.start_call(msg).await?.reply(deadline, timeout).await
+    }
+
+    /// As [`Connection::call_raw`], with an error reply turned into its `Err` (for the
+    /// library's own calls).
+    pub async fn call_checked(&self, msg: &Message, timeout: Duration) -> Result<Message> {
+        let reply = self.call_raw(msg, timeout).await?;
+        if reply.message_type() == MsgType::Error {
+            return Err(crate::message::error_from_reply(&reply));
+        }
+        Ok(reply)
     }
 
     /// Registers a method call for its reply and sends it; the reply is awaited with
@@ -448,16 +483,61 @@ fn connect_error(target: &Target, e: zbus::Error) -> Error {
     Error::new(kind, format!("cannot connect to {}: {e}", describe(target)))
 }
 
-pub(crate) async fn next_message(stream: &mut MessageStream) -> Option<zbus::Result<Message>> {
+async fn next_message(stream: &mut MessageStream) -> Option<zbus::Result<Message>> {
     poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+/// The next incoming message, running the handler's tick at the interval it asks for meanwhile
+/// (`next_tick` carries the due time from one message to the next).
+async fn next_incoming(
+    stream: &mut MessageStream,
+    handler: &dyn Handler,
+    conn: &zbus::Connection,
+    next_tick: &mut Option<tokio::time::Instant>,
+) -> Option<zbus::Result<Message>> {
+    let next = next_message(stream);
+    let Some(interval) = handler.tick_interval() else {
+        *next_tick = None;
+        return next.await;
+    };
+    let now = tokio::time::Instant::now();
+    let due = *next_tick.get_or_insert(now + interval);
+    if now >= due {
+        *next_tick = Some(now + interval);
+        send_each(conn, handler.on_tick()).await;
+    }
+    tokio::pin!(next);
+    loop {
+        let due = next_tick.unwrap_or_else(|| tokio::time::Instant::now() + interval);
+        tokio::select! {
+            biased;
+            m = &mut next => return m,
+            _ = tokio::time::sleep_until(due) => {
+                send_each(conn, handler.on_tick()).await;
+                match handler.tick_interval() {
+                    Some(i) => *next_tick = Some(tokio::time::Instant::now() + i),
+                    None => {
+                        *next_tick = None;
+                        return next.await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sends what the handler asked for (send errors end up as the connection's loss).
+async fn send_each(conn: &zbus::Connection, msgs: Vec<Message>) {
+    for m in msgs {
+        let _ = conn.send(&m).await;
+    }
 }
 
 /// Reads every incoming message of one connection until it closes.
 async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Connection) {
-    let mut sweep = None;
-    while let Some(item) =
-        crate::event::next_incoming(&mut stream, &shared.hub, &conn, &mut sweep).await
-    {
+    let handler = &*shared.handler;
+    let mut tick = None;
+    while let Some(item) = next_incoming(&mut stream, handler, &conn, &mut tick).await {
         let msg = match item {
             Ok(m) => m,
             Err(e) => {
@@ -467,55 +547,18 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
         };
         match msg.message_type() {
             MsgType::MethodReturn | MsgType::Error => {
-                shared.hub.on_reply(&msg);
+                handler.on_reply(&msg);
                 shared.complete(msg)
             }
             MsgType::MethodCall => {
-                if !crate::serve::on_call(&shared.hub, &conn, &msg).await {
-                    answer_unhandled_call(&conn, &msg).await
+                if let Some(reply) = handler.on_call(&msg) {
+                    let _ = conn.send(&reply).await;
                 }
             }
-            MsgType::Signal => crate::signal::on_signal(&shared.hub, &msg),
+            MsgType::Signal => handler.on_signal(&msg),
         }
     }
     shared.mark_closed("the connection was closed by the peer");
-}
-
-/// Answers a method call addressed to this connection that nothing else handles: the standard
-/// `org.freedesktop.DBus.Peer` methods, and a standard error for everything else.
-async fn answer_unhandled_call(conn: &zbus::Connection, msg: &Message) {
-    let header = msg.header();
-    if header.primary().flags().contains(Flags::NO_REPLY_EXPECTED) {
-        return;
-    }
-    let iface = header.interface().map(|i| i.as_str());
-    let member = header.member().map(|m| m.as_str()).unwrap_or("");
-    let reply = match (iface, member) {
-        (Some("org.freedesktop.DBus.Peer") | None, "Ping") => {
-            Message::method_return(&header).build(&())
-        }
-        (Some("org.freedesktop.DBus.Peer") | None, "GetMachineId") => match machine_id() {
-            Some(id) => Message::method_return(&header).build(&(id,)),
-            None => Message::error(&header, "org.freedesktop.DBus.Error.Failed")
-                .build(&("no machine id is available",)),
-        },
-        _ => {
-            let path = header.path().map(|p| p.as_str()).unwrap_or("/");
-            Message::error(&header, "org.freedesktop.DBus.Error.UnknownObject")
-                .build(&(format!("No such object path '{path}'"),))
-        }
-    };
-    if let Ok(reply) = reply {
-        let _ = conn.send(&reply).await;
-    }
-}
-
-fn machine_id() -> Option<String> {
-    ["/etc/machine-id", "/var/lib/dbus/machine-id"]
-        .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())
-        .map(|s| s.trim().to_owned())
-        .filter(|s| s.len() == 32)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -552,9 +595,9 @@ impl skypebus_connection {
 fn open_into(target: Target, shared: bool, out: *mut *mut skypebus_connection) -> Result<()> {
     ffi::non_null(out, "out")?;
     let inner = if shared {
-        Connection::open_shared(target)?
+        crate::hub::open_shared(target)?
     } else {
-        Arc::new(Connection::open(target)?)
+        Arc::new(crate::hub::open(target)?)
     };
     ffi::write_out(
         out,

@@ -4,7 +4,7 @@
 //! # Caches
 //!
 //! - Owners: a well-known name -> its current unique owner, from the connection's one owner
-//!   tracker (`crate::signal::current_owner`, shared with subscriptions to well-known senders).
+//!   tracker (`crate::driver::Owners`, shared with subscriptions to well-known senders).
 //!   The first lookup of a name adds a match rule for its `NameOwnerChanged` signal and asks
 //!   `GetNameOwner`; from then on the dispatcher keeps the owner current in the background (also
 //!   while the caller is outside the library), so later calls cost no round trip and see a
@@ -28,8 +28,11 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use zbus::Message;
 
+use crate::connection::Connection;
+use crate::driver::{DRIVER, Owners};
 use crate::error::{Error, Kind, Result};
 use crate::json::DecodeOptions;
+use crate::schema;
 use crate::signature::{self, Type};
 
 /// How long a failed introspection is remembered.
@@ -37,182 +40,11 @@ pub const FAILURE_TTL: Duration = Duration::from_secs(5);
 /// Bound of each cache.
 pub const MAX_ENTRIES: usize = 1024;
 
-const DRIVER: &str = "org.freedesktop.DBus";
+pub use crate::schema::{Interface as InterfaceInfo, Method as MethodInfo, Node as NodeInfo};
 
-/// One argument of a method or signal.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArgInfo {
-    pub name: Option<String>,
-    pub ty: String,
-}
-
-/// A method: its arguments and parsed input types.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MethodInfo {
-    pub name: String,
-    pub in_args: Vec<ArgInfo>,
-    pub out_args: Vec<ArgInfo>,
-    pub in_types: Vec<Type>,
-}
-
-/// A property: its type and access.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PropertyInfo {
-    pub name: String,
-    pub ty: String,
-    pub access: &'static str,
-}
-
-/// A signal and its arguments.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SignalInfo {
-    pub name: String,
-    pub args: Vec<ArgInfo>,
-}
-
-/// One interface's definition.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InterfaceInfo {
-    pub name: String,
-    pub methods: Vec<MethodInfo>,
-    pub properties: Vec<PropertyInfo>,
-    pub signals: Vec<SignalInfo>,
-}
-
-impl InterfaceInfo {
-    pub fn method(&self, name: &str) -> Option<&MethodInfo> {
-        self.methods.iter().find(|m| m.name == name)
-    }
-    pub fn property(&self, name: &str) -> Option<&PropertyInfo> {
-        self.properties.iter().find(|p| p.name == name)
-    }
-}
-
-/// What one object path's introspection data says.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NodeInfo {
-    pub interfaces: Vec<Arc<InterfaceInfo>>,
-    pub nodes: Vec<String>,
-}
-
-fn sig_string(s: &zbus::Signature) -> String {
-    s.to_string()
-}
-
-/// Parses introspection XML.
+/// Parses a peer's introspection XML.
 pub fn parse_xml(xml: &str) -> Result<NodeInfo> {
-    let node = zbus_xml::Node::from_reader(xml.as_bytes())
-        .map_err(|e| Error::invalid_message(format!("malformed introspection XML: {e}")))?;
-    let mut interfaces = Vec::new();
-    for iface in node.interfaces() {
-        let mut methods = Vec::new();
-        for m in iface.methods() {
-            let mut in_args = Vec::new();
-            let mut out_args = Vec::new();
-            for a in m.args() {
-                let info = ArgInfo {
-                    name: a.name().map(str::to_owned),
-                    ty: sig_string(a.ty()),
-                };
-                match a.direction() {
-                    Some(zbus_xml::ArgDirection::Out) => out_args.push(info),
-                    _ => in_args.push(info),
-                }
-            }
-            let in_types = in_args
-                .iter()
-                .map(|a| signature::parse_single(&a.ty))
-                .collect::<Result<Vec<_>>>()
-                .map_err(|e| e.context(format!("introspection of method {}", m.name())))?;
-            methods.push(MethodInfo {
-                name: m.name().to_string(),
-                in_args,
-                out_args,
-                in_types,
-            });
-        }
-        let properties = iface
-            .properties()
-            .map(|p| PropertyInfo {
-                name: p.name().to_string(),
-                ty: sig_string(p.ty()),
-                access: match p.access() {
-                    zbus_xml::PropertyAccess::Read => "read",
-                    zbus_xml::PropertyAccess::Write => "write",
-                    zbus_xml::PropertyAccess::ReadWrite => "readwrite",
-                },
-            })
-            .collect();
-        let signals = iface
-            .signals()
-            .map(|s| SignalInfo {
-                name: s.name().to_string(),
-                args: s
-                    .args()
-                    .iter()
-                    .map(|a| ArgInfo {
-                        name: a.name().map(str::to_owned),
-                        ty: sig_string(a.ty()),
-                    })
-                    .collect(),
-            })
-            .collect();
-        interfaces.push(Arc::new(InterfaceInfo {
-            name: iface.name().to_string(),
-            methods,
-            properties,
-            signals,
-        }));
-    }
-    let nodes = node
-        .nodes()
-        .iter()
-        .filter_map(|n| n.name().map(str::to_owned))
-        .collect();
-    Ok(NodeInfo { interfaces, nodes })
-}
-
-fn args_json(args: &[ArgInfo]) -> Value {
-    Value::Array(
-        args.iter()
-            .map(|a| json!({"name": a.name, "type": a.ty}))
-            .collect(),
-    )
-}
-
-fn concat_types(args: &[ArgInfo]) -> String {
-    args.iter().map(|a| a.ty.as_str()).collect()
-}
-
-impl NodeInfo {
-    /// The documented JSON form (docs/introspection.md).
-    pub fn to_json(&self) -> Value {
-        let interfaces: Vec<Value> = self
-            .interfaces
-            .iter()
-            .map(|i| {
-                json!({
-                    "name": i.name,
-                    "methods": i.methods.iter().map(|m| json!({
-                        "name": m.name,
-                        "in_signature": concat_types(&m.in_args),
-                        "out_signature": concat_types(&m.out_args),
-                        "in": args_json(&m.in_args),
-                        "out": args_json(&m.out_args),
-                    })).collect::<Vec<_>>(),
-                    "properties": i.properties.iter().map(|p| json!({
-                        "name": p.name, "type": p.ty, "access": p.access,
-                    })).collect::<Vec<_>>(),
-                    "signals": i.signals.iter().map(|s| json!({
-                        "name": s.name,
-                        "signature": concat_types(&s.args),
-                        "args": args_json(&s.args),
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        json!({"interfaces": interfaces, "nodes": self.nodes})
-    }
+    schema::parse(xml, schema::Mode::Peer)
 }
 
 /// A map that forgets its oldest entries beyond a bound.
@@ -323,6 +155,14 @@ impl Cache {
     }
 }
 
+/// What introspecting needs of a connection: the connection to ask, and the caches and owner
+/// tracker its hub keeps (`crate::hub::lookup` gives it).
+pub struct Lookup<'a> {
+    pub conn: &'a Connection,
+    pub cache: &'a Cache,
+    pub owners: &'a Owners,
+}
+
 /// Where a library-internal call goes.
 pub(crate) struct Target<'a> {
     pub destination: Option<&'a str>,
@@ -334,7 +174,7 @@ pub(crate) struct Target<'a> {
 /// A method call with its arguments already typed, for the library's own calls (built like user
 /// calls, by `message::method_call`; the names must be valid); an error reply becomes an `Err`.
 pub(crate) async fn call_typed(
-    conn: &crate::connection::Connection,
+    conn: &Connection,
     to: Target<'_>,
     types: &[Type],
     args: &[Value],
@@ -348,11 +188,7 @@ pub(crate) async fn call_typed(
         no_reply: false,
     };
     let msg = crate::message::method_call(&header, types, args, Default::default())?;
-    let reply = conn.call_raw(&msg, timeout).await?;
-    if reply.message_type() == zbus::message::Type::Error {
-        return Err(crate::message::error_from_reply(&reply));
-    }
-    Ok(reply)
+    conn.call_checked(&msg, timeout).await
 }
 
 /// The first argument of a reply, as JSON.
@@ -368,7 +204,7 @@ pub(crate) fn first_arg(reply: &Message, opts: DecodeOptions) -> Result<Value> {
 /// bus driver, `""` for a peer-to-peer connection without destination, otherwise the tracked
 /// owner (None if the name has no owner now).
 pub(crate) async fn resolve_owner(
-    conn: &crate::connection::Connection,
+    look: &Lookup<'_>,
     destination: Option<&str>,
     timeout: Duration,
 ) -> Result<Option<String>> {
@@ -383,7 +219,7 @@ pub(crate) async fn resolve_owner(
     for _ in 0..3 {
         tokio::task::yield_now().await;
     }
-    match tokio::time::timeout(timeout, crate::signal::current_owner(conn, dest)).await {
+    match tokio::time::timeout(timeout, look.owners.current_owner(look.conn, dest)).await {
         Ok(owner) => owner,
         Err(_) => Err(Error::new(
             Kind::Timeout,
@@ -397,14 +233,14 @@ pub(crate) async fn resolve_owner(
 
 /// Introspects `path` of `destination` (cached per owner and path).
 pub(crate) async fn node_info(
-    conn: &crate::connection::Connection,
+    look: &Lookup<'_>,
     destination: Option<&str>,
     owner: &str,
     path: &str,
     timeout: Duration,
     fresh: bool,
 ) -> Result<Arc<NodeInfo>> {
-    let cache = conn.introspection();
+    let cache = look.cache;
     if !fresh && let Some(entry) = cache.node(owner, path) {
         return entry.map_err(|(_, e)| e);
     }
@@ -413,7 +249,7 @@ pub(crate) async fn node_info(
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let fetched = async {
         let reply = call_typed(
-            conn,
+            look.conn,
             Target {
                 destination,
                 path,
@@ -447,17 +283,17 @@ pub(crate) async fn node_info(
 /// The definition of `interface` at `path` of `destination`: from the cache when the owner's
 /// interface is known, else by introspecting the path.
 pub(crate) async fn interface_info(
-    conn: &crate::connection::Connection,
+    look: &Lookup<'_>,
     destination: Option<&str>,
     owner: &str,
     path: &str,
     interface: &str,
     timeout: Duration,
 ) -> Result<Option<Arc<InterfaceInfo>>> {
-    if let Some(i) = conn.introspection().iface(owner, interface) {
+    if let Some(i) = look.cache.iface(owner, interface) {
         return Ok(Some(i));
     }
-    let node = node_info(conn, destination, owner, path, timeout, false).await?;
+    let node = node_info(look, destination, owner, path, timeout, false).await?;
     Ok(node
         .interfaces
         .iter()
@@ -469,17 +305,17 @@ pub(crate) async fn interface_info(
 /// when introspection cannot tell (the caller then infers). Errors only when the data is there
 /// but ambiguous.
 pub(crate) async fn method_in_types(
-    conn: &crate::connection::Connection,
+    look: &Lookup<'_>,
     destination: Option<&str>,
     path: &str,
     interface: Option<&str>,
     method: &str,
     timeout: Duration,
 ) -> Result<Option<(Vec<Type>, String)>> {
-    if destination.is_none() && conn.is_bus() {
+    if destination.is_none() && look.conn.is_bus() {
         return Ok(None);
     }
-    let owner = match resolve_owner(conn, destination, timeout).await {
+    let owner = match resolve_owner(look, destination, timeout).await {
         Ok(Some(o)) => o,
         Ok(None) => return Ok(None),
         Err(e) if e.kind == Kind::Disconnected => return Err(e),
@@ -487,7 +323,7 @@ pub(crate) async fn method_in_types(
     };
     match interface {
         Some(iface) => {
-            match interface_info(conn, destination, &owner, path, iface, timeout).await {
+            match interface_info(look, destination, &owner, path, iface, timeout).await {
                 Ok(Some(info)) => Ok(info
                     .method(method)
                     .map(|m| (m.in_types.clone(), info.name.clone()))),
@@ -497,7 +333,7 @@ pub(crate) async fn method_in_types(
             }
         }
         None => {
-            let node = match node_info(conn, destination, &owner, path, timeout, false).await {
+            let node = match node_info(look, destination, &owner, path, timeout, false).await {
                 Ok(n) => n,
                 Err(e) if matches!(e.kind, Kind::Timeout | Kind::Disconnected) => return Err(e),
                 Err(_) => return Ok(None),
@@ -525,11 +361,12 @@ pub(crate) async fn method_in_types(
 /// Introspects a path and returns the documented JSON form (docs/introspection.md). Always asks
 /// the peer (and refreshes the caches with the answer).
 pub fn introspect_json(
-    conn: &crate::connection::Connection,
+    look: &Lookup<'_>,
     destination: Option<&str>,
     path: &str,
     timeout: Duration,
 ) -> Result<String> {
+    let conn = look.conn;
     conn.check_usable()?;
     if let Some(d) = destination {
         zbus::names::BusName::try_from(d)
@@ -541,7 +378,7 @@ pub fn introspect_json(
         )));
     }
     conn.process().block_on(async {
-        let owner = resolve_owner(conn, destination, timeout)
+        let owner = resolve_owner(look, destination, timeout)
             .await?
             .ok_or_else(|| {
                 Error::dbus(
@@ -552,8 +389,8 @@ pub fn introspect_json(
                     ),
                 )
             })?;
-        let node = node_info(conn, destination, &owner, path, timeout, true).await?;
-        let mut v = node.to_json();
+        let node = node_info(look, destination, &owner, path, timeout, true).await?;
+        let mut v = node.to_json(true);
         v["destination"] = json!(destination);
         v["path"] = json!(path);
         Ok(v.to_string())
@@ -614,7 +451,12 @@ pub extern "C" fn skypebus_introspect(
         };
         let timeout = crate::call::parse_timeout(map.get("timeout_ms"))?
             .unwrap_or_else(|| conn.inner.default_timeout());
-        let out = introspect_json(&conn.inner, destination, path, timeout)?;
+        let out = introspect_json(
+            &crate::hub::lookup(&conn.inner)?,
+            destination,
+            path,
+            timeout,
+        )?;
         ffi::write_out(reply_out, ffi::c_string(out)?);
         Ok(())
     })

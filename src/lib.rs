@@ -13,22 +13,27 @@
 //! - [`message`]: building messages from JSON and reading received ones back.
 //! - [`call`]: the generic JSON method call.
 //! - [`property`]: Get, Set and GetAll of properties, typed by introspection.
+//! - [`schema`]: the one model of introspection data (interfaces, members, access, annotations).
 //! - [`introspect`]: introspection data, its caches, and typing calls without a signature.
 //! - [`event`]: the per-connection event queue (signals, incoming calls, name events), pulled.
 //! - [`signal`]: subscriptions with exactly matched rules, and emitting signals.
-//! - [`serve`]: owning names, exporting objects from introspection XML, answering calls.
+//! - [`serve`]: owning names, exporting objects from introspection XML, the one object server.
 //! - [`skype`]: the Skype desktop API helper (attach, commands, chat messages, notifications).
 
+pub mod action;
 pub mod call;
 pub mod connection;
+pub mod driver;
 pub mod error;
 pub mod event;
 mod ffi;
+pub mod hub;
 pub mod introspect;
 pub mod json;
 pub mod message;
 pub mod property;
 pub mod runtime;
+pub mod schema;
 pub mod serve;
 pub mod signal;
 pub mod signature;

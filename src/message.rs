@@ -1,4 +1,7 @@
-//! Building messages from JSON bodies and reading received ones back as JSON.
+//! Building messages from JSON bodies and reading received ones back as JSON. Every message
+//! the library builds is built here: method calls ([`method_call`], header written by this
+//! module), method returns ([`method_return`]), error replies ([`error_reply`]) and signals
+//! ([`signal`]).
 //!
 //! zbus parses a body signature of `si` and of `(si)` to the same `Signature`, so the exact body
 //! signature of a received message is read here from the raw header bytes, and an outgoing
@@ -250,6 +253,45 @@ pub fn method_call_with(
     // parses it, and the body came from our encoder for exactly the signature in the header.
     unsafe { Message::from_bytes(data) }
         .map_err(|e| Error::invalid_request(format!("cannot build the message: {e}")))
+}
+
+/// A method return to `call` with `args` encoded for `types`.
+pub fn method_return(
+    call: &Message,
+    types: &[Type],
+    args: &[Value],
+    opts: EncodeOptions,
+) -> Result<Message> {
+    build_with_body(Message::method_return(&call.header()), types, args, opts)
+}
+
+/// A method return to `call` with no values.
+pub fn empty_return(call: &Message) -> Result<Message> {
+    method_return(call, &[], &[], EncodeOptions::default())
+}
+
+/// The error reply `name` to `call`, with `text` as its message.
+pub fn error_reply(call: &Message, name: &str, text: &str) -> Result<Message> {
+    Message::error(&call.header(), name)
+        .build(&(text,))
+        .map_err(build_error)
+}
+
+/// A signal (unicast to `destination` when given) with `args` encoded for `types`.
+pub fn signal(
+    destination: Option<&str>,
+    path: &str,
+    interface: &str,
+    member: &str,
+    types: &[Type],
+    args: &[Value],
+    opts: EncodeOptions,
+) -> Result<Message> {
+    let mut b = Message::signal(path, interface, member);
+    if let Some(d) = destination {
+        b = b.destination(d);
+    }
+    build_with_body(b, types, args, opts)
 }
 
 /// Finishes `builder` with `args` encoded for `types`.

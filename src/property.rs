@@ -202,23 +202,22 @@ pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
                     // No declared type: the variant's type is inferred from the value.
                     None => value,
                 };
-                let b = zbus::Message::method_call(req.path.as_str(), "Set").interface(PROPERTIES);
-                let b = match &req.destination {
-                    Some(d) => b.destination(d.as_str()),
-                    None => b,
+                let header = crate::message::CallHeader {
+                    destination: req.destination.as_deref(),
+                    path: &req.path,
+                    interface: Some(PROPERTIES),
+                    member: "Set",
+                    no_reply: false,
                 };
-                let msg = crate::message::build_with_body(
-                    b,
+                let msg = crate::message::method_call(
+                    &header,
                     &[Type::String, Type::String, Type::Variant],
                     &[iface, Value::String(name), variant],
                     EncodeOptions {
                         bytes_base64: req.bytes_base64,
                     },
                 )?;
-                let reply = conn.call_raw(&msg, timeout).await?;
-                if reply.message_type() == zbus::message::Type::Error {
-                    return Err(crate::message::error_from_reply(&reply));
-                }
+                conn.call_checked(&msg, timeout).await?;
                 Ok(crate::call::NO_REPLY_ENVELOPE.to_owned())
             }
         }
@@ -239,12 +238,13 @@ async fn declared_type(
     name: &str,
     timeout: Duration,
 ) -> Result<Option<String>> {
-    let owner = match introspect::resolve_owner(conn, req.destination.as_deref(), timeout).await {
+    let look = crate::hub::lookup(conn)?;
+    let owner = match introspect::resolve_owner(&look, req.destination.as_deref(), timeout).await {
         Ok(Some(o)) => o,
         _ => return Ok(None),
     };
     let info = introspect::interface_info(
-        conn,
+        &look,
         req.destination.as_deref(),
         &owner,
         &req.path,
@@ -253,7 +253,7 @@ async fn declared_type(
     )
     .await
     .unwrap_or(None);
-    Ok(info.and_then(|i| i.property(name).map(|p| p.ty.clone())))
+    Ok(info.and_then(|i| i.property(name).map(|p| p.sig.clone())))
 }
 
 // ---------------------------------------------------------------------------------------------

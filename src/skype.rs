@@ -214,7 +214,7 @@ impl Skype {
                 "the application name must not be empty or contain line breaks or NUL",
             ));
         }
-        let conn = Connection::open(Target::parse(address))?;
+        let conn = crate::hub::open(Target::parse(address))?;
         let timeout = if timeout.is_zero() {
             conn.default_timeout()
         } else {
@@ -222,13 +222,13 @@ impl Skype {
         };
         // Notifications wait unanswered in the connection's queue until the helper takes them:
         // they must not expire meanwhile.
-        crate::event::set_options(
+        crate::hub::set_options(
             &conn,
             &json!({"call_timeout_ms": crate::call::MAX_TIMEOUT_MS,
                     "max_pending_calls": QUEUED_NOTIFY_CALLS})
             .to_string(),
         )?;
-        crate::serve::export(&conn, CLIENT_PATH, CLIENT_XML, None)?;
+        crate::hub::export(&conn, CLIENT_PATH, CLIENT_XML, None)?;
         let protocol = if protocol == 0 {
             DEFAULT_PROTOCOL
         } else {
@@ -288,7 +288,7 @@ impl Skype {
 
     /// The current owner of `com.Skype.API` (tracked in the background).
     async fn skype_owner(&self, timeout: Duration) -> Result<Option<String>> {
-        introspect::resolve_owner(&self.conn, Some(SKYPE_NAME), timeout).await
+        introspect::resolve_owner(&crate::hub::lookup(&self.conn)?, Some(SKYPE_NAME), timeout).await
     }
 
     /// Sends `#<n> <command>` and returns the reply without its prefix.
@@ -480,7 +480,7 @@ impl Skype {
             _ => None,
         };
         // Releases the handle; sends an empty reply only if Skype wanted one.
-        let _ = crate::serve::reply(&self.conn, id, None);
+        let _ = crate::hub::reply(&self.conn, id, None);
         // A late reply of a command (`#<n> ...`) delivered through Notify is no notification:
         // its command has already failed with a timeout.
         text.filter(|t| !is_prefixed_reply(t))
@@ -488,7 +488,7 @@ impl Skype {
 
     /// Moves every notification already queued on the connection into the helper's buffer.
     fn take_queued(&self) {
-        while let Ok(Some(event)) = crate::event::next_event(&self.conn, Duration::ZERO) {
+        while let Ok(Some(event)) = crate::hub::next_event(&self.conn, Duration::ZERO) {
             if let Some(text) = self.take_event(&event) {
                 self.buffer(text);
             }
@@ -526,7 +526,7 @@ impl Skype {
                 return Ok(Some(text));
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            match crate::event::next_event(&self.conn, left)? {
+            match crate::hub::next_event(&self.conn, left)? {
                 Some(event) => {
                     if let Some(text) = self.take_event(&event) {
                         return Ok(Some(text));

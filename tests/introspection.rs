@@ -267,7 +267,13 @@ fn one_introspection_per_owner_and_interface() {
         "the owner is tracked, not asked again"
     );
     assert_eq!(count_member(&seen, "Take"), 20);
-    assert_eq!(conn.introspection().introspections(), 1);
+    assert_eq!(
+        skypebus::hub::of(&conn)
+            .unwrap()
+            .introspection()
+            .introspections(),
+        1
+    );
 }
 
 #[test]
@@ -358,7 +364,7 @@ fn ambiguous_missing_uninstrospectable_and_malformed() {
     .unwrap();
     assert_eq!(r["data"][0], "is");
     let e = skypebus::introspect::introspect_json(
-        &conn,
+        &skypebus::hub::lookup(&conn).unwrap(),
         Some("net.skypebus.Bad"),
         "/bad",
         Duration::from_secs(5),
@@ -390,7 +396,7 @@ fn introspection_as_data() {
     ));
     let conn = bus.connect();
     let text = skypebus::introspect::introspect_json(
-        &conn,
+        &skypebus::hub::lookup(&conn).unwrap(),
         Some("net.skypebus.Data"),
         "/net/skypebus/Typed",
         Duration::from_secs(5),
@@ -420,7 +426,8 @@ fn introspection_as_data() {
         .unwrap();
     assert_eq!(
         count,
-        &json!({"name": "Count", "type": "u", "access": "readwrite"})
+        &json!({"name": "Count", "type": "u", "access": "readwrite",
+                "emits_changed": "true", "annotations": {}})
     );
     let changed = &typed["signals"][0];
     assert_eq!(changed["name"], "Changed");

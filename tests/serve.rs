@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use skypebus::connection::Connection;
+use skypebus::driver;
 use skypebus::error::{Error, Kind};
-use skypebus::event;
-use skypebus::serve;
-use skypebus::signal::{self, MatchRule};
+use skypebus::hub;
+use skypebus::signal::MatchRule;
 use support::{PrivateBus, call_json, driver};
 
 const XML: &str = r#"<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
@@ -62,7 +62,7 @@ const NAME: &str = "com.example.Served";
 const PATH: &str = "/com/example/Obj";
 
 fn next(conn: &Connection, ms: u64) -> Option<Value> {
-    event::next_event(conn, Duration::from_millis(ms))
+    hub::next_event(conn, Duration::from_millis(ms))
         .expect("next_event")
         .map(|s| serde_json::from_str(&s).expect("event JSON"))
 }
@@ -70,8 +70,8 @@ fn next(conn: &Connection, ms: u64) -> Option<Value> {
 /// A serving connection owning NAME with the Calc object exported at PATH.
 fn server(bus: &PrivateBus) -> Connection {
     let conn = bus.connect();
-    assert_eq!(serve::request_name(&conn, NAME, 0).unwrap(), 1);
-    serve::export(
+    assert_eq!(driver::request_name(&conn, NAME, 0).unwrap(), 1);
+    hub::export(
         &conn,
         PATH,
         XML,
@@ -82,7 +82,7 @@ fn server(bus: &PrivateBus) -> Connection {
     )
     .unwrap();
     // The same object with the default (plain) variants.
-    serve::export(&conn, "/plain", XML, None).unwrap();
+    hub::export(&conn, "/plain", XML, None).unwrap();
     assert_eq!(
         next(&conn, 5000).unwrap(),
         json!({"kind": "name_acquired", "name": NAME})
@@ -102,17 +102,17 @@ fn handle(conn: &Connection, e: &Value) {
     ) {
         ("set_property", _) => {
             if e["data"].as_u64().unwrap_or(0) > 100 {
-                serve::reply_error(
+                hub::reply_error(
                     conn,
                     id,
                     "org.freedesktop.DBus.Error.InvalidArgs",
                     "volume above 100",
                 )
             } else {
-                serve::reply(conn, id, None)
+                hub::reply(conn, id, None)
             }
         }
-        (_, "com.example.Other") => serve::reply(
+        (_, "com.example.Other") => hub::reply(
             conn,
             id,
             Some(
@@ -125,24 +125,24 @@ fn handle(conn: &Connection, e: &Value) {
             ),
         ),
         _ => match e["member"].as_str().unwrap() {
-            "Add" => serve::reply(
+            "Add" => hub::reply(
                 conn,
                 id,
                 Some(&json!([d[0].as_i64().unwrap() + d[1].as_i64().unwrap()]).to_string()),
             ),
-            "Echo" => serve::reply(conn, id, Some(&json!({"args": [d[0]]}).to_string())),
-            "Mix" => serve::reply(
+            "Echo" => hub::reply(conn, id, Some(&json!({"args": [d[0]]}).to_string())),
+            "Mix" => hub::reply(
                 conn,
                 id,
                 Some(&json!([u64::MAX, d[0], d[2], d[1]]).to_string()),
             ),
-            "Fail" => serve::reply_error(
+            "Fail" => hub::reply_error(
                 conn,
                 id,
                 "com.example.Error.Custom",
                 &format!("failed: {}", d[0].as_str().unwrap()),
             ),
-            "Nothing" => serve::reply(conn, id, None),
+            "Nothing" => hub::reply(conn, id, None),
             other => panic!("unexpected member {other}"),
         },
     };
@@ -352,14 +352,14 @@ fn gdbus_and_busctl_call_an_exported_object_with_typed_values() {
         );
         assert!(err.contains("failed: b"), "{err}");
     });
-    assert_eq!(event::stats(&conn).expired_calls, 0);
+    assert_eq!(hub::stats(&conn).unwrap().expired_calls, 0);
 }
 
 #[test]
 fn introspection_of_exported_paths_and_their_parents() {
     let bus = PrivateBus::start();
     let conn = server(&bus);
-    serve::export(&conn, "/com/example/Obj/Child", "<node/>", None).unwrap();
+    hub::export(&conn, "/com/example/Obj/Child", "<node/>", None).unwrap();
     // Nobody is inside the library: the library answers from the background.
     let out = run_ok(
         &bus,
@@ -569,7 +569,7 @@ fn library_answers_while_the_application_sleeps_outside() {
     );
     // None of these reached the application.
     assert!(next(&conn, 0).is_none());
-    assert_eq!(event::stats(&conn).expired_calls, 0);
+    assert_eq!(hub::stats(&conn).unwrap().expired_calls, 0);
 }
 
 #[test]
@@ -633,7 +633,7 @@ fn calls_without_an_interface_and_exact_member_names() {
 fn events_carry_the_call_as_json() {
     let bus = PrivateBus::start();
     let conn = server(&bus);
-    serve::export(
+    hub::export(
         &conn,
         "/typed",
         XML,
@@ -645,7 +645,7 @@ fn events_carry_the_call_as_json() {
     let c = std::thread::spawn({
         let address = bus.address.clone();
         move || {
-            let client = Connection::open(skypebus::connection::Target::Bus(address)).unwrap();
+            let client = skypebus::hub::open(skypebus::connection::Target::Bus(address)).unwrap();
             let r = call_json(
                 &client,
                 json!({"destination": NAME, "path": "/typed", "interface": "com.example.Calc",
@@ -668,15 +668,15 @@ fn events_carry_the_call_as_json() {
     assert_eq!(e["no_reply"], false);
     let id = e["call"].as_u64().unwrap();
     // Values that do not fit the declared out signature: an error, and the handle stays.
-    let bad = serve::reply(&conn, id, Some("[1, 2]")).unwrap_err();
+    let bad = hub::reply(&conn, id, Some("[1, 2]")).unwrap_err();
     assert_eq!(bad.kind, Kind::TypeMismatch);
-    let bad = serve::reply(&conn, id, Some(r#"[-1, {}, ["s", 1], ""]"#)).unwrap_err();
+    let bad = hub::reply(&conn, id, Some(r#"[-1, {}, ["s", 1], ""]"#)).unwrap_err();
     assert_eq!(bad.kind, Kind::TypeMismatch);
-    let bad = serve::reply(&conn, id, Some("{")).unwrap_err();
+    let bad = hub::reply(&conn, id, Some("{")).unwrap_err();
     assert_eq!(bad.kind, Kind::InvalidJson);
-    let bad = serve::reply_error(&conn, id, "not an error name", "x").unwrap_err();
+    let bad = hub::reply_error(&conn, id, "not an error name", "x").unwrap_err();
     assert_eq!(bad.kind, Kind::InvalidName);
-    serve::reply(
+    hub::reply(
         &conn,
         id,
         Some(r#"{"args": [1, {"b": true}, ["t", 2], "/w8="]}"#),
@@ -690,9 +690,9 @@ fn events_carry_the_call_as_json() {
         json!({"type": "ta{sv}(sd)ay", "data": [1, {"b": true}, ["t", 2.0], [255, 15]]})
     );
     // Answered once only.
-    let again = serve::reply(&conn, id, None).unwrap_err();
+    let again = hub::reply(&conn, id, None).unwrap_err();
     assert_eq!(again.kind, Kind::InvalidRequest);
-    assert_eq!(event::stats(&conn).expired_calls, 0);
+    assert_eq!(hub::stats(&conn).unwrap().expired_calls, 0);
 }
 
 #[test]
@@ -700,7 +700,7 @@ fn skype_shaped_notify_calls_arrive_in_order() {
     let bus = PrivateBus::start();
     let conn = bus.connect();
     let me = conn.unique_name().unwrap().unwrap();
-    serve::export(
+    hub::export(
         &conn,
         "/com/Skype/Client",
         r#"<node><interface name="com.Skype.API.Client">
@@ -735,10 +735,10 @@ fn skype_shaped_notify_calls_arrive_in_order() {
             e["data"],
             json!([format!("CHATMESSAGE {i} STATUS RECEIVED")])
         );
-        serve::reply(&conn, e["call"].as_u64().unwrap(), None).unwrap();
+        hub::reply(&conn, e["call"].as_u64().unwrap(), None).unwrap();
     }
     assert!(next(&conn, 0).is_none());
-    let stats: Value = serde_json::from_str(&event::stats_json(&conn)).unwrap();
+    let stats: Value = serde_json::from_str(&hub::stats_json(&conn).unwrap()).unwrap();
     assert_eq!(stats["pending_calls"], 0);
 }
 
@@ -746,10 +746,10 @@ fn skype_shaped_notify_calls_arrive_in_order() {
 fn unanswered_call_handles_expire_and_are_released() {
     let bus = PrivateBus::start();
     let conn = server(&bus);
-    event::set_options(&conn, r#"{"call_timeout_ms": 300}"#).unwrap();
+    hub::set_options(&conn, r#"{"call_timeout_ms": 300}"#).unwrap();
     let address = bus.address.clone();
     let caller = std::thread::spawn(move || {
-        let client = Connection::open(skypebus::connection::Target::Bus(address)).unwrap();
+        let client = skypebus::hub::open(skypebus::connection::Target::Bus(address)).unwrap();
         let started = Instant::now();
         let mut results = Vec::new();
         for _ in 0..2 {
@@ -771,11 +771,11 @@ fn unanswered_call_handles_expire_and_are_released() {
         assert_eq!(e.name, "org.freedesktop.DBus.Error.NoReply");
     }
     assert!(took < Duration::from_secs(10), "liveness bound: {took:?}");
-    let stats: Value = serde_json::from_str(&event::stats_json(&conn)).unwrap();
+    let stats: Value = serde_json::from_str(&hub::stats_json(&conn).unwrap()).unwrap();
     assert_eq!(stats["pending_calls"], 0, "{stats}");
     assert_eq!(stats["queued_calls"], 0, "{stats}");
     assert_eq!(stats["expired_calls"], 2, "{stats}");
-    let late = serve::reply(&conn, id, Some(r#"["x"]"#)).unwrap_err();
+    let late = hub::reply(&conn, id, Some(r#"["x"]"#)).unwrap_err();
     assert_eq!(late.kind, Kind::InvalidRequest);
     assert!(next(&conn, 0).is_none());
 }
@@ -784,7 +784,7 @@ fn unanswered_call_handles_expire_and_are_released() {
 fn too_many_unanswered_calls_are_refused_not_queued() {
     let bus = PrivateBus::start();
     let conn = server(&bus);
-    event::set_options(&conn, r#"{"max_pending_calls": 2}"#).unwrap();
+    hub::set_options(&conn, r#"{"max_pending_calls": 2}"#).unwrap();
     let client = bus.connect();
     let mut pending = Vec::new();
     for i in 0..2 {
@@ -804,9 +804,9 @@ fn too_many_unanswered_calls_are_refused_not_queued() {
     )
     .unwrap_err();
     assert_eq!(e.name, "org.freedesktop.DBus.Error.LimitsExceeded");
-    assert_eq!(event::stats(&conn).refused_calls, 1);
+    assert_eq!(hub::stats(&conn).unwrap().refused_calls, 1);
     for p in pending {
-        serve::reply(&conn, p["call"].as_u64().unwrap(), Some(r#"["ok"]"#)).unwrap();
+        hub::reply(&conn, p["call"].as_u64().unwrap(), Some(r#"["ok"]"#)).unwrap();
     }
     let r = while_serving(&conn, || {
         call_json(
@@ -827,7 +827,7 @@ fn properties_from_the_store_and_written_through_the_application() {
         "interface": "org.freedesktop.DBus.Properties", "member": "PropertiesChanged",
         "path": PATH, "variants": "typed"}))
     .unwrap();
-    signal::subscribe(&watcher, rule, opts).unwrap();
+    hub::subscribe(&watcher, rule, opts).unwrap();
     // A remote write goes through the application, which accepts or refuses it.
     while_serving(&conn, || {
         let out = run_ok(
@@ -884,7 +884,7 @@ fn properties_from_the_store_and_written_through_the_application() {
     );
     assert_eq!(out, "u 42");
     // Local changes: with value, invalidation only, and unchanged values emit nothing.
-    serve::set_property(
+    hub::set_property(
         &conn,
         PATH,
         "com.example.Calc",
@@ -893,7 +893,7 @@ fn properties_from_the_store_and_written_through_the_application() {
         None,
     )
     .unwrap();
-    serve::set_property(
+    hub::set_property(
         &conn,
         PATH,
         "com.example.Calc",
@@ -902,7 +902,7 @@ fn properties_from_the_store_and_written_through_the_application() {
         None,
     )
     .unwrap();
-    serve::set_property(
+    hub::set_property(
         &conn,
         PATH,
         "com.example.Calc",
@@ -911,11 +911,11 @@ fn properties_from_the_store_and_written_through_the_application() {
         None,
     )
     .unwrap();
-    let e = serve::set_property(&conn, PATH, "com.example.Calc", "Volume", &json!(-1), None)
-        .unwrap_err();
+    let e =
+        hub::set_property(&conn, PATH, "com.example.Calc", "Volume", &json!(-1), None).unwrap_err();
     assert_eq!(e.kind, Kind::TypeMismatch);
     let e =
-        serve::set_property(&conn, PATH, "com.example.Calc", "Nope", &json!(1), None).unwrap_err();
+        hub::set_property(&conn, PATH, "com.example.Calc", "Nope", &json!(1), None).unwrap_err();
     assert_eq!(e.kind, Kind::InvalidRequest);
     driver(&conn, "GetId", None, json!([])).unwrap();
     driver(&watcher, "GetId", None, json!([])).unwrap();
@@ -959,17 +959,17 @@ fn names_requests_answers_and_events() {
     let second = bus.connect();
     let n = "com.example.Owned";
     // 1 primary owner, 4 already owner.
-    assert_eq!(serve::request_name(&first, n, 1).unwrap(), 1);
-    assert_eq!(serve::request_name(&first, n, 1).unwrap(), 4);
+    assert_eq!(driver::request_name(&first, n, 1).unwrap(), 1);
+    assert_eq!(driver::request_name(&first, n, 1).unwrap(), 4);
     assert_eq!(
         next(&first, 5000).unwrap(),
         json!({"kind": "name_acquired", "name": n})
     );
     // 3 exists (do not queue), 2 in queue.
-    assert_eq!(serve::request_name(&second, n, 4).unwrap(), 3);
-    assert_eq!(serve::request_name(&second, n, 0).unwrap(), 2);
+    assert_eq!(driver::request_name(&second, n, 4).unwrap(), 3);
+    assert_eq!(driver::request_name(&second, n, 0).unwrap(), 2);
     // Release: 1 released; the queued connection gets the name.
-    assert_eq!(serve::release_name(&first, n).unwrap(), 1);
+    assert_eq!(driver::release_name(&first, n).unwrap(), 1);
     assert_eq!(
         next(&first, 5000).unwrap(),
         json!({"kind": "name_lost", "name": n})
@@ -979,15 +979,15 @@ fn names_requests_answers_and_events() {
         json!({"kind": "name_acquired", "name": n})
     );
     // 3 not owner, 2 non-existent.
-    assert_eq!(serve::release_name(&first, n).unwrap(), 3);
+    assert_eq!(driver::release_name(&first, n).unwrap(), 3);
     assert_eq!(
-        serve::release_name(&first, "com.example.Nobody").unwrap(),
+        driver::release_name(&first, "com.example.Nobody").unwrap(),
         2
     );
     // Replacement: `second` allowed it? No (flags 0): replacing fails into the queue.
-    assert_eq!(serve::request_name(&first, n, 2 | 4).unwrap(), 3);
-    assert_eq!(serve::request_name(&second, n, 1).unwrap(), 4);
-    assert_eq!(serve::request_name(&first, n, 2).unwrap(), 1);
+    assert_eq!(driver::request_name(&first, n, 2 | 4).unwrap(), 3);
+    assert_eq!(driver::request_name(&second, n, 1).unwrap(), 4);
+    assert_eq!(driver::request_name(&first, n, 2).unwrap(), 1);
     assert_eq!(
         next(&second, 5000).unwrap(),
         json!({"kind": "name_lost", "name": n})
@@ -1004,15 +1004,15 @@ fn names_requests_answers_and_events() {
     );
     // Bad input.
     assert_eq!(
-        serve::request_name(&first, ":1.5", 0).unwrap_err().kind,
+        driver::request_name(&first, ":1.5", 0).unwrap_err().kind,
         Kind::InvalidName
     );
     assert_eq!(
-        serve::request_name(&first, "nodots", 0).unwrap_err().kind,
+        driver::request_name(&first, "nodots", 0).unwrap_err().kind,
         Kind::InvalidName
     );
     assert_eq!(
-        serve::request_name(&first, "a.b", 8).unwrap_err().kind,
+        driver::request_name(&first, "a.b", 8).unwrap_err().kind,
         Kind::InvalidRequest
     );
     assert!(next(&first, 0).is_none());
@@ -1051,19 +1051,17 @@ fn export_errors() {
         ),
     ];
     for (path, xml, opts, kind) in cases {
-        let e = serve::export(&conn, path, xml, opts).unwrap_err();
+        let e = hub::export(&conn, path, xml, opts).unwrap_err();
         assert_eq!(e.kind, kind, "{path} {xml} {opts:?}: {e}");
     }
-    serve::export(&conn, "/x", "<node/>", None).unwrap();
+    hub::export(&conn, "/x", "<node/>", None).unwrap();
     assert_eq!(
-        serve::export(&conn, "/x", "<node/>", None)
-            .unwrap_err()
-            .kind,
+        hub::export(&conn, "/x", "<node/>", None).unwrap_err().kind,
         Kind::InvalidRequest
     );
-    serve::unexport(&conn, "/x").unwrap();
+    hub::unexport(&conn, "/x").unwrap();
     assert_eq!(
-        serve::unexport(&conn, "/x").unwrap_err().kind,
+        hub::unexport(&conn, "/x").unwrap_err().kind,
         Kind::InvalidRequest
     );
     // After unexport the path is unknown again (the default handling answers).
@@ -1083,7 +1081,7 @@ fn closing_the_serving_connection_releases_its_handles() {
     let conn = server(&bus);
     let address = bus.address.clone();
     let caller = std::thread::spawn(move || {
-        let client = Connection::open(skypebus::connection::Target::Bus(address)).unwrap();
+        let client = skypebus::hub::open(skypebus::connection::Target::Bus(address)).unwrap();
         call_json(
             &client,
             json!({"destination": NAME, "path": PATH, "interface": "com.example.Calc",

@@ -9,12 +9,13 @@ use serde_json::{Value, json};
 use skypebus::connection::Connection;
 use skypebus::error::Kind;
 use skypebus::event;
+use skypebus::hub;
 use skypebus::signal::{self, MatchRule, SignalRequest};
 use support::{PrivateBus, driver};
 
 /// Takes the next event (waiting up to `ms`), parsed.
 fn next(conn: &Connection, ms: u64) -> Option<Value> {
-    event::next_event(conn, Duration::from_millis(ms))
+    hub::next_event(conn, Duration::from_millis(ms))
         .expect("next_event")
         .map(|s| serde_json::from_str(&s).expect("event JSON"))
 }
@@ -30,7 +31,7 @@ fn drain(conn: &Connection, ms: u64) -> Vec<Value> {
 
 fn subscribe(conn: &Connection, m: Value) -> u64 {
     let (rule, opts) = MatchRule::from_value(&m).expect("valid match");
-    signal::subscribe(conn, rule, opts).expect("subscribe")
+    hub::subscribe(conn, rule, opts).expect("subscribe")
 }
 
 fn emit(conn: &Connection, s: Value) {
@@ -110,7 +111,7 @@ fn dbus_send_signal_arrives_with_values_and_types() {
     assert_eq!(e["type"], "v");
     assert_eq!(e["data"], json!([7]));
     assert_eq!(e["subscriptions"], json!([id, typed]));
-    signal::unsubscribe(&conn, id).unwrap();
+    hub::unsubscribe(&conn, id).unwrap();
     ok(bus.run(
         "dbus-send",
         &[
@@ -323,7 +324,7 @@ fn queue_bound_drops_the_oldest_and_counts() {
     let bus = PrivateBus::start();
     let conn = bus.connect();
     let emitter = bus.connect();
-    event::set_options(&conn, r#"{"queue_limit": 10}"#).unwrap();
+    hub::set_options(&conn, r#"{"queue_limit": 10}"#).unwrap();
     subscribe(&conn, json!({"interface": "com.example.Q"}));
     for i in 0..25 {
         emit(
@@ -333,14 +334,14 @@ fn queue_bound_drops_the_oldest_and_counts() {
     }
     sync(&emitter);
     sync(&conn);
-    assert_eq!(event::stats(&conn).dropped_signals, 15);
+    assert_eq!(hub::stats(&conn).unwrap().dropped_signals, 15);
     let got: Vec<i64> = drain(&conn, 100)
         .iter()
         .map(|e| e["data"][0].as_i64().unwrap())
         .collect();
     assert_eq!(got, (15..25).collect::<Vec<_>>());
     // A byte bound too: each message is well over 100 bytes, so only the newest stays.
-    event::set_options(&conn, r#"{"queue_limit": 1000, "queue_bytes": 100}"#).unwrap();
+    hub::set_options(&conn, r#"{"queue_limit": 1000, "queue_bytes": 100}"#).unwrap();
     for i in 0..5 {
         emit(
             &emitter,
@@ -352,7 +353,7 @@ fn queue_bound_drops_the_oldest_and_counts() {
     let got = drain(&conn, 100);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0]["data"], json!([4]));
-    assert_eq!(event::stats(&conn).dropped_signals, 19);
+    assert_eq!(hub::stats(&conn).unwrap().dropped_signals, 19);
     // Options are checked.
     for bad in [
         r#"{"queue_limit": 0}"#,
@@ -360,7 +361,7 @@ fn queue_bound_drops_the_oldest_and_counts() {
         r#"[]"#,
         r#"{"queue_limit": 1.5}"#,
     ] {
-        let e = event::set_options(&conn, bad).unwrap_err();
+        let e = hub::set_options(&conn, bad).unwrap_err();
         assert_eq!(e.kind, Kind::InvalidRequest, "{bad}");
     }
 }
@@ -370,7 +371,7 @@ fn thousands_of_unpulled_signals_do_not_delay_a_method_call() {
     let bus = PrivateBus::start();
     let conn = bus.connect();
     let emitter = bus.connect();
-    event::set_options(&conn, r#"{"queue_limit": 256}"#).unwrap();
+    hub::set_options(&conn, r#"{"queue_limit": 256}"#).unwrap();
     subscribe(&conn, json!({"interface": "com.example.Flood"}));
     // More than zbus' own queue (1024) and more than our bound.
     const N: usize = 5000;
@@ -386,7 +387,7 @@ fn thousands_of_unpulled_signals_do_not_delay_a_method_call() {
     sync(&conn);
     let took = started.elapsed();
     assert!(took < Duration::from_secs(10), "liveness bound: {took:?}");
-    let st = event::stats(&conn);
+    let st = hub::stats(&conn).unwrap();
     assert_eq!(st.dropped_signals, (N - 256) as u64);
     let first = next(&conn, 0).unwrap();
     assert_eq!(first["data"], json!([N - 256]));
@@ -404,7 +405,7 @@ fn unsubscribe_stops_delivery_and_discards_queued_signals() {
     emit(&emitter, s("B"));
     sync(&emitter);
     sync(&conn);
-    signal::unsubscribe(&conn, two).unwrap();
+    hub::unsubscribe(&conn, two).unwrap();
     let got = drain(&conn, 100);
     // B matched only `two`: gone. A stays, for `one` only.
     assert_eq!(got.len(), 1);
@@ -414,10 +415,10 @@ fn unsubscribe_stops_delivery_and_discards_queued_signals() {
     sync(&emitter);
     sync(&conn);
     assert!(drain(&conn, 100).is_empty());
-    let e = signal::unsubscribe(&conn, two).unwrap_err();
+    let e = hub::unsubscribe(&conn, two).unwrap_err();
     assert_eq!(e.kind, Kind::InvalidRequest);
-    signal::unsubscribe(&conn, one).unwrap();
-    assert_eq!(event::stats(&conn), event::Stats::default());
+    hub::unsubscribe(&conn, one).unwrap();
+    assert_eq!(hub::stats(&conn).unwrap(), event::Stats::default());
 }
 
 #[test]
@@ -632,5 +633,5 @@ fn several_threads_pulling_get_each_signal_exactly_once() {
     let mut seen = seen.into_inner().unwrap();
     seen.sort();
     assert_eq!(seen, (0..N).collect::<Vec<_>>());
-    assert_eq!(event::stats(&conn).dropped_signals, 0);
+    assert_eq!(hub::stats(&conn).unwrap().dropped_signals, 0);
 }

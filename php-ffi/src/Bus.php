@@ -8,9 +8,13 @@ use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\SkypeBusException;
 use SkypeBus\Internal\CallOptions;
-use SkypeBus\Internal\Codec;
-use SkypeBus\Internal\Errors;
-use SkypeBus\Internal\Export;
+use SkypeBus\Internal\Calls;
+use SkypeBus\Internal\CallTarget;
+use SkypeBus\Internal\Connection;
+use SkypeBus\Internal\EventLoop;
+use SkypeBus\Internal\PropertyTarget;
+use SkypeBus\Internal\Server;
+use SkypeBus\Internal\Signals;
 
 /**
  * A connection to a D-Bus bus (or to a peer), over libskypebus.
@@ -64,79 +68,28 @@ final class Bus
     /** releaseName() answer: someone else owns the name and we are not in its queue. */
     public const NAME_NOT_OWNER = 3;
 
-    /** Longest wait inside the library between two checks of PHP signals and interrupt(). */
-    private const SLICE = 0.05;
+    /** @var Connection the C connection, shared with the classes below */
+    private $connection;
 
-    /** Signals kept on the PHP side (taken from the library while serving) by default. */
-    private const SIGNAL_LIMIT = 4096;
+    /** @var Calls method calls, properties, introspection, callMany() */
+    private $calls;
 
-    /** @var \FFI */
-    private $ffi;
-
-    /** @var \FFI\CData|null skypebus_connection*, null once closed */
-    private $handle;
-
-    /** @var string the address the Bus was opened with (also to reopen it privately) */
-    private $address;
-
-    /** @var bool a connection of this Bus alone */
-    private $private;
-
-    /** @var int|null the timeout setTimeout() gave, carried over to a private connection */
-    private $timeoutMs;
-
-    /** @var \SplQueue<Signal> signals taken from the library while serving, kept for nextSignal() */
+    /** @var Signals subscriptions, emitting, signals kept for nextSignal() */
     private $signals;
 
-    /** @var int */
-    private $signalLimit = self::SIGNAL_LIMIT;
+    /** @var Server exported objects, owned names, answering calls */
+    private $server;
 
-    /** @var int signals dropped from $signals because it was full */
-    private $droppedInPhp = 0;
+    /** @var EventLoop serve(), nextSignal(), process() and the event settings */
+    private $loop;
 
-    /** @var array<int, bool> active subscription id => typed variants */
-    private $subscriptions = [];
-
-    /** @var array<string, Export> exported path => its handler */
-    private $exports = [];
-
-    /** @var array<string, true> well-known names we own, as far as the bus told us */
-    private $ownedNames = [];
-
-    /** @var IncomingCall|null the call a handler is answering */
-    private $currentCall;
-
-    /** @var int calls and property writes answered, for serve() and process() */
-    private $answered = 0;
-
-    /** @var bool interrupt() was called and no wait has returned for it yet */
-    private $interrupted = false;
-
-    /** @var bool the last wait returned because of interrupt() or close() */
-    private $lastWaitInterrupted = false;
-
-    /** @var \FFI\CData|null call()'s reply out-parameter (char *), made on first use */
-    private $replyOut;
-
-    /** @var \FFI\CData|null call()'s error out-parameter (skypebus_error *), made on first use */
-    private $errorOut;
-
-    /** @var \FFI\CData|null call()'s byte-array reply out-parameter (uint8_t *) */
-    private $bytesOut;
-
-    /** @var \FFI\CData|null the length of that byte array (size_t) */
-    private $bytesLength;
-
-    /** @var list<\FFI\CData>|null the addresses of the out-parameters, in the argument order */
-    private $outAddresses;
-
-    private function __construct(\FFI $ffi, \FFI\CData $handle, string $address, bool $private)
+    private function __construct(Connection $connection)
     {
-        $this->ffi = $ffi;
-        $this->handle = $handle;
-        $this->address = $address;
-        $this->private = $private;
-        $this->signals = new \SplQueue();
+        $this->connection = $connection;
+        $this->calls = new Calls($connection);
+        $this->signals = new Signals($connection);
+        $this->server = new Server($connection);
+        $this->loop = new EventLoop($connection, $this->signals, $this->server);
     }
 
     /** Connects to the session bus (DBUS_SESSION_BUS_ADDRESS). */
@@ -164,7 +117,7 @@ final class Bus
      */
     public static function connect(string $address): self
     {
-        return self::open('skypebus_connection_open', $address);
+        return self::open($address, false);
     }
 
     /**
@@ -175,19 +128,15 @@ final class Bus
      */
     public static function connectPrivate(string $address): self
     {
-        return self::open('skypebus_connection_open_private', $address);
+        return self::open($address, true);
     }
 
-    private static function open(string $function, string $address): self
+    /**
+     * @throws Exception\ConnectFailedException|InvalidArgumentException
+     */
+    private static function open(string $address, bool $private): self
     {
-        if ($address === '') {
-            throw new InvalidArgumentException('The bus address is empty', 'net.skypebus.Error.InvalidName', Errors::INVALID_NAME);
-        }
-        $ffi = Library::ffi();
-        $connection = $ffi->new('skypebus_connection*');
-        $error = $ffi->new('skypebus_error*');
-        Library::check($ffi, $ffi->{$function}($address, \FFI::addr($connection), \FFI::addr($error)), $error);
-        return new self($ffi, $connection, $address, $function === 'skypebus_connection_open_private');
+        return new self(Connection::open(Library::native(), $address, $private));
     }
 
     /**
@@ -213,40 +162,14 @@ final class Bus
         ?string $signature = null,
         array $options = []
     ): array {
-        $checked = $options === [] ? CallOptions::defaults() : CallOptions::fromArray($options);
-        $request = Codec::encodeCall($destination, $path, $interface, $method, $args, $signature, $checked);
-        // The out-parameters are this Bus's own, reused by every call (a PHP thread makes one
-        // call at a time): the library writes the error on failure and the reply on success,
-        // and only what it wrote is read.
-        if ($this->replyOut === null) {
-            $this->replyOut = $this->ffi->new('char*');
-            $this->errorOut = $this->ffi->new('skypebus_error*');
-            $this->bytesOut = $this->ffi->new('uint8_t*');
-            $this->bytesLength = $this->ffi->new('size_t');
-            $this->outAddresses = [
-                \FFI::addr($this->replyOut),
-                \FFI::addr($this->bytesOut),
-                \FFI::addr($this->bytesLength),
-                \FFI::addr($this->errorOut),
-            ];
-        }
-        $out = $this->replyOut;
-        $error = $this->errorOut;
-        [$outAddress, $bytesAddress, $lengthAddress, $errorAddress] = $this->outAddresses;
-        // skypebus_call_bytes: a reply that is one byte array comes as its raw bytes (no base64).
-        $result = $this->ffi->skypebus_call_bytes($this->handle(), $request, $outAddress, $bytesAddress, $lengthAddress, $errorAddress);
-        if ($result !== 0) {
-            Library::check($this->ffi, $result, $error);
-        }
-        $bytes = $this->bytesOut;
-        if (!\FFI::isNull($bytes)) {
-            $length = (int) $this->bytesLength->cdata;
-            $value = $length === 0 ? '' : \FFI::string($bytes, $length);
-            $this->ffi->skypebus_bytes_free($bytes, $length);
-            return $checked->noReply ? [] : [$value];
-        }
-        $reply = Library::takeString($this->ffi, $out);
-        return $checked->noReply ? [] : Codec::decodeReply($reply, $checked->typedVariants);
+        // The hot path: the target is looked up here (made once per target), the rest is
+        // Calls::call().
+        $key = $destination . "\0" . $path . "\0" . ($interface ?? '') . "\0" . $method . "\0" . ($signature ?? "\1");
+        return $this->calls->call(
+            CallTarget::$cache[$key] ?? CallTarget::of($destination, $path, $interface, $method, $signature),
+            $args,
+            $options === [] ? (CallOptions::$defaults ?? CallOptions::defaults()) : CallOptions::fromArray($options)
+        );
     }
 
     /**
@@ -259,8 +182,7 @@ final class Bus
      */
     public function proxy(string $destination, string $path, ?string $interface = null, array $options = []): Proxy
     {
-        CallOptions::fromArray($options);
-        return new Proxy($this, $destination, $path, $interface, $options);
+        return new Proxy($this, $this->calls, $destination, $path, $interface, CallOptions::fromArray($options));
     }
 
     /**
@@ -271,29 +193,19 @@ final class Bus
      */
     public function setTimeout(float $seconds): void
     {
-        $milliseconds = (int) CallOptions::fromArray(['timeout' => $seconds])->timeoutMs;
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check($this->ffi, $this->ffi->skypebus_connection_set_timeout($this->handle(), $milliseconds, \FFI::addr($error)), $error);
-        $this->timeoutMs = $milliseconds;
+        $this->connection->setTimeout((int) CallOptions::fromArray(['timeout' => $seconds])->timeoutMs);
     }
 
     /** The address this Bus was opened with: "session", "system", or a D-Bus address. */
     public function getAddress(): string
     {
-        return $this->address;
+        return $this->connection->address();
     }
 
     /** The unique name of this connection on the bus, such as ":1.42". */
     public function getUniqueName(): string
     {
-        $out = $this->ffi->new('char*');
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check(
-            $this->ffi,
-            $this->ffi->skypebus_connection_unique_name($this->handle(), \FFI::addr($out), \FFI::addr($error)),
-            $error
-        );
-        return Library::takeString($this->ffi, $out);
+        return $this->connection->native->uniqueName($this->connection->handle());
     }
 
     /**
@@ -304,7 +216,7 @@ final class Bus
      */
     public function getProperty(string $destination, string $path, string $interface, string $name, array $options = [])
     {
-        return $this->properties('get', $destination, $path, $interface, $name, null, null, $options);
+        return $this->calls->getProperty(new PropertyTarget($destination, $path, $interface, $name), CallOptions::fromArray($options));
     }
 
     /**
@@ -324,7 +236,7 @@ final class Bus
         ?string $signature = null,
         array $options = []
     ): void {
-        $this->properties('set', $destination, $path, $interface, $name, $value, $signature, $options);
+        $this->calls->setProperty(new PropertyTarget($destination, $path, $interface, $name), $value, $signature, CallOptions::fromArray($options));
     }
 
     /**
@@ -335,7 +247,7 @@ final class Bus
      */
     public function getAllProperties(string $destination, string $path, string $interface, array $options = []): array
     {
-        return $this->properties('get_all', $destination, $path, $interface, null, null, null, $options);
+        return $this->calls->getAllProperties(new PropertyTarget($destination, $path, $interface, null), CallOptions::fromArray($options));
     }
 
     /**
@@ -352,24 +264,7 @@ final class Bus
      */
     public function introspect(string $destination, string $path, array $options = []): array
     {
-        $unknown = array_diff(array_keys($options), ['timeout']);
-        if ($unknown !== []) {
-            throw new InvalidArgumentException(
-                sprintf('Unknown introspect option "%s"; the option is: timeout', (string) reset($unknown)),
-                'net.skypebus.Error.InvalidRequest',
-                Errors::INVALID_REQUEST
-            );
-        }
-        $checked = CallOptions::fromArray($options);
-        $request = ['path' => $path];
-        if ($destination !== '') {
-            $request = ['destination' => $destination] + $request;
-        }
-        if ($checked->timeoutMs !== null) {
-            $request['timeout_ms'] = $checked->timeoutMs;
-        }
-        $data = json_decode($this->request('skypebus_introspect', Codec::encode($request)), true);
-        return is_array($data) ? $data : [];
+        return $this->calls->introspect($destination, $path, Calls::introspectTimeout($options));
     }
 
     /**
@@ -401,54 +296,7 @@ final class Bus
      */
     public function callMany(array $requests, array $options = []): array
     {
-        $maxInFlight = null;
-        foreach ($options as $key => $value) {
-            if ((string) $key !== 'maxInFlight') {
-                throw self::invalid(sprintf('Unknown callMany option "%s"; the option is: maxInFlight', $key));
-            }
-            if (!is_int($value) || $value < 1 || $value > 1024) {
-                throw self::invalid('The option "maxInFlight" must be an int from 1 to 1024');
-            }
-            $maxInFlight = $value;
-        }
-        $results = [];
-        $batch = [];
-        $sent = [];
-        foreach ($requests as $key => $request) {
-            [$destination, $path, $interface, $method, $args, $signature, $callOptions] = self::batchEntry($key, $request);
-            $results[$key] = null;
-            try {
-                $checked = CallOptions::fromArray($callOptions);
-                $batch[] = Codec::callRequest($destination, $path, $interface, $method, $args, $signature, $checked);
-                $sent[] = [$key, $checked];
-            } catch (InvalidArgumentException $e) {
-                $results[$key] = $e;
-            }
-        }
-        if ($batch === []) {
-            $this->handle();
-            return $results;
-        }
-        $json = Codec::encode($maxInFlight === null ? $batch : ['requests' => $batch, 'max_in_flight' => $maxInFlight]);
-        $replies = Codec::decodeJson($this->request('skypebus_call_many', $json), 'the replies of callMany');
-        foreach ($sent as $i => [$key, $checked]) {
-            $reply = is_array($replies) ? ($replies[$i] ?? null) : null;
-            if (is_array($reply) && isset($reply['error']) && is_array($reply['error'])) {
-                $error = $reply['error'];
-                $results[$key] = Errors::exceptionFor(
-                    (int) ($error['code'] ?? Errors::DBUS_ERROR),
-                    (string) ($error['name'] ?? 'net.skypebus.Error.Unknown'),
-                    (string) ($error['message'] ?? '')
-                );
-                continue;
-            }
-            try {
-                $results[$key] = $checked->noReply ? [] : Codec::decodeEnvelope($reply, $checked->typedVariants);
-            } catch (DBusException $e) {
-                $results[$key] = $e;
-            }
-        }
-        return $results;
+        return $this->calls->callMany($requests, $options);
     }
 
     /**
@@ -473,38 +321,7 @@ final class Bus
      */
     public function subscribe(array $match): Subscription
     {
-        $request = [];
-        $typed = false;
-        foreach ($match as $key => $value) {
-            $key = (string) $key;
-            if ($key === 'variants') {
-                if ($value !== 'typed' && $value !== 'plain') {
-                    throw self::invalid('The match key "variants" must be "typed" or "plain"');
-                }
-                $typed = $value === 'typed';
-                continue;
-            }
-            if ($key === 'bytes') {
-                throw self::invalid('The match key "bytes" is not for PHP: "ay" values always come as binary strings');
-            }
-            if (!is_string($value)) {
-                throw self::invalid(sprintf('The match key "%s" must be a string, %s given', $key, Codec::describe($value)));
-            }
-            $request[$key] = $value;
-        }
-        $request['variants'] = 'typed';
-        $request['bytes'] = 'base64';
-        $this->ensurePrivate();
-        $id = $this->ffi->new('uint64_t');
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check(
-            $this->ffi,
-            $this->ffi->skypebus_subscribe($this->handle(), Codec::encode((object) $request), \FFI::addr($id), \FFI::addr($error)),
-            $error
-        );
-        $id = (int) $id->cdata;
-        $this->subscriptions[$id] = $typed;
-        return new Subscription($this, $id, $match);
+        return $this->signals->subscribe($this, $match);
     }
 
     /**
@@ -520,12 +337,7 @@ final class Bus
      */
     public function endSubscription(int $id): void
     {
-        if (!isset($this->subscriptions[$id]) || $this->handle === null) {
-            return;
-        }
-        unset($this->subscriptions[$id]);
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check($this->ffi, $this->ffi->skypebus_unsubscribe($this->handle, $id, \FFI::addr($error)), $error);
+        $this->signals->unsubscribe($id);
     }
 
     /**
@@ -540,14 +352,7 @@ final class Bus
      */
     public function nextSignal(float $timeout = 0.0): ?Signal
     {
-        self::checkWait($timeout);
-        $this->handle();
-        $this->lastWaitInterrupted = false;
-        $kept = $this->keptSignal();
-        if ($kept !== null) {
-            return $kept;
-        }
-        return $this->loop($timeout, true);
+        return $this->loop->nextSignal($timeout);
     }
 
     /**
@@ -564,19 +369,8 @@ final class Bus
      */
     public function signals(?float $timeout = null): \Generator
     {
-        if ($timeout !== null) {
-            self::checkWait($timeout);
-        }
-        while ($this->handle !== null) {
-            $signal = $this->nextSignal($timeout ?? 3600.0);
-            if ($signal === null) {
-                if ($timeout !== null || $this->lastWaitInterrupted) {
-                    return;
-                }
-                continue;
-            }
-            yield $signal;
-        }
+        // A generator of its own, so that the Bus lives as long as the iteration.
+        yield from $this->loop->signals($timeout);
     }
 
     /**
@@ -595,12 +389,7 @@ final class Bus
      */
     public function serve(float $timeout): int
     {
-        self::checkWait($timeout);
-        $this->handle();
-        $this->lastWaitInterrupted = false;
-        $before = $this->answered;
-        $this->loop($timeout, false);
-        return $this->answered - $before;
+        return $this->loop->serve($timeout);
     }
 
     /**
@@ -611,20 +400,7 @@ final class Bus
      */
     public function process(): int
     {
-        $before = $this->answered;
-        $stats = $this->libraryStats();
-        $pending = (int) ($stats['queued_calls'] ?? 0) + (int) ($stats['queued_signals'] ?? 0);
-        for ($i = 0; $i < $pending && $this->handle !== null; $i++) {
-            $event = $this->pull(0);
-            if ($event === null) {
-                break;
-            }
-            $signal = $this->handleEvent($event);
-            if ($signal !== null) {
-                $this->keep($signal);
-            }
-        }
-        return $this->answered - $before;
+        return $this->loop->process();
     }
 
     /**
@@ -634,7 +410,7 @@ final class Bus
      */
     public function interrupt(): void
     {
-        $this->interrupted = true;
+        $this->loop->interrupt();
     }
 
     /**
@@ -654,9 +430,7 @@ final class Bus
         ?string $signature = null,
         ?string $destination = null
     ): void {
-        $json = Codec::encodeSignal($path, $interface, $member, $args, $signature, $destination);
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check($this->ffi, $this->ffi->skypebus_emit($this->handle(), $json, \FFI::addr($error)), $error);
+        $this->signals->emit($path, $interface, $member, $args, $signature, $destination);
     }
 
     /**
@@ -672,22 +446,7 @@ final class Bus
      */
     public function requestName(string $name, int $flags = 0): int
     {
-        if ($flags < 0 || $flags > 0xffffffff) {
-            throw self::invalid(sprintf('Invalid requestName flags %d', $flags));
-        }
-        $this->ensurePrivate();
-        $answer = $this->ffi->new('uint32_t');
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check(
-            $this->ffi,
-            $this->ffi->skypebus_request_name($this->handle(), $name, $flags, \FFI::addr($answer), \FFI::addr($error)),
-            $error
-        );
-        $answer = (int) $answer->cdata;
-        if ($answer === self::NAME_PRIMARY_OWNER || $answer === self::NAME_ALREADY_OWNER) {
-            $this->ownedNames[$name] = true;
-        }
-        return $answer;
+        return $this->server->requestName($name, $flags);
     }
 
     /**
@@ -698,15 +457,7 @@ final class Bus
      */
     public function releaseName(string $name): int
     {
-        $answer = $this->ffi->new('uint32_t');
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check(
-            $this->ffi,
-            $this->ffi->skypebus_release_name($this->handle(), $name, \FFI::addr($answer), \FFI::addr($error)),
-            $error
-        );
-        unset($this->ownedNames[$name]);
-        return (int) $answer->cdata;
+        return $this->server->releaseName($name);
     }
 
     /**
@@ -717,7 +468,7 @@ final class Bus
      */
     public function ownedNames(): array
     {
-        return array_keys($this->ownedNames);
+        return $this->server->ownedNames();
     }
 
     /**
@@ -750,53 +501,7 @@ final class Bus
      */
     public function export(string $path, object $handler, string $introspectionXml, array $options = []): ExportedObject
     {
-        $typed = false;
-        $properties = null;
-        foreach ($options as $key => $value) {
-            switch ((string) $key) {
-                case 'variants':
-                    if ($value !== 'typed' && $value !== 'plain') {
-                        throw self::invalid('The export option "variants" must be "typed" or "plain"');
-                    }
-                    $typed = $value === 'typed';
-                    break;
-                case 'properties':
-                    if (!is_array($value)) {
-                        throw self::invalid('The export option "properties" must be an array of interface => [property => value]');
-                    }
-                    $properties = $value;
-                    break;
-                default:
-                    throw self::invalid(sprintf('Unknown export option "%s"; the options are: variants, properties', $key));
-            }
-        }
-        $export = new Export($handler, $introspectionXml, $typed);
-        $request = ['variants' => 'typed', 'bytes' => 'base64'];
-        if ($properties !== null) {
-            $values = new \stdClass();
-            foreach ($properties as $interface => $list) {
-                if (!is_array($list)) {
-                    throw self::invalid(sprintf('The export option "properties" for %s must be an array of property => value', $interface));
-                }
-                $prepared = new \stdClass();
-                foreach ($list as $name => $value) {
-                    $type = $export->schema()->propertyType((string) $interface, (string) $name);
-                    $prepared->{$name} = Codec::prepareProperty($value, $type ?? 'v');
-                }
-                $values->{$interface} = $prepared;
-            }
-            $request['properties'] = $values;
-        }
-        $json = Codec::encode($request);
-        $this->ensurePrivate();
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check(
-            $this->ffi,
-            $this->ffi->skypebus_export($this->handle(), $path, $introspectionXml, $json, \FFI::addr($error)),
-            $error
-        );
-        $this->exports[$path] = $export;
-        return new ExportedObject($this, $path);
+        return $this->server->export($this, $path, $handler, $introspectionXml, $options);
     }
 
     /**
@@ -806,15 +511,13 @@ final class Bus
      */
     public function unexport(string $path): void
     {
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check($this->ffi, $this->ffi->skypebus_unexport($this->handle(), $path, \FFI::addr($error)), $error);
-        unset($this->exports[$path]);
+        $this->server->unexport($path);
     }
 
     /** True when this Bus exports an object at $path. */
     public function isExported(string $path): bool
     {
-        return $this->handle !== null && isset($this->exports[$path]);
+        return $this->server->isExported($path);
     }
 
     /**
@@ -823,15 +526,7 @@ final class Bus
      */
     public function setExportedProperty(string $path, string $interface, string $name, $value): void
     {
-        $export = $this->exports[$path] ?? null;
-        $type = $export !== null ? $export->schema()->propertyType($interface, $name) : null;
-        $json = Codec::encode(Codec::prepareProperty($value, $type ?? 'v'));
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check(
-            $this->ffi,
-            $this->ffi->skypebus_set_property($this->handle(), $path, $interface, $name, $json, \FFI::addr($error)),
-            $error
-        );
+        $this->server->setExportedProperty($path, $interface, $name, $value);
     }
 
     /**
@@ -840,7 +535,7 @@ final class Bus
      */
     public function currentCall(): ?IncomingCall
     {
-        return $this->currentCall;
+        return $this->server->currentCall();
     }
 
     /**
@@ -849,10 +544,7 @@ final class Bus
      */
     public function droppedSignals(): int
     {
-        $count = $this->ffi->new('uint64_t');
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check($this->ffi, $this->ffi->skypebus_dropped_signals($this->handle(), \FFI::addr($count), \FFI::addr($error)), $error);
-        return (int) $count->cdata + $this->droppedInPhp;
+        return $this->loop->droppedSignals();
     }
 
     /**
@@ -865,10 +557,7 @@ final class Bus
      */
     public function eventStats(): array
     {
-        return $this->libraryStats() + [
-            'php_kept_signals' => count($this->signals),
-            'php_dropped_signals' => $this->droppedInPhp,
-        ];
+        return $this->loop->eventStats();
     }
 
     /**
@@ -885,38 +574,7 @@ final class Bus
      */
     public function setEventOptions(array $options): void
     {
-        $request = [];
-        $names = ['queueLimit' => 'queue_limit', 'queueBytes' => 'queue_bytes', 'maxPendingCalls' => 'max_pending_calls'];
-        foreach ($options as $key => $value) {
-            $key = (string) $key;
-            if ($key === 'callTimeout') {
-                $request['call_timeout_ms'] = CallOptions::fromArray(['timeout' => $value])->timeoutMs;
-            } elseif (isset($names[$key])) {
-                if (!is_int($value) || $value < 1) {
-                    throw self::invalid(sprintf('The event option "%s" must be an int of 1 or more', $key));
-                }
-                $request[$names[$key]] = $value;
-            } else {
-                throw self::invalid(sprintf(
-                    'Unknown event option "%s"; the options are: queueLimit, queueBytes, callTimeout, maxPendingCalls',
-                    $key
-                ));
-            }
-        }
-        $this->ensurePrivate();
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check(
-            $this->ffi,
-            $this->ffi->skypebus_connection_set_event_options($this->handle(), Codec::encode((object) $request), \FFI::addr($error)),
-            $error
-        );
-        if (isset($request['queue_limit'])) {
-            $this->signalLimit = $request['queue_limit'];
-            while (count($this->signals) > $this->signalLimit) {
-                $this->signals->dequeue();
-                $this->droppedInPhp++;
-            }
-        }
+        $this->loop->setEventOptions($options);
     }
 
     /**
@@ -932,15 +590,7 @@ final class Bus
      */
     public function eventStream()
     {
-        $this->ensurePrivate();
-        $fd = $this->ffi->new('int32_t');
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check($this->ffi, $this->ffi->skypebus_connection_event_fd($this->handle(), \FFI::addr($fd), \FFI::addr($error)), $error);
-        $stream = fopen('php://fd/' . (int) $fd->cdata, 'rb');
-        if ($stream === false) {
-            throw new DBusException('net.skypebus.Error.IO', 'Cannot open the event descriptor as a stream', Errors::IO_ERROR);
-        }
-        return $stream;
+        return $this->loop->eventStream();
     }
 
     /**
@@ -950,7 +600,7 @@ final class Bus
      */
     public function isShared(): bool
     {
-        return (bool) $this->ffi->skypebus_connection_is_shared($this->handle());
+        return $this->connection->native->isShared($this->connection->handle());
     }
 
     /**
@@ -959,20 +609,16 @@ final class Bus
      */
     public function close(): void
     {
-        if ($this->handle !== null) {
-            $handle = $this->handle;
-            $this->handle = null;
-            $this->subscriptions = [];
-            $this->exports = [];
-            $this->ownedNames = [];
-            $this->signals = new \SplQueue();
-            $this->ffi->skypebus_connection_free($handle);
+        if ($this->connection->handle !== null) {
+            $this->signals->reset();
+            $this->server->reset();
+            $this->connection->close();
         }
     }
 
     public function isClosed(): bool
     {
-        return $this->handle === null;
+        return $this->connection->handle === null;
     }
 
     public function __destruct()
@@ -992,429 +638,5 @@ final class Bus
 
     private function __clone()
     {
-    }
-
-    /**
-     * Moves a Bus that is a handle to a shared connection to a private connection of its own,
-     * opened to the same address (with the timeout setTimeout() gave), and releases the shared
-     * handle. Subscriptions, exports and owned names need a connection of their own: so that a
-     * served object's unique name is the one its own calls come from, and so that they do not
-     * affect other users of the shared connection.
-     */
-    private function ensurePrivate(): void
-    {
-        $shared = $this->handle();
-        if ($this->private) {
-            return;
-        }
-        $connection = $this->ffi->new('skypebus_connection*');
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check(
-            $this->ffi,
-            $this->ffi->skypebus_connection_open_private($this->address, \FFI::addr($connection), \FFI::addr($error)),
-            $error
-        );
-        if ($this->timeoutMs !== null) {
-            $error = $this->ffi->new('skypebus_error*');
-            $result = $this->ffi->skypebus_connection_set_timeout($connection, $this->timeoutMs, \FFI::addr($error));
-            if ($result !== Errors::OK) {
-                $this->ffi->skypebus_connection_free($connection);
-                Library::check($this->ffi, $result, $error);
-            }
-        }
-        $this->handle = $connection;
-        $this->private = true;
-        $this->ffi->skypebus_connection_free($shared);
-    }
-
-    /**
-     * The event loop of nextSignal() ($untilSignal: returns the first signal) and serve()
-     * (keeps signals and runs until the deadline). Waits inside the library in slices; between
-     * slices (and at least every slice while busy) PHP signal handlers run, and interrupt() or
-     * close() end the loop. Past the deadline, events already waiting are still taken for up to
-     * one more slice, so that a queue with calls ahead of a signal does not hide the signal.
-     */
-    private function loop(float $timeout, bool $untilSignal): ?Signal
-    {
-        $start = microtime(true);
-        $deadline = $start + $timeout;
-        $lastDispatch = $start;
-        while (true) {
-            if ($this->handle === null || $this->interrupted) {
-                $this->interrupted = false;
-                $this->lastWaitInterrupted = true;
-                return null;
-            }
-            $now = microtime(true);
-            $remaining = $deadline - $now;
-            $event = $this->pull($remaining > 0 ? (int) ceil(min($remaining, self::SLICE) * 1000) : 0);
-            if ($event !== null) {
-                $signal = $this->handleEvent($event);
-                if ($signal !== null) {
-                    if ($untilSignal) {
-                        return $signal;
-                    }
-                    $this->keep($signal);
-                }
-            }
-            $now = microtime(true);
-            if ($event === null || $now - $lastDispatch >= self::SLICE) {
-                self::dispatchPcntl();
-                $lastDispatch = $now;
-            }
-            if ($now >= $deadline && ($event === null || $now >= $deadline + self::SLICE)) {
-                if ($this->handle === null || $this->interrupted) {
-                    continue;
-                }
-                return null;
-            }
-        }
-    }
-
-    /** Runs the PHP signal handlers that are due (ext-pcntl), if the extension is loaded. */
-    private static function dispatchPcntl(): void
-    {
-        if (function_exists('pcntl_signal_dispatch')) {
-            pcntl_signal_dispatch();
-        }
-    }
-
-    /**
-     * The next event from the library, waiting up to $milliseconds; null when none came.
-     *
-     * @return array<string, mixed>|null
-     */
-    private function pull(int $milliseconds): ?array
-    {
-        $out = $this->ffi->new('char*');
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_next_event($this->handle(), $milliseconds, \FFI::addr($out), \FFI::addr($error));
-        if ($result === Errors::EMPTY) {
-            if (!\FFI::isNull($error)) {
-                $this->ffi->skypebus_error_free($error);
-            }
-            return null;
-        }
-        Library::check($this->ffi, $result, $error);
-        $event = Codec::decodeJson(Library::takeString($this->ffi, $out), 'an event');
-        return is_array($event) ? $event : null;
-    }
-
-    /**
-     * Does what an event asks: answers a call, notes a name event; returns a signal.
-     *
-     * @param array<string, mixed> $event
-     */
-    private function handleEvent(array $event): ?Signal
-    {
-        switch ($event['kind'] ?? null) {
-            case 'signal':
-                return $this->signalOf($event);
-            case 'call':
-                $this->answerCall($event);
-                return null;
-            case 'set_property':
-                $this->answerPropertyWrite($event);
-                return null;
-            case 'name_acquired':
-                $this->ownedNames[(string) ($event['name'] ?? '')] = true;
-                return null;
-            case 'name_lost':
-                unset($this->ownedNames[(string) ($event['name'] ?? '')]);
-                return null;
-            default:
-                return null;
-        }
-    }
-
-    /**
-     * @param array<string, mixed> $event
-     */
-    private function signalOf(array $event): Signal
-    {
-        $ids = [];
-        foreach ((array) ($event['subscriptions'] ?? []) as $id) {
-            $ids[] = (int) $id;
-        }
-        $typed = $ids !== [] && ($this->subscriptions[min($ids)] ?? false);
-        $signature = (string) ($event['type'] ?? '');
-        $args = [];
-        $problem = null;
-        if (isset($event['error']) && is_array($event['error'])) {
-            $problem = (string) ($event['error']['message'] ?? 'the signal could not be decoded');
-        } else {
-            try {
-                $data = $event['data'] ?? [];
-                $args = Codec::decodeValues(is_array($data) ? $data : [], $signature, $typed);
-            } catch (DBusException $e) {
-                $problem = $e->getMessage();
-            }
-        }
-        return new Signal(
-            (string) ($event['sender'] ?? ''),
-            isset($event['destination']) ? (string) $event['destination'] : null,
-            (string) ($event['path'] ?? ''),
-            (string) ($event['interface'] ?? ''),
-            (string) ($event['member'] ?? ''),
-            $signature,
-            $args,
-            $ids,
-            $problem
-        );
-    }
-
-    /** Keeps a signal taken while serving for nextSignal(), dropping the oldest beyond the limit. */
-    private function keep(Signal $signal): void
-    {
-        $this->signals->enqueue($signal);
-        if (count($this->signals) > $this->signalLimit) {
-            $this->signals->dequeue();
-            $this->droppedInPhp++;
-        }
-    }
-
-    /** The oldest kept signal that still matches an active subscription. */
-    private function keptSignal(): ?Signal
-    {
-        while (!$this->signals->isEmpty()) {
-            $signal = $this->signals->dequeue();
-            foreach ($signal->getSubscriptions() as $id) {
-                if (isset($this->subscriptions[$id])) {
-                    return $signal;
-                }
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Runs the handler of a call event and answers the call.
-     *
-     * @param array<string, mixed> $event
-     */
-    private function answerCall(array $event): void
-    {
-        $handle = (int) ($event['call'] ?? 0);
-        $call = new IncomingCall(
-            (string) ($event['sender'] ?? ''),
-            (string) ($event['path'] ?? ''),
-            (string) ($event['interface'] ?? ''),
-            (string) ($event['member'] ?? ''),
-            (string) ($event['type'] ?? ''),
-            (bool) ($event['no_reply'] ?? false)
-        );
-        $export = $this->exports[$call->getPath()] ?? null;
-        if ($export === null) {
-            $answer = ['error', 'org.freedesktop.DBus.Error.UnknownObject', 'No object at ' . $call->getPath()];
-        } else {
-            $previous = $this->currentCall;
-            $this->currentCall = $call;
-            try {
-                $answer = $export->answerCall($event, $call);
-            } finally {
-                $this->currentCall = $previous;
-            }
-        }
-        $this->send($handle, $answer, $call->getInterface(), $call->getMember(), $export);
-    }
-
-    /**
-     * Lets the handler accept or refuse a remote property write, and answers it.
-     *
-     * @param array<string, mixed> $event
-     */
-    private function answerPropertyWrite(array $event): void
-    {
-        $export = $this->exports[(string) ($event['path'] ?? '')] ?? null;
-        $answer = $export !== null
-            ? $export->answerPropertyWrite($event)
-            : ['error', 'org.freedesktop.DBus.Error.UnknownObject', 'No object at ' . (string) ($event['path'] ?? '')];
-        $this->send((int) ($event['call'] ?? 0), $answer, (string) ($event['interface'] ?? ''), (string) ($event['name'] ?? ''), null);
-    }
-
-    /**
-     * Sends an answer: a reply whose values the library refuses (they do not fit the declared
-     * out signature) becomes a Failed error saying why, and an error name the library refuses
-     * becomes Failed with the handler's message. A Bus closed by the handler sends nothing.
-     *
-     * @param array{0: string, 1: string|null, 2?: string} $answer
-     */
-    private function send(int $call, array $answer, string $interface, string $member, ?Export $export): void
-    {
-        if ($this->handle === null) {
-            return;
-        }
-        $this->answered++;
-        $error = $this->ffi->new('skypebus_error*');
-        if ($answer[0] === 'reply') {
-            $result = $this->ffi->skypebus_reply($this->handle, $call, $answer[1], \FFI::addr($error));
-            if ($result === Errors::OK) {
-                return;
-            }
-            $message = 'result ' . $result;
-            if (!\FFI::isNull($error)) {
-                $text = $this->ffi->skypebus_error_message($error);
-                $message = $text instanceof \FFI\CData ? (\FFI::isNull($text) ? '' : \FFI::string($text)) : (string) $text;
-                $this->ffi->skypebus_error_free($error);
-            }
-            if ($result !== Errors::TYPE_MISMATCH && $result !== Errors::INVALID_JSON && $result !== Errors::INVALID_REQUEST
-                && $result !== Errors::INVALID_UTF8 && $result !== Errors::LIMIT_EXCEEDED) {
-                return;
-            }
-            $outTypes = $export !== null ? $export->schema()->outTypes($interface, $member) : null;
-            $answer = Export::misfit($interface, $member, $outTypes, $message);
-            $error = $this->ffi->new('skypebus_error*');
-        }
-        $result = $this->ffi->skypebus_reply_error($this->handle, $call, (string) $answer[1], $answer[2] ?? '', \FFI::addr($error));
-        if ($result === Errors::INVALID_NAME) {
-            $this->ffi->skypebus_error_free($error);
-            $error = $this->ffi->new('skypebus_error*');
-            $result = $this->ffi->skypebus_reply_error(
-                $this->handle,
-                $call,
-                Export::FAILED,
-                sprintf('%s (the handler gave the invalid error name "%s")', $answer[2] ?? '', $answer[1]),
-                \FFI::addr($error)
-            );
-        }
-        if ($result !== Errors::OK && !\FFI::isNull($error)) {
-            $this->ffi->skypebus_error_free($error);
-        }
-    }
-
-    /**
-     * @return array<string, int>
-     */
-    private function libraryStats(): array
-    {
-        $stats = Codec::decodeJson($this->fetch('skypebus_event_stats'), 'the event statistics');
-        return is_array($stats) ? $stats : [];
-    }
-
-    /**
-     * One entry of callMany() as call()'s arguments.
-     *
-     * @param int|string $key
-     * @param mixed $request
-     * @return array{0: string, 1: string, 2: string|null, 3: string, 4: array<int|string, mixed>, 5: string|null, 6: array<string, mixed>}
-     * @throws InvalidArgumentException
-     */
-    private static function batchEntry($key, $request): array
-    {
-        $keys = ['destination', 'path', 'interface', 'method', 'args', 'signature', 'options'];
-        if (!is_array($request)) {
-            throw self::invalid(sprintf('callMany(): request %s must be an array, %s given', $key, Codec::describe($request)));
-        }
-        if (Codec::isList($request)) {
-            if (count($request) < 4 || count($request) > 7) {
-                throw self::invalid(sprintf(
-                    'callMany(): request %s, a list, must hold call()\'s arguments: destination, path, interface, method[, args, signature, options]',
-                    $key
-                ));
-            }
-            $request = array_combine(array_slice($keys, 0, count($request)), $request);
-        } else {
-            $unknown = array_diff(array_map('strval', array_keys($request)), $keys);
-            if ($unknown !== []) {
-                throw self::invalid(sprintf(
-                    'callMany(): request %s has the unknown key "%s"; the keys are: %s',
-                    $key,
-                    (string) reset($unknown),
-                    implode(', ', $keys)
-                ));
-            }
-        }
-        $request += ['destination' => '', 'interface' => null, 'args' => [], 'signature' => null, 'options' => []];
-        foreach (['path', 'method'] as $required) {
-            if (!isset($request[$required]) || !is_string($request[$required])) {
-                throw self::invalid(sprintf('callMany(): request %s needs "%s", a string', $key, $required));
-            }
-        }
-        foreach (['destination' => false, 'interface' => true, 'signature' => true] as $name => $nullable) {
-            if (!is_string($request[$name]) && !($nullable && $request[$name] === null)) {
-                throw self::invalid(sprintf('callMany(): "%s" of request %s must be a string%s', $name, $key, $nullable ? ' or null' : ''));
-            }
-        }
-        foreach (['args', 'options'] as $name) {
-            if (!is_array($request[$name])) {
-                throw self::invalid(sprintf('callMany(): "%s" of request %s must be an array', $name, $key));
-            }
-        }
-        return [
-            $request['destination'],
-            $request['path'],
-            $request['interface'],
-            $request['method'],
-            $request['args'],
-            $request['signature'],
-            $request['options'],
-        ];
-    }
-
-    private static function checkWait(float $timeout): void
-    {
-        if (!is_finite($timeout) || $timeout < 0) {
-            throw self::invalid(sprintf('A wait must be a finite number of seconds of 0 or more, %s given', (string) $timeout));
-        }
-    }
-
-    private static function invalid(string $message): InvalidArgumentException
-    {
-        return new InvalidArgumentException($message, 'net.skypebus.Error.InvalidRequest', Errors::INVALID_REQUEST);
-    }
-
-    /**
-     * One call to a library function of the form f(conn, char **out, skypebus_error **err).
-     */
-    private function fetch(string $function): string
-    {
-        $out = $this->ffi->new('char*');
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check($this->ffi, $this->ffi->{$function}($this->handle(), \FFI::addr($out), \FFI::addr($error)), $error);
-        return Library::takeString($this->ffi, $out);
-    }
-
-    /**
-     * @param mixed $value
-     * @param array<string, mixed> $options
-     * @return mixed
-     */
-    private function properties(
-        string $op,
-        string $destination,
-        string $path,
-        string $interface,
-        ?string $name,
-        $value,
-        ?string $signature,
-        array $options
-    ) {
-        $checked = CallOptions::fromArray($options);
-        $reply = $this->request(
-            'skypebus_properties',
-            Codec::encodeProperties($op, $destination, $path, $interface, $name, $value, $signature, $checked)
-        );
-        return $op === 'set' ? null : Codec::decodeValue($reply, $checked->typedVariants);
-    }
-
-    /**
-     * One request to a library function of the form
-     * f(conn, const char *request_json, char **reply_out, skypebus_error **err): skypebus_call,
-     * skypebus_properties, skypebus_introspect.
-     */
-    private function request(string $function, string $json): string
-    {
-        $out = $this->ffi->new('char*');
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check($this->ffi, $this->ffi->{$function}($this->handle(), $json, \FFI::addr($out), \FFI::addr($error)), $error);
-        return Library::takeString($this->ffi, $out);
-    }
-
-    private function handle(): \FFI\CData
-    {
-        if ($this->handle === null) {
-            throw Errors::closed();
-        }
-        return $this->handle;
     }
 }

@@ -6,7 +6,7 @@ namespace SkypeBus;
 
 use SkypeBus\Exception\FFIUnavailableException;
 use SkypeBus\Exception\LibraryNotFoundException;
-use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\Native;
 
 /**
  * Finds and loads libskypebus through PHP's FFI, once per process (or per request under
@@ -25,6 +25,9 @@ use SkypeBus\Internal\Errors;
  *
  * The C declarations come from the header cbindgen generates (include/skypebus.h of the
  * repository, else the copy shipped in this package's include/), loaded with FFI::cdef as is.
+ *
+ * This class decides where the library comes from; loading it and every call into it go
+ * through SkypeBus\Internal\Native, the one class that touches FFI.
  */
 final class Library
 {
@@ -43,10 +46,8 @@ final class Library
     /** The name on the system linker path. */
     public const SONAME = 'libskypebus.so.0';
 
-    private const PROBE = 'uint32_t skypebus_abi_version(void); const char *skypebus_version(void);';
-
-    /** @var \FFI|null */
-    private static $ffi;
+    /** @var Native|null */
+    private static $native;
 
     /** @var string|null where the loaded library came from, for messages */
     private static $origin;
@@ -63,7 +64,7 @@ final class Library
      */
     public static function configure(?string $library, ?string $header = null): void
     {
-        if (self::$ffi !== null) {
+        if (self::$native !== null) {
             throw new \LogicException('libskypebus is already loaded (' . self::$origin . '); configure it before the first Bus');
         }
         self::$explicitLibrary = $library;
@@ -73,13 +74,13 @@ final class Library
     /** The version string of the loaded library, such as "0.1.0". */
     public static function version(): string
     {
-        return self::text(self::ffi()->skypebus_version());
+        return self::native()->version();
     }
 
     /** The ABI number the loaded library reports. */
     public static function abiVersion(): int
     {
-        return (int) self::ffi()->skypebus_abi_version();
+        return self::native()->abiVersion();
     }
 
     /**
@@ -87,7 +88,7 @@ final class Library
      */
     public static function origin(): string
     {
-        self::ffi();
+        self::native();
         return (string) self::$origin;
     }
 
@@ -101,7 +102,7 @@ final class Library
     public static function preload(?string $library = null, ?string $header = null): void
     {
         self::assertFfiLoaded();
-        if (self::tryScope() !== null) {
+        if (Native::scope(self::SCOPE) !== null) {
             return;
         }
         $file = tempnam(sys_get_temp_dir(), 'skypebus-');
@@ -109,18 +110,17 @@ final class Library
             throw new FFIUnavailableException('Cannot write the preload header to ' . sys_get_temp_dir());
         }
         try {
-            \FFI::load($file);
-        } catch (\FFI\Exception $e) {
-            throw new FFIUnavailableException(
-                'FFI::load() of the libskypebus header failed during preloading: ' . $e->getMessage()
-                . '. When PHP starts as root with opcache.preload_user, FFI::load() cannot work: keep '
-                . 'opcache.preload for the classes and add ffi.preload=<header>, where the header is the '
-                . 'output of vendor/bin/skypebus-ffi-header.',
-                0,
-                $e
-            );
+            $failure = Native::load($file);
         } finally {
             @unlink($file);
+        }
+        if ($failure !== null) {
+            throw new FFIUnavailableException(
+                'FFI::load() of the libskypebus header failed during preloading: ' . $failure
+                . '. When PHP starts as root with opcache.preload_user, FFI::load() cannot work: keep '
+                . 'opcache.preload for the classes and add ffi.preload=<header>, where the header is the '
+                . 'output of vendor/bin/skypebus-ffi-header.'
+            );
         }
     }
 
@@ -140,98 +140,39 @@ final class Library
     }
 
     /**
-     * The loaded FFI instance.
+     * The loaded library, through the one class that calls it.
      *
      * @internal
      * @throws FFIUnavailableException|LibraryNotFoundException
      */
-    public static function ffi(): \FFI
+    public static function native(): Native
     {
-        if (self::$ffi !== null) {
-            return self::$ffi;
+        if (self::$native !== null) {
+            return self::$native;
         }
         self::assertFfiLoaded();
         if (self::$explicitLibrary === null) {
-            $scope = self::tryScope();
+            $scope = Native::scope(self::SCOPE);
             if ($scope !== null) {
                 self::checkAbi($scope, 'FFI scope ' . self::SCOPE);
                 self::$origin = 'FFI scope ' . self::SCOPE;
-                return self::$ffi = $scope;
+                return self::$native = $scope;
             }
         }
         self::assertCdefAllowed();
         [$origin, $path] = self::resolve(self::$explicitLibrary, getenv(self::ENVIRONMENT) ?: null);
-        try {
-            $ffi = \FFI::cdef(self::declarations(self::$explicitHeader), $path);
-        } catch (\FFI\Exception $e) {
+        $native = Native::cdef(self::declarations(self::$explicitHeader), $path);
+        if (is_string($native)) {
             throw new LibraryNotFoundException(sprintf(
                 'libskypebus at %s (%s) does not match the header: %s. Use the header of the same build '
                 . '(Library::configure($library, $header)).',
                 $path,
                 $origin,
-                $e->getMessage()
-            ), 0, $e);
+                $native
+            ));
         }
         self::$origin = $path;
-        return self::$ffi = $ffi;
-    }
-
-    /**
-     * Throws the exception for a failed call and frees the error. $errorOut is the
-     * skypebus_error* the call wrote (a fresh one per call: it is not reset). This is the one
-     * place C errors become PHP exceptions.
-     *
-     * @internal
-     * @throws Exception\SkypeBusException
-     */
-    public static function check(\FFI $ffi, int $result, \FFI\CData $errorOut): void
-    {
-        if ($result === Errors::OK) {
-            return;
-        }
-        if (\FFI::isNull($errorOut)) {
-            throw Errors::exceptionFor($result, 'net.skypebus.Error.Unknown', 'libskypebus failed with result ' . $result . ' and no error');
-        }
-        try {
-            $name = self::text($ffi->skypebus_error_name($errorOut));
-            $message = self::text($ffi->skypebus_error_message($errorOut));
-            $code = (int) $ffi->skypebus_error_code($errorOut);
-            $skypeCode = (int) $ffi->skypebus_error_skype_code($errorOut);
-        } finally {
-            $ffi->skypebus_error_free($errorOut);
-        }
-        throw Errors::exceptionFor($code !== Errors::OK ? $code : $result, $name, $message, $skypeCode);
-    }
-
-    /**
-     * Copies a string the library returned in a "char *" out-parameter ('' for NULL) and frees
-     * it with skypebus_string_free.
-     *
-     * @internal
-     */
-    public static function takeString(\FFI $ffi, \FFI\CData $out): string
-    {
-        if (\FFI::isNull($out)) {
-            return '';
-        }
-        try {
-            return \FFI::string($out);
-        } finally {
-            $ffi->skypebus_string_free($out);
-        }
-    }
-
-    /**
-     * A returned "const char *": FFI gives it as a PHP string (NULL as null).
-     *
-     * @param string|\FFI\CData|null $value
-     */
-    private static function text($value): string
-    {
-        if ($value instanceof \FFI\CData) {
-            return \FFI::isNull($value) ? '' : \FFI::string($value);
-        }
-        return (string) $value;
+        return self::$native = $native;
     }
 
     /**
@@ -272,20 +213,19 @@ final class Library
                 $failures[] = sprintf('%s: %s: no such file', $origin, $path);
                 continue;
             }
-            try {
-                $probe = \FFI::cdef(self::PROBE, $path);
-            } catch (\FFI\Exception $e) {
-                $failures[] = sprintf('%s: %s: %s', $origin, $path, $e->getMessage());
+            $probe = Native::probe($path);
+            if (is_string($probe)) {
+                $failures[] = sprintf('%s: %s: %s', $origin, $path, $probe);
                 continue;
             }
-            $abi = (int) $probe->skypebus_abi_version();
+            [$abi, $version] = $probe;
             if ($abi !== self::ABI_VERSION) {
                 $failures[] = sprintf(
                     '%s: %s: ABI %d (version %s), but this package needs ABI %d',
                     $origin,
                     $path,
                     $abi,
-                    self::text($probe->skypebus_version()),
+                    $version,
                     self::ABI_VERSION
                 );
                 continue;
@@ -348,18 +288,9 @@ final class Library
         return $root !== false && is_file($root . '/Cargo.toml') && is_dir($root . '/php-ffi') ? $root : null;
     }
 
-    private static function tryScope(): ?\FFI
+    private static function checkAbi(Native $native, string $origin): void
     {
-        try {
-            return \FFI::scope(self::SCOPE);
-        } catch (\FFI\Exception $e) {
-            return null;
-        }
-    }
-
-    private static function checkAbi(\FFI $ffi, string $origin): void
-    {
-        $abi = (int) $ffi->skypebus_abi_version();
+        $abi = $native->abiVersion();
         if ($abi !== self::ABI_VERSION) {
             throw new LibraryNotFoundException(sprintf(
                 '%s holds libskypebus with ABI %d, but this package needs ABI %d',
@@ -372,7 +303,7 @@ final class Library
 
     private static function assertFfiLoaded(): void
     {
-        if (!extension_loaded('ffi')) {
+        if (!Native::available()) {
             throw new FFIUnavailableException(
                 'The PHP FFI extension is not loaded. Install it (Debian and Ubuntu: it is part of '
                 . 'php' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION . '-common; other systems: build PHP with --with-ffi) '

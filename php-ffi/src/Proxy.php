@@ -7,8 +7,12 @@ namespace SkypeBus;
 use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\UnknownMethodException;
+use SkypeBus\Internal\CallOptions;
+use SkypeBus\Internal\Calls;
+use SkypeBus\Internal\CallTarget;
 use SkypeBus\Internal\Errors;
 use SkypeBus\Internal\Introspection;
+use SkypeBus\Internal\PropertyTarget;
 
 /**
  * An object of a peer, from Bus::proxy(): its D-Bus methods are PHP methods with the same,
@@ -36,8 +40,14 @@ use SkypeBus\Internal\Introspection;
  */
 final class Proxy
 {
-    /** @var Bus */
+    /** Most call and property targets a proxy keeps (one per member name used). */
+    private const TARGETS = 256;
+
+    /** @var Bus kept so that the connection lives as long as the proxy */
     private $bus;
+
+    /** @var Calls */
+    private $calls;
 
     /** @var string */
     private $destination;
@@ -48,8 +58,17 @@ final class Proxy
     /** @var string|null */
     private $interface;
 
-    /** @var array<string, mixed> */
+    /** @var CallOptions the options of every method call */
     private $options;
+
+    /** @var CallOptions the same for property requests, without 'noReply' (which would lose the value) */
+    private $propertyOptions;
+
+    /** @var array<string, CallTarget> method name => its target, made on first use */
+    private $targets = [];
+
+    /** @var array<string, PropertyTarget> property name => its target, made on first use */
+    private $properties = [];
 
     /** @var Introspection|false|null the data, false when unavailable, null before the first look */
     private $introspection;
@@ -58,15 +77,16 @@ final class Proxy
      * Use Bus::proxy().
      *
      * @internal
-     * @param array<string, mixed> $options
      */
-    public function __construct(Bus $bus, string $destination, string $path, ?string $interface, array $options)
+    public function __construct(Bus $bus, Calls $calls, string $destination, string $path, ?string $interface, CallOptions $options)
     {
         $this->bus = $bus;
+        $this->calls = $calls;
         $this->destination = $destination;
         $this->path = $path;
         $this->interface = $interface;
         $this->options = $options;
+        $this->propertyOptions = $options->withReply();
     }
 
     /**
@@ -79,7 +99,7 @@ final class Proxy
     public function __call(string $name, array $args)
     {
         try {
-            $values = $this->bus->call($this->destination, $this->path, $this->methodInterface($name), $name, $args, null, $this->options);
+            $values = $this->calls->call($this->targets[$name] ?? $this->callTarget($name), $args, $this->options);
         } catch (UnknownMethodException $e) {
             throw $this->explainUnknownMethod($e, $name);
         }
@@ -100,7 +120,7 @@ final class Proxy
      */
     public function __get(string $name)
     {
-        return $this->bus->getProperty($this->destination, $this->path, $this->propertyInterface($name), $name, $this->propertyOptions());
+        return $this->calls->getProperty($this->properties[$name] ?? $this->propertyTarget($name), $this->propertyOptions);
     }
 
     /**
@@ -110,7 +130,7 @@ final class Proxy
      */
     public function __set(string $name, $value): void
     {
-        $this->bus->setProperty($this->destination, $this->path, $this->propertyInterface($name), $name, $value, null, $this->propertyOptions());
+        $this->calls->setProperty($this->properties[$name] ?? $this->propertyTarget($name), $value, null, $this->propertyOptions);
     }
 
     /** True when the object has the property (by its introspection data, else by reading it). */
@@ -179,16 +199,23 @@ final class Proxy
         return $found['interface'];
     }
 
-    /**
-     * Property requests take the proxy's options but 'noReply', which would lose the value.
-     *
-     * @return array<string, mixed>
-     */
-    private function propertyOptions(): array
+    /** The target of the method $name, made once. */
+    private function callTarget(string $name): CallTarget
     {
-        $options = $this->options;
-        unset($options['noReply']);
-        return $options;
+        if (count($this->targets) >= self::TARGETS) {
+            $this->targets = [];
+        }
+        return $this->targets[$name] = new CallTarget($this->destination, $this->path, $this->methodInterface($name), $name, null);
+    }
+
+    /** The target of the property $name, made once. */
+    private function propertyTarget(string $name): PropertyTarget
+    {
+        $interface = $this->propertyInterface($name);
+        if (count($this->properties) >= self::TARGETS) {
+            $this->properties = [];
+        }
+        return $this->properties[$name] = new PropertyTarget($this->destination, $this->path, $interface, $name);
     }
 
     /** The object's introspection data, read once; null when the peer gives none. */
@@ -196,10 +223,8 @@ final class Proxy
     {
         if ($this->introspection === null) {
             $this->introspection = false;
-            $options = $this->propertyOptions();
-            unset($options['variants']);
             try {
-                $this->introspection = new Introspection($this->bus->introspect($this->destination, $this->path, $options));
+                $this->introspection = new Introspection($this->calls->introspect($this->destination, $this->path, $this->options->timeoutMs));
             } catch (DBusException $e) {
                 // Not introspectable, or not reachable: the calls themselves will say so.
             }

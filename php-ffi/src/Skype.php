@@ -8,6 +8,7 @@ use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\TimeoutException;
 use SkypeBus\Internal\CallOptions;
 use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\Native;
 
 /**
  * An application attached to Skype's desktop API (com.Skype.API), over libskypebus.
@@ -35,8 +36,8 @@ final class Skype
     /** Notifications kept aside by waitForMessageStatus() for later reads, at most. */
     private const HELD_MAX = 4096;
 
-    /** @var \FFI */
-    private $ffi;
+    /** @var Native */
+    private $native;
 
     /** @var \FFI\CData|null skypebus_skype*, null once closed */
     private $handle;
@@ -44,9 +45,9 @@ final class Skype
     /** @var list<string> notifications waitForMessageStatus() read but was not waiting for */
     private $held = [];
 
-    private function __construct(\FFI $ffi, \FFI\CData $handle)
+    private function __construct(Native $native, \FFI\CData $handle)
     {
-        $this->ffi = $ffi;
+        $this->native = $native;
         $this->handle = $handle;
     }
 
@@ -69,21 +70,14 @@ final class Skype
         if ($protocol < 1 || $protocol > 0xFFFFFFFF) {
             throw self::invalid(sprintf('The protocol must be from 1 to 4294967295, %d given', $protocol));
         }
-        $ffi = Library::ffi();
-        $out = $ffi->new('skypebus_skype*');
-        $error = $ffi->new('skypebus_error*');
-        Library::check(
-            $ffi,
-            $ffi->skypebus_skype_attach($bus->getAddress(), $appName, $protocol, self::milliseconds($timeout), \FFI::addr($out), \FFI::addr($error)),
-            $error
-        );
-        return new self($ffi, $out);
+        $native = Library::native();
+        return new self($native, $native->skypeAttach($bus->getAddress(), $appName, $protocol, self::milliseconds($timeout)));
     }
 
     /** The protocol version Skype agreed to (at attach, or the last "PROTOCOL n" command). */
     public function getProtocol(): int
     {
-        return (int) $this->ffi->skypebus_skype_protocol($this->handle());
+        return $this->native->skypeProtocol($this->handle());
     }
 
     /**
@@ -98,14 +92,7 @@ final class Skype
     public function command(string $command, ?float $timeout = null): string
     {
         self::assertNoNul($command, 'A Skype command');
-        $out = $this->ffi->new('char*');
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check(
-            $this->ffi,
-            $this->ffi->skypebus_skype_command($this->handle(), $command, self::milliseconds($timeout), \FFI::addr($out), \FFI::addr($error)),
-            $error
-        );
-        return Library::takeString($this->ffi, $out);
+        return $this->native->skypeCommand($this->handle(), $command, self::milliseconds($timeout));
     }
 
     /**
@@ -122,14 +109,7 @@ final class Skype
     {
         self::assertNoNul($handle, 'The handle');
         self::assertNoNul($text, 'The message text');
-        $out = $this->ffi->new('char*');
-        $error = $this->ffi->new('skypebus_error*');
-        Library::check(
-            $this->ffi,
-            $this->ffi->skypebus_skype_send_chat_message($this->handle(), $handle, $text, \FFI::addr($out), \FFI::addr($error)),
-            $error
-        );
-        $sent = json_decode(Library::takeString($this->ffi, $out), true);
+        $sent = json_decode($this->native->skypeSendChatMessage($this->handle(), $handle, $text), true);
         return (string) $sent['message'];
     }
 
@@ -224,7 +204,7 @@ final class Skype
         if ($this->handle !== null) {
             $handle = $this->handle;
             $this->handle = null;
-            $this->ffi->skypebus_skype_free($handle);
+            $this->native->freeSkype($handle);
         }
     }
 
@@ -258,15 +238,7 @@ final class Skype
         if ($this->held !== []) {
             return array_shift($this->held);
         }
-        $out = $this->ffi->new('char*');
-        $error = $this->ffi->new('skypebus_error*');
-        $result = $this->ffi->skypebus_skype_next_notification($this->handle(), (int) ceil($seconds * 1000), \FFI::addr($out), \FFI::addr($error));
-        if ($result === Errors::EMPTY) {
-            $this->ffi->skypebus_error_free($error);
-            return null;
-        }
-        Library::check($this->ffi, $result, $error);
-        return Library::takeString($this->ffi, $out);
+        return $this->native->skypeNextNotification($this->handle(), (int) ceil($seconds * 1000));
     }
 
     /** @param list<string> $lines */

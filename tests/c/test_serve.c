@@ -288,7 +288,25 @@ static void test_serving(const char *address) {
     free(o.error_name);
 }
 
+/* The schema of an export, without a connection. */
+static void test_schema(void) {
+    char *json = NULL;
+    skypebus_error *err = NULL;
+    CHECK(skypebus_export_schema(XML, &json, &err) == SKYPEBUS_OK && json != NULL, "schema");
+    CHECK(json != NULL && strstr(json, "\"name\":\"Add\",\"in_signature\":\"ii\",\"out_signature\":\"i\"") &&
+              strstr(json, "\"access\":\"read\",\"emits_changed\":\"true\""),
+          "schema JSON names the methods and properties");
+    skypebus_string_free(json);
+    json = (char *)0x1;
+    CHECK(skypebus_export_schema("<node><interface", &json, &err) == SKYPEBUS_INVALID_REQUEST && json == (char *)0x1,
+          "schema of bad XML refused, output untouched");
+    skypebus_error_free(err);
+    CHECK(skypebus_export_schema(NULL, &json, NULL) == SKYPEBUS_NULL_ARGUMENT, "schema: NULL XML");
+    CHECK(skypebus_export_schema(XML, NULL, NULL) == SKYPEBUS_NULL_ARGUMENT, "schema: NULL output");
+}
+
 int main(void) {
+    test_schema();
     const char *address = getenv("DBUS_SESSION_BUS_ADDRESS");
     if (address == NULL) {
         fprintf(stderr, "DBUS_SESSION_BUS_ADDRESS must point at a private bus\n");

@@ -51,7 +51,7 @@ impl PrivateBus {
 
     /// A new connection of ours to this bus.
     pub fn connect(&self) -> Connection {
-        Connection::open(Target::Bus(self.address.clone())).expect("connect to the private bus")
+        skypebus::hub::open(Target::Bus(self.address.clone())).expect("connect to the private bus")
     }
 
     /// A command with this bus as its session bus.

@@ -8,7 +8,9 @@ use SkypeBus\Exception\InvalidArgumentException;
 
 /**
  * The checked $options of Bus::call(): 'timeout' (seconds, int or float > 0), 'variants'
- * ('typed' or 'plain'), 'noReply' (bool). Any other key is an error.
+ * ('typed' or 'plain'), 'noReply' (bool). Any other key is an error. A value object, made once
+ * per set of options where it can be (defaults(), a Proxy's options) and only read afterwards,
+ * but for the JSON text RequestEncoder keeps on it.
  *
  * @internal
  */
@@ -26,18 +28,29 @@ final class CallOptions
     public $noReply = false;
 
     /**
-     * @param array<string, mixed> $options
-     * @throws InvalidArgumentException
+     * @var string|null the JSON keys that follow a call's arguments when "ay" goes as base64,
+     *                  kept here by RequestEncoder
      */
+    public $tailBase64;
+
+    /** @var string|null the same when "ay" cannot go as base64 */
+    public $tailPlain;
+
+    /** @var self|null defaults() once made; Bus::call() reads it without a call */
+    public static $defaults;
+
     /**
      * The options of a call that gives none. The same object every time: callers only read it.
      */
     public static function defaults(): self
     {
-        static $defaults = null;
-        return $defaults ?? ($defaults = new self());
+        return self::$defaults ?? (self::$defaults = new self());
     }
 
+    /**
+     * @param array<string, mixed> $options
+     * @throws InvalidArgumentException
+     */
     public static function fromArray(array $options): self
     {
         $checked = new self();
@@ -73,6 +86,18 @@ final class CallOptions
         return $checked;
     }
 
+    /** These options for a request that must be answered: without 'noReply'. */
+    public function withReply(): self
+    {
+        if (!$this->noReply) {
+            return $this;
+        }
+        $options = new self();
+        $options->timeoutMs = $this->timeoutMs;
+        $options->typedVariants = $this->typedVariants;
+        return $options;
+    }
+
     /**
      * @param mixed $seconds
      */
@@ -97,7 +122,7 @@ final class CallOptions
     /** @param mixed $value */
     private static function show($value): string
     {
-        return is_scalar($value) || $value === null ? var_export($value, true) : Codec::describe($value);
+        return is_scalar($value) || $value === null ? var_export($value, true) : Values::describe($value);
     }
 
     private static function invalid(string $message): InvalidArgumentException

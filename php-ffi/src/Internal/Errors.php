@@ -119,4 +119,10 @@ final class Errors
             self::DISCONNECTED
         );
     }
+
+    /** The error for a request PHP refuses before anything is sent (InvalidRequest). */
+    public static function invalid(string $message): InvalidArgumentException
+    {
+        return new InvalidArgumentException($message, 'net.skypebus.Error.InvalidRequest', self::INVALID_REQUEST);
+    }
 }

@@ -36,13 +36,13 @@ final class Export
     private $typedVariants;
 
     /**
-     * @throws InvalidArgumentException when the XML is not a <node> document, or the handler
-     *                                  does not have a method for every declared one
+     * @throws InvalidArgumentException when the handler does not have a method for every
+     *                                  declared one
      */
-    public function __construct(object $handler, string $introspectionXml, bool $typedVariants)
+    public function __construct(object $handler, ObjectSchema $schema, bool $typedVariants)
     {
         $this->handler = $handler;
-        $this->schema = ObjectSchema::parse($introspectionXml);
+        $this->schema = $schema;
         $this->bound = $this->schema->bind($handler);
         $this->typedVariants = $typedVariants;
     }
@@ -67,7 +67,7 @@ final class Export
     public function arguments(array $event): array
     {
         $data = $event['data'] ?? [];
-        return Codec::decodeValues(is_array($data) ? $data : [], (string) ($event['type'] ?? ''), $this->typedVariants);
+        return ReplyDecoder::decodeValues(is_array($data) ? $data : [], (string) ($event['type'] ?? ''), $this->typedVariants);
     }
 
     /**
@@ -104,20 +104,20 @@ final class Export
         }
         if ($count === 1) {
             $values = [$result];
-        } elseif (is_array($result) && Codec::isList($result) && count($result) === $count) {
+        } elseif (is_array($result) && Values::isList($result) && count($result) === $count) {
             $values = $result;
         } else {
             return ['error', self::FAILED, sprintf(
                 '%s.%s returned %s, but its out signature "%s" needs a list of %d values',
                 $interface,
                 $member,
-                Codec::describe($result),
+                Values::describe($result),
                 implode('', $outTypes),
                 $count
             )];
         }
         try {
-            return ['reply', Codec::encodeReply($values, $outTypes)];
+            return ['reply', RequestEncoder::encodeReply($values, $outTypes)];
         } catch (InvalidArgumentException $e) {
             return self::misfit($interface, $member, $outTypes, $e->getMessage());
         }
@@ -153,7 +153,7 @@ final class Export
             return ['reply', null];
         }
         try {
-            $value = Codec::fromJson($event['data'] ?? null, (string) ($event['type'] ?? 'v'), $this->typedVariants);
+            $value = ReplyDecoder::fromJson($event['data'] ?? null, (string) ($event['type'] ?? 'v'), $this->typedVariants);
             $this->handler->onPropertyWrite((string) ($event['interface'] ?? ''), (string) ($event['name'] ?? ''), $value);
         } catch (\Throwable $e) {
             return self::errorFor($e);

@@ -4,29 +4,24 @@ declare(strict_types=1);
 
 namespace SkypeBus\Internal;
 
+use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
 
 /**
- * What an exported object's introspection XML declares, read the way the library reads it
- * (src/serve.rs): the interfaces that are direct children of the root <node> (nested nodes are
- * ignored; the standard Peer, Introspectable and Properties interfaces are skipped, the library
- * answers them), their methods with in and out argument types (an argument without direction
- * is "in"), and their properties with type and access. Names are kept exactly as written.
+ * What an exported object's introspection XML declares, as the library parsed it: the schema
+ * skypebus_export_schema returns (docs/introspection.md), the same the library serves. Its
+ * interfaces (the standard Peer, Introspectable and Properties interfaces left out, the library
+ * answers them), their methods with in and out argument types, and their properties with type
+ * and access. Names are kept exactly as written.
  *
  * Also binds the declared methods to the PHP methods of a handler, by exact name.
  *
- * Pure PHP (SimpleXML); no FFI.
+ * Pure PHP: fromJson() reads the decoded JSON; Native::exportSchema() gets it from the library.
  *
  * @internal
  */
 final class ObjectSchema
 {
-    public const STANDARD_INTERFACES = [
-        'org.freedesktop.DBus.Peer',
-        'org.freedesktop.DBus.Introspectable',
-        'org.freedesktop.DBus.Properties',
-    ];
-
     /** @var array<string, array<string, array{in: list<string>, out: list<string>}>> interface => method => types */
     private $methods = [];
 
@@ -34,68 +29,101 @@ final class ObjectSchema
     private $properties = [];
 
     /**
-     * @throws InvalidArgumentException when the text is not a <node> document
+     * The schema of skypebus_export_schema's JSON, decoded ({"interfaces": [...]}).
+     *
+     * @param mixed $json
+     * @throws DBusException when it is not that shape
      */
-    public static function parse(string $xml): self
+    public static function fromJson($json): self
     {
-        if (!function_exists('simplexml_load_string')) {
-            throw new InvalidArgumentException(
-                'Bus::export() reads the introspection XML with PHP\'s SimpleXML extension, which is not '
-                . 'loaded (Debian and Ubuntu: apt-get install php' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION . '-xml)'
-            );
-        }
-        $previous = libxml_use_internal_errors(true);
-        try {
-            $node = simplexml_load_string($xml, \SimpleXMLElement::class, LIBXML_NONET);
-            $errors = libxml_get_errors();
-            libxml_clear_errors();
-        } finally {
-            libxml_use_internal_errors($previous);
-        }
-        if ($node === false) {
-            $first = $errors[0] ?? null;
-            throw new InvalidArgumentException(
-                'The introspection XML is not well-formed' . ($first !== null ? sprintf(
-                    ' (line %d: %s)',
-                    $first->line,
-                    trim($first->message)
-                ) : '')
-            );
-        }
-        if ($node->getName() !== 'node') {
-            throw new InvalidArgumentException(sprintf(
-                'The introspection XML must be a <node> document, not <%s>',
-                $node->getName()
-            ));
+        if (!is_array($json) || !isset($json['interfaces']) || !is_array($json['interfaces'])) {
+            throw self::malformed('it has no "interfaces" list');
         }
         $schema = new self();
-        foreach ($node->interface as $interface) {
-            $name = (string) $interface['name'];
-            if (in_array($name, self::STANDARD_INTERFACES, true)) {
-                continue;
-            }
+        foreach ($json['interfaces'] as $interface) {
+            $name = self::name($interface);
             $schema->methods[$name] = [];
             $schema->properties[$name] = [];
-            foreach ($interface->method as $method) {
-                $in = [];
-                $out = [];
-                foreach ($method->arg as $arg) {
-                    if ((string) $arg['direction'] === 'out') {
-                        $out[] = (string) $arg['type'];
-                    } else {
-                        $in[] = (string) $arg['type'];
-                    }
-                }
-                $schema->methods[$name][(string) $method['name']] = ['in' => $in, 'out' => $out];
+            foreach (self::members($interface, 'methods') as $method) {
+                $schema->methods[$name][self::name($method)] = [
+                    'in' => self::types($method, 'in'),
+                    'out' => self::types($method, 'out'),
+                ];
             }
-            foreach ($interface->property as $property) {
-                $schema->properties[$name][(string) $property['name']] = [
-                    'type' => (string) $property['type'],
-                    'access' => (string) $property['access'],
+            foreach (self::members($interface, 'properties') as $property) {
+                $schema->properties[$name][self::name($property)] = [
+                    'type' => (string) ($property['type'] ?? ''),
+                    'access' => (string) ($property['access'] ?? ''),
                 ];
             }
         }
         return $schema;
+    }
+
+    /**
+     * Refuses XML whose root element is not <node>, which the library's parser lets through
+     * (it reads the interfaces of any root). Only the name of the first element is looked at,
+     * after the prolog (XML declaration, comments, processing instructions, DOCTYPE); XML that
+     * is not well-formed is left to the library, which says where.
+     *
+     * @throws InvalidArgumentException
+     */
+    public static function assertNodeRoot(string $xml): void
+    {
+        $prolog = '/^\s*(?:(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)\s*)*<([^\s\/>!?]+)(?=[\s\/>])/s';
+        if (preg_match($prolog, $xml, $match) === 1 && $match[1] !== 'node') {
+            throw new InvalidArgumentException(sprintf('The introspection XML must be a <node> document, not <%s>', $match[1]));
+        }
+    }
+
+    /**
+     * @param mixed $item
+     * @throws DBusException
+     */
+    private static function name($item): string
+    {
+        if (!is_array($item) || !isset($item['name']) || !is_string($item['name'])) {
+            throw self::malformed('an interface, method or property has no name');
+        }
+        return $item['name'];
+    }
+
+    /**
+     * @param array<string, mixed> $item
+     * @return list<array<string, mixed>>
+     * @throws DBusException
+     */
+    private static function members(array $item, string $key): array
+    {
+        $members = $item[$key] ?? [];
+        if (!is_array($members)) {
+            throw self::malformed(sprintf('"%s" is not a list', $key));
+        }
+        return array_values($members);
+    }
+
+    /**
+     * The complete types of a method's "in" or "out" arguments.
+     *
+     * @param array<string, mixed> $method
+     * @return list<string>
+     * @throws DBusException
+     */
+    private static function types(array $method, string $key): array
+    {
+        $types = [];
+        foreach (self::members($method, $key) as $arg) {
+            if (!is_array($arg) || !isset($arg['type']) || !is_string($arg['type'])) {
+                throw self::malformed('an argument has no type');
+            }
+            $types[] = $arg['type'];
+        }
+        return $types;
+    }
+
+    private static function malformed(string $why): DBusException
+    {
+        return new DBusException('net.skypebus.Error.InvalidMessage', 'Malformed export schema from the library: ' . $why, Errors::INVALID_MESSAGE);
     }
 
     /**

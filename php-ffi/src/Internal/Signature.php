@@ -119,7 +119,7 @@ final class Signature
             if ($value === []) {
                 return 'av';
             }
-            if (!Codec::isList($value)) {
+            if (!Values::isList($value)) {
                 return 'a{sv}';
             }
             $element = null;
@@ -139,7 +139,7 @@ final class Signature
             throw new InvalidArgumentException('null cannot be sent over D-Bus', 'net.skypebus.Error.TypeMismatch');
         }
         throw new InvalidArgumentException(
-            sprintf('Cannot infer a D-Bus type for a value of type %s', Codec::describe($value)),
+            sprintf('Cannot infer a D-Bus type for a value of type %s', Values::describe($value)),
             'net.skypebus.Error.TypeMismatch'
         );
     }

@@ -5,9 +5,10 @@ declare(strict_types=1);
 namespace SkypeBus\Type;
 
 use SkypeBus\Exception\InvalidArgumentException;
-use SkypeBus\Internal\Codec;
 use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\RequestEncoder;
 use SkypeBus\Internal\Signature as SignatureParser;
+use SkypeBus\Internal\Values;
 
 /**
  * D-Bus dict "a{KV}": for keys that are not strings, and to send a dict where PHP would give a
@@ -77,7 +78,7 @@ final class Dict implements TypedValue
     {
         $array = [];
         foreach ($this->pairs as [$key, $value]) {
-            $array[is_bool($key) ? (int) $key : (is_float($key) ? Codec::keyToJson($key) : $key)] = $value;
+            $array[is_bool($key) ? (int) $key : (is_float($key) ? RequestEncoder::keyToJson($key) : $key)] = $value;
         }
         return $array;
     }
@@ -100,7 +101,7 @@ final class Dict implements TypedValue
         [, $valueType] = SignatureParser::dictEntry($this->signature);
         $data = new \stdClass();
         foreach ($this->pairs as [$key, $value]) {
-            $data->{Codec::keyToJson($key)} = Codec::prepare($value, $valueType);
+            $data->{RequestEncoder::keyToJson($key)} = RequestEncoder::prepare($value, $valueType);
         }
         return ['type' => $this->signature, 'data' => $data];
     }
@@ -126,12 +127,12 @@ final class Dict implements TypedValue
         foreach ($pairs as [$key, $value]) {
             if (!is_int($key) && !is_string($key) && !is_bool($key) && !is_float($key)) {
                 throw new InvalidArgumentException(
-                    sprintf('A dict key must be a string, int, bool or float, %s given', Codec::describe($key)),
+                    sprintf('A dict key must be a string, int, bool or float, %s given', Values::describe($key)),
                     'net.skypebus.Error.TypeMismatch',
                     Errors::TYPE_MISMATCH
                 );
             }
-            $text = Codec::keyToJson($key);
+            $text = RequestEncoder::keyToJson($key);
             if (isset($seen[$text])) {
                 throw new InvalidArgumentException(
                     sprintf('Duplicate dict key %s', $text),

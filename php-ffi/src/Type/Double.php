@@ -4,7 +4,7 @@ declare(strict_types=1);
 
 namespace SkypeBus\Type;
 
-use SkypeBus\Internal\Codec;
+use SkypeBus\Internal\RequestEncoder;
 
 /**
  * D-Bus "d": an IEEE 754 double. NAN, INF and -INF are sendable (as the strings "NaN",
@@ -35,6 +35,6 @@ final class Double implements TypedValue
      */
     public function jsonSerialize(): array
     {
-        return ['type' => 'd', 'data' => Codec::doubleToJson($this->value)];
+        return ['type' => 'd', 'data' => RequestEncoder::doubleToJson($this->value)];
     }
 }

@@ -5,9 +5,10 @@ declare(strict_types=1);
 namespace SkypeBus\Type;
 
 use SkypeBus\Exception\InvalidArgumentException;
-use SkypeBus\Internal\Codec;
 use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\RequestEncoder;
 use SkypeBus\Internal\Signature as SignatureParser;
+use SkypeBus\Internal\Values;
 
 /**
  * D-Bus struct "(...)": a fixed list of members, new Struct([1, 'a'], '(us)').
@@ -30,7 +31,7 @@ final class Struct implements TypedValue
      */
     public function __construct(array $members, ?string $signature = null)
     {
-        if ($members === [] || !Codec::isList($members)) {
+        if ($members === [] || !Values::isList($members)) {
             throw new InvalidArgumentException(
                 'A struct needs a non-empty list of members',
                 'net.skypebus.Error.TypeMismatch',
@@ -71,6 +72,6 @@ final class Struct implements TypedValue
      */
     public function jsonSerialize(): array
     {
-        return ['type' => $this->signature, 'data' => Codec::prepare($this->members, $this->signature)];
+        return ['type' => $this->signature, 'data' => RequestEncoder::prepare($this->members, $this->signature)];
     }
 }

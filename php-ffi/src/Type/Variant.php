@@ -5,8 +5,8 @@ declare(strict_types=1);
 namespace SkypeBus\Type;
 
 use SkypeBus\Exception\InvalidArgumentException;
-use SkypeBus\Internal\Codec;
 use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\RequestEncoder;
 use SkypeBus\Internal\Signature as SignatureParser;
 
 /**
@@ -58,7 +58,7 @@ final class Variant implements TypedValue
      */
     public function jsonSerialize(): array
     {
-        $data = Codec::prepare($this->value, $this->signature);
+        $data = RequestEncoder::prepare($this->value, $this->signature);
         if ($data instanceof TypedValue && $this->signature !== 'v') {
             // The data of a typed form is a plain value: a typed value of the variant's own type
             // is that typed form already.

@@ -185,7 +185,10 @@ final class BusTest extends IntegrationTestCase
         self::assertSame('uu', $sum['in_signature']);
         self::assertSame('u', $sum['out_signature']);
         self::assertSame(['name' => 'a', 'type' => 'u'], $sum['in'][0]);
-        self::assertSame(['name' => 'Count', 'type' => 'u', 'access' => 'readwrite'], array_column($typed['properties'], null, 'name')['Count']);
+        self::assertSame(
+            ['name' => 'Count', 'type' => 'u', 'access' => 'readwrite', 'emits_changed' => 'true', 'annotations' => []],
+            array_column($typed['properties'], null, 'name')['Count']
+        );
         self::assertContains('org.freedesktop.DBus.Properties', array_keys($interfaces));
         self::assertSame(['net'], $this->bus->introspect(self::TYPED, '/')['nodes']);
         $this->expectException(InvalidArgumentException::class);

@@ -9,9 +9,11 @@ use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\UnknownMethodException;
 use SkypeBus\ExportedObject;
+use SkypeBus\Library;
 use SkypeBus\Tests\Support\GuardedObject;
 use SkypeBus\Tests\Support\PrivateBus;
 use SkypeBus\Tests\Support\ServedObject;
+use SkypeBus\Tests\Unit\ServeUnitTest;
 use SkypeBus\Type\Variant;
 
 /**
@@ -467,11 +469,23 @@ final class ServeTest extends IntegrationTestCase
         $client->close();
     }
 
+    /** The schemas ServeUnitTest uses without the library are what the library gives. */
+    public function testTheUnitTestsSchemasAreTheLibrarys(): void
+    {
+        $native = Library::native();
+        self::assertSame(json_decode(ServeUnitTest::XML_SCHEMA, true), json_decode($native->exportSchema(ServeUnitTest::XML), true));
+        foreach (ServeUnitTest::SCHEMAS as $name => [$xml, $json]) {
+            self::assertSame(json_decode($json, true), json_decode($native->exportSchema($xml), true), $name);
+        }
+    }
+
     public function testExportErrors(): void
     {
         foreach ([
             ['<node><interface name="a.B"><method name="Missing"/></interface></node>', 'no public method'],
-            ['<not-xml', 'not well-formed'],
+            ['<not-xml', 'invalid introspection XML'],
+            ['', 'invalid introspection XML'],
+            ['<?xml version="1.0"?><!-- a comment --><!DOCTYPE node><interface name="a.B"/>', 'must be a <node> document, not <interface>'],
             ['<interface name="a.B"/>', 'must be a <node> document'],
         ] as [$xml, $message]) {
             try {

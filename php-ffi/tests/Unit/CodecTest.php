@@ -8,7 +8,11 @@ use PHPUnit\Framework\TestCase;
 use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Internal\CallOptions;
-use SkypeBus\Internal\Codec;
+use SkypeBus\Internal\CallTarget;
+use SkypeBus\Internal\PropertyTarget;
+use SkypeBus\Internal\ReplyDecoder;
+use SkypeBus\Internal\RequestEncoder;
+use SkypeBus\Internal\Values;
 use SkypeBus\Type\Byte;
 use SkypeBus\Type\Bytes;
 use SkypeBus\Type\Double;
@@ -27,7 +31,7 @@ final class CodecTest extends TestCase
      */
     private static function request(array $args, ?string $signature = null, array $options = []): array
     {
-        $json = Codec::encodeCall('org.example', '/org/example', 'org.example.I', 'M', $args, $signature, CallOptions::fromArray($options));
+        $json = RequestEncoder::encodeCall(new CallTarget('org.example', '/org/example', 'org.example.I', 'M', $signature), $args, CallOptions::fromArray($options));
         return json_decode($json, true, 512, JSON_BIGINT_AS_STRING | JSON_THROW_ON_ERROR);
     }
 
@@ -36,7 +40,7 @@ final class CodecTest extends TestCase
      */
     private static function argsJson(array $args, ?string $signature = null): string
     {
-        $json = Codec::encodeCall('d.e', '/', null, 'M', $args, $signature, CallOptions::fromArray([]));
+        $json = RequestEncoder::encodeCall(new CallTarget('d.e', '/', null, 'M', $signature), $args, CallOptions::fromArray([]));
         $start = strpos($json, '"args":') + 7;
         $end = strrpos($json, ',"variants"');
         return substr($json, $start, $end - $start);
@@ -50,16 +54,16 @@ final class CodecTest extends TestCase
         self::assertSame(
             '{"destination":"org.example","path":"/org/example","interface":"org.example.I","method":"M",'
             . '"signature":"su","args":["a",1],"timeout_ms":1500,"variants":"typed","bytes":"base64"' . $arrays . '}',
-            Codec::encodeCall('org.example', '/org/example', 'org.example.I', 'M', ['a', 1], 'su', CallOptions::fromArray(['timeout' => 1.5]))
+            RequestEncoder::encodeCall(new CallTarget('org.example', '/org/example', 'org.example.I', 'M', 'su'), ['a', 1], CallOptions::fromArray(['timeout' => 1.5]))
         );
         self::assertSame(
             '{"path":"/","method":"Ping","no_reply":true,"variants":"typed","bytes":"base64"' . $arrays . '}',
-            Codec::encodeCall('', '/', null, 'Ping', [], null, CallOptions::fromArray(['noReply' => true]))
+            RequestEncoder::encodeCall(new CallTarget('', '/', null, 'Ping', null), [], CallOptions::fromArray(['noReply' => true]))
         );
         self::assertSame(
             ['destination' => 'org.example', 'path' => '/org/example', 'method' => 'M', 'variants' => 'typed', 'bytes' => 'base64']
                 + ($packed ? ['arrays' => 'base64'] : []),
-            json_decode(Codec::encodeCall('org.example', '/org/example', '', 'M', [], null, new CallOptions()), true)
+            json_decode(RequestEncoder::encodeCall(new CallTarget('org.example', '/org/example', '', 'M', null), [], new CallOptions()), true)
         );
     }
 
@@ -68,37 +72,37 @@ final class CodecTest extends TestCase
         $options = new CallOptions();
         self::assertSame(
             '{"destination":"org.example","path":"/o","interface":"org.example.I","op":"get","name":"Volume","variants":"typed","bytes":"base64"}',
-            Codec::encodeProperties('get', 'org.example', '/o', 'org.example.I', 'Volume', null, null, $options)
+            RequestEncoder::encodeProperties('get', new PropertyTarget('org.example', '/o', 'org.example.I', 'Volume'), null, null, $options)
         );
         self::assertSame(
             '{"path":"/o","interface":"org.example.I","op":"get_all","timeout_ms":2000,"variants":"typed","bytes":"base64"}',
-            Codec::encodeProperties('get_all', '', '/o', 'org.example.I', null, null, null, CallOptions::fromArray(['timeout' => 2]))
+            RequestEncoder::encodeProperties('get_all', new PropertyTarget('', '/o', 'org.example.I', null), null, null, CallOptions::fromArray(['timeout' => 2]))
         );
         self::assertSame(
             '{"destination":"d.e","path":"/o","interface":"i.j","op":"set","name":"Count","value":7,"variants":"typed","bytes":"base64"}',
-            Codec::encodeProperties('set', 'd.e', '/o', 'i.j', 'Count', 7, null, $options)
+            RequestEncoder::encodeProperties('set', new PropertyTarget('d.e', '/o', 'i.j', 'Count'), 7, null, $options)
         );
         self::assertSame(
             '{"destination":"d.e","path":"/o","interface":"i.j","op":"set","name":"Blob","signature":"ay","value":{"type":"ay","data":"AP8="},"variants":"typed","bytes":"base64"}',
-            Codec::encodeProperties('set', 'd.e', '/o', 'i.j', 'Blob', "\x00\xff", 'ay', $options)
+            RequestEncoder::encodeProperties('set', new PropertyTarget('d.e', '/o', 'i.j', 'Blob'), "\x00\xff", 'ay', $options)
         );
         self::assertSame(
             '{"destination":"d.e","path":"/o","interface":"i.j","op":"set","name":"Count","signature":"u","value":7,"variants":"typed","bytes":"base64"}',
-            Codec::encodeProperties('set', 'd.e', '/o', 'i.j', 'Count', new UInt32(7), null, $options),
+            RequestEncoder::encodeProperties('set', new PropertyTarget('d.e', '/o', 'i.j', 'Count'), new UInt32(7), null, $options),
             'a typed value gives the signature and the data'
         );
         self::assertSame(
             '{"destination":"d.e","path":"/o","interface":"i.j","op":"set","name":"Blob","signature":"ay","value":"AP8=","variants":"typed","bytes":"base64"}',
-            Codec::encodeProperties('set', 'd.e', '/o', 'i.j', 'Blob', new Variant('ay', "\x00\xff"), 'ay', $options)
+            RequestEncoder::encodeProperties('set', new PropertyTarget('d.e', '/o', 'i.j', 'Blob'), new Variant('ay', "\x00\xff"), 'ay', $options)
         );
         self::assertSame(
             '{"destination":"d.e","path":"/o","interface":"i.j","op":"set","name":"Title","value":"text","variants":"typed"}',
-            Codec::encodeProperties('set', 'd.e', '/o', 'i.j', 'Title', 'text', null, $options),
+            RequestEncoder::encodeProperties('set', new PropertyTarget('d.e', '/o', 'i.j', 'Title'), 'text', null, $options),
             'a plain string and no signature: no base64 mode (the declared type might be ay)'
         );
         foreach ([['noReply' => true], []] as $i => $bad) {
             try {
-                Codec::encodeProperties('set', 'd.e', '/o', 'i.j', 'X', $i === 0 ? 1 : null, $i === 0 ? null : 'd', CallOptions::fromArray($bad));
+                RequestEncoder::encodeProperties('set', new PropertyTarget('d.e', '/o', 'i.j', 'X'), $i === 0 ? 1 : null, $i === 0 ? null : 'd', CallOptions::fromArray($bad));
                 self::fail('accepted');
             } catch (InvalidArgumentException $e) {
                 self::assertStringContainsString($i === 0 ? 'noReply' : 'null cannot be sent', $e->getMessage());
@@ -108,15 +112,15 @@ final class CodecTest extends TestCase
 
     public function testOneValueReplies(): void
     {
-        self::assertSame(7, Codec::decodeValue('{"type":"u","data":7}', false));
-        self::assertSame("\x00\xff", Codec::decodeValue('{"type":"ay","data":"AP8="}', false));
-        self::assertSame(['a' => 1.5, 'b' => "\x00"], Codec::decodeValue('{"type":"a{sv}","data":{"a":{"type":"d","data":1.5},"b":{"type":"ay","data":"AA=="}}}', false));
-        $typed = Codec::decodeValue('{"type":"a{sv}","data":{"a":{"type":"d","data":1.5}}}', true);
+        self::assertSame(7, ReplyDecoder::decodeValue('{"type":"u","data":7}', false));
+        self::assertSame("\x00\xff", ReplyDecoder::decodeValue('{"type":"ay","data":"AP8="}', false));
+        self::assertSame(['a' => 1.5, 'b' => "\x00"], ReplyDecoder::decodeValue('{"type":"a{sv}","data":{"a":{"type":"d","data":1.5},"b":{"type":"ay","data":"AA=="}}}', false));
+        $typed = ReplyDecoder::decodeValue('{"type":"a{sv}","data":{"a":{"type":"d","data":1.5}}}', true);
         self::assertInstanceOf(Variant::class, $typed['a']);
-        self::assertSame('18446744073709551615', Codec::decodeValue('{"type":"t","data":18446744073709551615}', false));
+        self::assertSame('18446744073709551615', ReplyDecoder::decodeValue('{"type":"t","data":18446744073709551615}', false));
         foreach (['{"type":"","data":[]}', '{"data":1}', '[]', 'x'] as $json) {
             try {
-                Codec::decodeValue($json, false);
+                ReplyDecoder::decodeValue($json, false);
                 self::fail('decoded ' . $json);
             } catch (DBusException $e) {
                 self::assertSame('net.skypebus.Error.InvalidMessage', $e->getErrorName());
@@ -211,7 +215,7 @@ final class CodecTest extends TestCase
     {
         $this->expectException(InvalidArgumentException::class);
         $this->expectExceptionMessage($message);
-        Codec::encodeCall('d.e', '/', null, 'M', $args, $signature, new CallOptions());
+        RequestEncoder::encodeCall(new CallTarget('d.e', '/', null, 'M', $signature), $args, new CallOptions());
     }
 
     /**
@@ -250,7 +254,7 @@ final class CodecTest extends TestCase
      */
     public function testRepliesBecomePhpValues(string $json, ?array $values): void
     {
-        $decoded = Codec::decodeReply($json, false);
+        $decoded = ReplyDecoder::decodeReply($json, false);
         if ($values === null) {
             self::assertSame("\xff", $decoded[0][0]);
             self::assertNan($decoded[0][1]);
@@ -261,11 +265,11 @@ final class CodecTest extends TestCase
 
     public function testNonFiniteDoublesComeBackAsPhpFloats(): void
     {
-        [$nan, $inf, $minusInf] = Codec::decodeReply('{"type":"ddd","data":["NaN","Infinity","-Infinity"]}', false);
+        [$nan, $inf, $minusInf] = ReplyDecoder::decodeReply('{"type":"ddd","data":["NaN","Infinity","-Infinity"]}', false);
         self::assertNan($nan);
         self::assertSame(INF, $inf);
         self::assertSame(-INF, $minusInf);
-        self::assertSame('-0', (string) Codec::decodeReply('{"type":"d","data":[-0.0]}', false)[0]);
+        self::assertSame('-0', (string) ReplyDecoder::decodeReply('{"type":"d","data":[-0.0]}', false)[0]);
     }
 
     public function testLargeBytesArgumentsAreSplicedIntoTheText(): void
@@ -274,16 +278,16 @@ final class CodecTest extends TestCase
         $typed = ['type' => 'ay', 'data' => base64_encode($bytes)];
         $options = CallOptions::fromArray([]);
         foreach ([[[$bytes, 'x'], 'ays'], [[new Bytes($bytes), 'x'], 'ays'], [[new Bytes($bytes), 'x'], null]] as [$args, $signature]) {
-            $json = Codec::encodeCall('d.e', '/', null, 'M', $args, $signature, $options);
+            $json = RequestEncoder::encodeCall(new CallTarget('d.e', '/', null, 'M', $signature), $args, $options);
             self::assertStringNotContainsString('skypebus-bytes-', $json);
             self::assertSame([$typed, 'x'], json_decode($json, true)['args']);
         }
         // Two in one batch (callMany encodes its requests at once), and small bytes as before.
         $batch = [
-            Codec::callRequest('d.e', '/', null, 'M', [$bytes], 'ay', $options),
-            Codec::callRequest('d.e', '/', null, 'M', [$bytes . 'x', "\x01"], 'ayay', $options),
+            RequestEncoder::callRequest(new CallTarget('d.e', '/', null, 'M', 'ay'), [$bytes], $options),
+            RequestEncoder::callRequest(new CallTarget('d.e', '/', null, 'M', 'ayay'), [$bytes . 'x', "\x01"], $options),
         ];
-        $decoded = json_decode(Codec::encode($batch), true);
+        $decoded = json_decode(RequestEncoder::encode($batch), true);
         self::assertSame([$typed], $decoded[0]['args']);
         self::assertSame(
             [['type' => 'ay', 'data' => base64_encode($bytes . 'x')], ['type' => 'ay', 'data' => 'AQ==']],
@@ -299,33 +303,33 @@ final class CodecTest extends TestCase
         $reply = static function (string $type, string $data): string {
             return '{"type":"' . $type . '","data":["' . $data . '"]}';
         };
-        self::assertSame([[1, -2, 2147483647]], Codec::decodeReply($reply('ai', $b64('l', [1, -2, 2147483647])), true));
-        self::assertSame([[-32768, 7]], Codec::decodeReply($reply('an', $b64('s', [-32768, 7])), true));
-        self::assertSame([[65535]], Codec::decodeReply($reply('aq', $b64('v', [65535])), true));
-        self::assertSame([[4294967295]], Codec::decodeReply($reply('au', $b64('V', [4294967295])), true));
-        self::assertSame([[PHP_INT_MIN, PHP_INT_MAX]], Codec::decodeReply($reply('ax', $b64('q', [PHP_INT_MIN, PHP_INT_MAX])), true));
-        self::assertSame([[5, '18446744073709551615']], Codec::decodeReply($reply('at', $b64('P', [5, -1])), true));
-        [$doubles] = Codec::decodeReply($reply('ad', $b64('e', [1.5, -0.0, NAN])), true);
+        self::assertSame([[1, -2, 2147483647]], ReplyDecoder::decodeReply($reply('ai', $b64('l', [1, -2, 2147483647])), true));
+        self::assertSame([[-32768, 7]], ReplyDecoder::decodeReply($reply('an', $b64('s', [-32768, 7])), true));
+        self::assertSame([[65535]], ReplyDecoder::decodeReply($reply('aq', $b64('v', [65535])), true));
+        self::assertSame([[4294967295]], ReplyDecoder::decodeReply($reply('au', $b64('V', [4294967295])), true));
+        self::assertSame([[PHP_INT_MIN, PHP_INT_MAX]], ReplyDecoder::decodeReply($reply('ax', $b64('q', [PHP_INT_MIN, PHP_INT_MAX])), true));
+        self::assertSame([[5, '18446744073709551615']], ReplyDecoder::decodeReply($reply('at', $b64('P', [5, -1])), true));
+        [$doubles] = ReplyDecoder::decodeReply($reply('ad', $b64('e', [1.5, -0.0, NAN])), true);
         self::assertSame(1.5, $doubles[0]);
         self::assertSame('-0', (string) $doubles[1]);
         self::assertNan($doubles[2]);
-        self::assertSame([[]], Codec::decodeReply($reply('ai', ''), true));
+        self::assertSame([[]], ReplyDecoder::decodeReply($reply('ai', ''), true));
         // Inside other values, through the signature walk.
         $i7 = $b64('l', [7]);
         self::assertSame(
             [[[7], []], ['k' => [7]], [7]],
-            Codec::decodeReply('{"type":"aaia{sai}v","data":[["' . $i7 . '",""],{"k":"' . $i7 . '"},{"type":"ai","data":"' . $i7 . '"}]}', false)
+            ReplyDecoder::decodeReply('{"type":"aaia{sai}v","data":[["' . $i7 . '",""],{"k":"' . $i7 . '"},{"type":"ai","data":"' . $i7 . '"}]}', false)
         );
         // Plain JSON lists are still read as they are.
-        self::assertSame([[1, 2]], Codec::decodeReply('{"type":"ai","data":[[1,2]]}', true));
+        self::assertSame([[1, 2]], ReplyDecoder::decodeReply('{"type":"ai","data":[[1,2]]}', true));
         $this->expectException(DBusException::class);
-        Codec::decodeReply($reply('ai', base64_encode("\x01\x02\x03")), true);
+        ReplyDecoder::decodeReply($reply('ai', base64_encode("\x01\x02\x03")), true);
     }
 
     public function testTypedVariantsComeBackAsVariantObjects(): void
     {
         $json = '{"type":"va{sv}","data":[{"type":"ay","data":"AP8="},{"u":{"type":"t","data":18446744073709551615},"v":{"type":"v","data":{"type":"d","data":"NaN"}}}]}';
-        [$bytes, $dict] = Codec::decodeReply($json, true);
+        [$bytes, $dict] = ReplyDecoder::decodeReply($json, true);
         self::assertInstanceOf(Variant::class, $bytes);
         self::assertSame('ay', $bytes->getSignature());
         self::assertSame("\x00\xff", $bytes->getValue());
@@ -346,8 +350,8 @@ final class CodecTest extends TestCase
         $bytes = random_bytes(1 << 20);
         $json = '{"type":"ay","data":["' . base64_encode($bytes) . '"]}';
         $start = microtime(true);
-        self::assertSame($bytes, Codec::decodeReply($json, false)[0]);
-        $request = Codec::encodeCall('d.e', '/', null, 'M', [$bytes], 'ay', new CallOptions());
+        self::assertSame($bytes, ReplyDecoder::decodeReply($json, false)[0]);
+        $request = RequestEncoder::encodeCall(new CallTarget('d.e', '/', null, 'M', 'ay'), [$bytes], new CallOptions());
         self::assertLessThan(1.5 * (1 << 20), strlen($request));
         // Not a timing assertion: the conversion is base64, never a million-element array.
         self::assertLessThan(60.0, microtime(true) - $start);
@@ -375,7 +379,7 @@ final class CodecTest extends TestCase
     public function testMalformedRepliesAreErrors(string $json): void
     {
         try {
-            Codec::decodeReply($json, false);
+            ReplyDecoder::decodeReply($json, false);
             self::fail('decoded ' . $json);
         } catch (DBusException $e) {
             self::assertSame('net.skypebus.Error.InvalidMessage', $e->getErrorName());
@@ -384,16 +388,16 @@ final class CodecTest extends TestCase
 
     public function testDoubleObjectsAndKeys(): void
     {
-        self::assertSame('NaN', Codec::doubleToJson(NAN));
-        self::assertSame(1.5, Codec::doubleToJson(1.5));
-        self::assertSame('true', Codec::keyToJson(true));
-        self::assertSame('2.0', Codec::keyToJson(2.0));
-        self::assertSame('42', Codec::keyToJson(42));
-        self::assertTrue(Codec::isList([]));
-        self::assertTrue(Codec::isList(['a', 'b']));
-        self::assertFalse(Codec::isList([1 => 'a']));
-        self::assertFalse(Codec::isList(['a' => 1]));
-        self::assertSame('int', Codec::describe(1));
-        self::assertSame(Double::class, Codec::describe(new Double(1.0)));
+        self::assertSame('NaN', RequestEncoder::doubleToJson(NAN));
+        self::assertSame(1.5, RequestEncoder::doubleToJson(1.5));
+        self::assertSame('true', RequestEncoder::keyToJson(true));
+        self::assertSame('2.0', RequestEncoder::keyToJson(2.0));
+        self::assertSame('42', RequestEncoder::keyToJson(42));
+        self::assertTrue(Values::isList([]));
+        self::assertTrue(Values::isList(['a', 'b']));
+        self::assertFalse(Values::isList([1 => 'a']));
+        self::assertFalse(Values::isList(['a' => 1]));
+        self::assertSame('int', Values::describe(1));
+        self::assertSame(Double::class, Values::describe(new Double(1.0)));
     }
 }

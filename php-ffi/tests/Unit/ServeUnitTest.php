@@ -9,22 +9,24 @@ use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\UnknownObjectException;
 use SkypeBus\IncomingCall;
-use SkypeBus\Internal\Codec;
 use SkypeBus\Internal\Export;
 use SkypeBus\Internal\ObjectSchema;
+use SkypeBus\Internal\ReplyDecoder;
+use SkypeBus\Internal\RequestEncoder;
 use SkypeBus\PropertyWriteHandler;
 use SkypeBus\Type\Bytes;
 use SkypeBus\Type\UInt32;
 use SkypeBus\Type\Variant;
 
 /**
- * The PHP side of serving without the library: reading introspection XML, binding its methods
+ * The PHP side of serving without the library: reading the schema the library parses from
+ * introspection XML (fixtures, checked against the library by ServeTest), binding its methods
  * to a handler by exact name, running the handler for a call event and encoding its answer;
  * and the JSON of signals and replies.
  */
 final class ServeUnitTest extends TestCase
 {
-    private const XML = <<<'XML'
+    public const XML = <<<'XML'
 <!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
 <node name="/org/example/Obj">
@@ -48,6 +50,166 @@ final class ServeUnitTest extends TestCase
   </node>
 </node>
 XML;
+
+    /**
+     * What skypebus_export_schema returns for XML, for the unit tests (which run without the
+     * library). ServeTest checks that the library still returns exactly this.
+     */
+    public const XML_SCHEMA = <<<'JSON'
+{
+    "interfaces": [
+        {
+            "name": "org.example.First",
+            "methods": [
+                {
+                    "name": "Sum",
+                    "in_signature": "uu",
+                    "out_signature": "u",
+                    "in": [
+                        {
+                            "name": "a",
+                            "type": "u"
+                        },
+                        {
+                            "name": "b",
+                            "type": "u"
+                        }
+                    ],
+                    "out": [
+                        {
+                            "name": "sum",
+                            "type": "u"
+                        }
+                    ],
+                    "annotations": {}
+                },
+                {
+                    "name": "Split",
+                    "in_signature": "s",
+                    "out_signature": "saya{sv}",
+                    "in": [
+                        {
+                            "name": null,
+                            "type": "s"
+                        }
+                    ],
+                    "out": [
+                        {
+                            "name": null,
+                            "type": "s"
+                        },
+                        {
+                            "name": null,
+                            "type": "ay"
+                        },
+                        {
+                            "name": null,
+                            "type": "a{sv}"
+                        }
+                    ],
+                    "annotations": {}
+                },
+                {
+                    "name": "Nothing",
+                    "in_signature": "",
+                    "out_signature": "",
+                    "in": [],
+                    "out": [],
+                    "annotations": {
+                        "org.freedesktop.DBus.Method.NoReply": "true"
+                    }
+                }
+            ],
+            "properties": [
+                {
+                    "name": "Volume",
+                    "type": "d",
+                    "access": "readwrite",
+                    "emits_changed": "true",
+                    "annotations": {}
+                },
+                {
+                    "name": "Data",
+                    "type": "ay",
+                    "access": "read",
+                    "emits_changed": "true",
+                    "annotations": {}
+                }
+            ],
+            "signals": [
+                {
+                    "name": "Changed",
+                    "signature": "s",
+                    "args": [
+                        {
+                            "name": null,
+                            "type": "s"
+                        }
+                    ],
+                    "annotations": {}
+                }
+            ],
+            "annotations": {}
+        },
+        {
+            "name": "org.example.Second",
+            "methods": [
+                {
+                    "name": "Sum",
+                    "in_signature": "x",
+                    "out_signature": "x",
+                    "in": [
+                        {
+                            "name": null,
+                            "type": "x"
+                        }
+                    ],
+                    "out": [
+                        {
+                            "name": null,
+                            "type": "x"
+                        }
+                    ],
+                    "annotations": {}
+                },
+                {
+                    "name": "Fail",
+                    "in_signature": "s",
+                    "out_signature": "",
+                    "in": [
+                        {
+                            "name": null,
+                            "type": "s"
+                        }
+                    ],
+                    "out": [],
+                    "annotations": {}
+                }
+            ],
+            "properties": [],
+            "signals": [],
+            "annotations": {}
+        }
+    ]
+}
+JSON;
+
+    /**
+     * More XML with the schema the library gives for it, checked the same way.
+     *
+     * @var array<string, array{0: string, 1: string}>
+     */
+    public const SCHEMAS = [
+        'empty' => ['<node/>', '{"interfaces":[]}'],
+        'take' => ['<node><interface name="a.B"><method name="Take"><arg type="ay"/><arg type="v"/><arg type="d"/><arg type="a{bs}"/></method></interface></node>', '{"interfaces":[{"name":"a.B","methods":[{"name":"Take","in_signature":"ayvda{bs}","out_signature":"","in":[{"name":null,"type":"ay"},{"name":null,"type":"v"},{"name":null,"type":"d"},{"name":null,"type":"a{bs}"}],"out":[],"annotations":{}}],"properties":[],"signals":[],"annotations":{}}]}'],
+        'property' => ['<node><interface name="a.B"><property name="P" type="ay" access="readwrite"/></interface></node>', '{"interfaces":[{"name":"a.B","methods":[],"properties":[{"name":"P","type":"ay","access":"readwrite","emits_changed":"true","annotations":{}}],"signals":[],"annotations":{}}]}'],
+    ];
+
+    /** The schema of XML_SCHEMA, or of one of SCHEMAS. */
+    private static function schema(?string $which = null): ObjectSchema
+    {
+        return ObjectSchema::fromJson(json_decode($which === null ? self::XML_SCHEMA : self::SCHEMAS[$which][1], true));
+    }
 
     /**
      * @return object a handler for XML
@@ -127,7 +289,7 @@ XML;
 
     public function testSchemaReadsWhatTheLibraryReads(): void
     {
-        $schema = ObjectSchema::parse(self::XML);
+        $schema = self::schema();
         self::assertSame(['org.example.First', 'org.example.Second'], $schema->interfaces(), 'standard interfaces and nested nodes left out');
         self::assertSame(['in' => ['u', 'u'], 'out' => ['u']], $schema->methods('org.example.First')['Sum']);
         self::assertSame(['s', 'ay', 'a{sv}'], $schema->outTypes('org.example.First', 'Split'));
@@ -138,37 +300,29 @@ XML;
         self::assertSame('d', $schema->propertyType('org.example.First', 'Volume'));
         self::assertSame('ay', $schema->propertyType('org.example.First', 'Data'));
         self::assertNull($schema->propertyType('org.example.First', 'volume'));
-        self::assertSame([], ObjectSchema::parse('<node/>')->interfaces());
+        self::assertSame([], self::schema('empty')->interfaces());
     }
 
-    /**
-     * @return array<string, array{0: string, 1: string}>
-     */
-    public function badXml(): array
+    public function testTheRootElementMustBeANode(): void
     {
-        return [
-            'not XML' => ['<node><interface', 'not well-formed (line 1'],
-            'empty' => ['', 'not well-formed'],
-            'not a node' => ['<interface name="a.B"/>', 'must be a <node> document, not <interface>'],
-        ];
-    }
-
-    /**
-     * Not on PHP 7.4 through php-wasm (group host): its libxml crashes on malformed XML.
-     *
-     * @group host
-     * @dataProvider badXml
-     */
-    public function testBadXml(string $xml, string $message): void
-    {
-        $this->expectException(InvalidArgumentException::class);
-        $this->expectExceptionMessage($message);
-        ObjectSchema::parse($xml);
+        ObjectSchema::assertNodeRoot(self::XML);
+        ObjectSchema::assertNodeRoot('<node/>');
+        ObjectSchema::assertNodeRoot("<?xml version=\"1.0\"?>\n<!-- c --><!DOCTYPE node [<!ENTITY e \"x\">]>\n<node name=\"/a\"></node>");
+        ObjectSchema::assertNodeRoot('<not-xml');
+        ObjectSchema::assertNodeRoot('');
+        foreach (['<interface name="a.B"/>' => 'interface', '<?xml version="1.0"?><nodes/>' => 'nodes'] as $xml => $root) {
+            try {
+                ObjectSchema::assertNodeRoot($xml);
+                self::fail('accepted ' . $xml);
+            } catch (InvalidArgumentException $e) {
+                self::assertSame('The introspection XML must be a <node> document, not <' . $root . '>', $e->getMessage());
+            }
+        }
     }
 
     public function testBindingIsByExactName(): void
     {
-        $schema = ObjectSchema::parse(self::XML);
+        $schema = self::schema();
         self::assertSame(
             ['org.example.First' => ['Sum' => 'Sum', 'Split' => 'Split', 'Nothing' => 'Nothing'], 'org.example.Second' => ['Sum' => 'Sum', 'Fail' => 'Fail']],
             $schema->bind(self::handler())
@@ -213,7 +367,7 @@ XML;
     public function testACallRunsTheHandlerAndItsResultIsTypedByTheOutArguments(): void
     {
         $handler = self::handler();
-        $export = new Export($handler, self::XML, false);
+        $export = new Export($handler, self::schema(), false);
         self::assertSame(['reply', '{"args":[7],"bytes":"base64"}'], self::answer($export, self::event('org.example.First', 'Sum', 'uu', [3, 4])));
         self::assertSame(['Sum', [3, 4]], $handler->calls[0]);
         self::assertSame(
@@ -244,21 +398,20 @@ XML;
                 $this->args = $args;
             }
         };
-        $xml = '<node><interface name="a.B"><method name="Take"><arg type="ay"/><arg type="v"/><arg type="d"/><arg type="a{bs}"/></method></interface></node>';
         $event = self::event('a.B', 'Take', 'ayvda{bs}', ['AP8=', ['type' => 'ay', 'data' => 'AQ=='], 'NaN', ['true' => 'yes']]);
-        self::assertSame(['reply', null], self::answer(new Export($seen, $xml, false), $event));
+        self::assertSame(['reply', null], self::answer(new Export($seen, self::schema('take'), false), $event));
         self::assertSame("\x00\xff", $seen->args[0]);
         self::assertSame("\x01", $seen->args[1]);
         self::assertNan($seen->args[2]);
         self::assertSame([1 => 'yes'], $seen->args[3]);
-        self::answer(new Export($seen, $xml, true), $event);
+        self::answer(new Export($seen, self::schema('take'), true), $event);
         self::assertInstanceOf(Variant::class, $seen->args[1]);
         self::assertSame('ay', $seen->args[1]->getSignature());
     }
 
     public function testErrors(): void
     {
-        $export = new Export(self::handler(), self::XML, false);
+        $export = new Export(self::handler(), self::schema(), false);
         $fail = function (string $how) use ($export): array {
             return self::answer($export, self::event('org.example.Second', 'Fail', 's', [$how]));
         };
@@ -290,7 +443,7 @@ XML;
             {
             }
         };
-        $export = new Export($wrong, self::XML, false);
+        $export = new Export($wrong, self::schema(), false);
         self::assertSame(
             ['error', 'org.freedesktop.DBus.Error.Failed', 'org.example.First.Split returned string, but its out signature "saya{sv}" needs a list of 3 values'],
             self::answer($export, self::event('org.example.First', 'Split', 's', ['x']))
@@ -303,9 +456,8 @@ XML;
 
     public function testPropertyWrites(): void
     {
-        $xml = '<node><interface name="a.B"><property name="P" type="ay" access="readwrite"/></interface></node>';
         $event = ['kind' => 'set_property', 'call' => 2, 'sender' => ':1.1', 'path' => '/', 'interface' => 'a.B', 'name' => 'P', 'type' => 'ay', 'data' => 'AP8=', 'no_reply' => false];
-        self::assertSame(['reply', null], (new Export(new \stdClass(), $xml, false))->answerPropertyWrite($event), 'accepted without a PropertyWriteHandler');
+        self::assertSame(['reply', null], (new Export(new \stdClass(), self::schema('property'), false))->answerPropertyWrite($event), 'accepted without a PropertyWriteHandler');
         $vetting = new class implements PropertyWriteHandler {
             /** @var list<mixed> */
             public $seen = [];
@@ -321,7 +473,7 @@ XML;
                 }
             }
         };
-        $export = new Export($vetting, $xml, false);
+        $export = new Export($vetting, self::schema('property'), false);
         self::assertSame(['reply', null], $export->answerPropertyWrite($event));
         self::assertSame([['a.B', 'P', "\x00\xff"]], $vetting->seen);
         self::assertSame(['error', 'org.freedesktop.DBus.Error.PropertyReadOnly', 'not now'], $export->answerPropertyWrite(['data' => 'bm8='] + $event));
@@ -331,26 +483,26 @@ XML;
     {
         self::assertSame(
             '{"destination":":1.5","path":"/a","interface":"a.B","member":"C","signature":"ayu","args":[{"type":"ay","data":"AP8="},7],"bytes":"base64"}',
-            Codec::encodeSignal('/a', 'a.B', 'C', ["\x00\xff", 7], 'ayu', ':1.5')
+            RequestEncoder::encodeSignal('/a', 'a.B', 'C', ["\x00\xff", 7], 'ayu', ':1.5')
         );
-        self::assertSame('{"path":"/a","interface":"a.B","member":"C","bytes":"base64"}', Codec::encodeSignal('/a', 'a.B', 'C', [], null, null));
+        self::assertSame('{"path":"/a","interface":"a.B","member":"C","bytes":"base64"}', RequestEncoder::encodeSignal('/a', 'a.B', 'C', [], null, null));
         self::assertSame(
             '{"path":"/a","interface":"a.B","member":"C","args":["text",{"type":"ay","data":"AA=="}]}',
-            Codec::encodeSignal('/a', 'a.B', 'C', ['text', new Bytes("\x00")], null, ''),
+            RequestEncoder::encodeSignal('/a', 'a.B', 'C', ['text', new Bytes("\x00")], null, ''),
             'no base64 where a plain string could be taken for bytes'
         );
-        self::assertSame('{"path":"/a","interface":"a.B","member":"C","args":[1,2.5],"bytes":"base64"}', Codec::encodeSignal('/a', 'a.B', 'C', [1, 2.5], null, null));
-        self::assertSame('{"args":["x",{"type":"ay","data":"eA=="},"NaN"],"bytes":"base64"}', Codec::encodeReply(['x', 'x', NAN], ['s', 'ay', 'd']));
+        self::assertSame('{"path":"/a","interface":"a.B","member":"C","args":[1,2.5],"bytes":"base64"}', RequestEncoder::encodeSignal('/a', 'a.B', 'C', [1, 2.5], null, null));
+        self::assertSame('{"args":["x",{"type":"ay","data":"eA=="},"NaN"],"bytes":"base64"}', RequestEncoder::encodeReply(['x', 'x', NAN], ['s', 'ay', 'd']));
         $this->expectException(InvalidArgumentException::class);
-        Codec::encodeSignal('/a', 'a.B', 'C', [1], 'uu', null);
+        RequestEncoder::encodeSignal('/a', 'a.B', 'C', [1], 'uu', null);
     }
 
     public function testDecodingMessageBodies(): void
     {
-        self::assertSame(['x', "\x00"], Codec::decodeValues(['x', 'AA=='], 'say', false));
-        self::assertSame([1, 2], Codec::decodeValues([1, 2], 'uu', false));
-        self::assertSame(['18446744073709551615'], Codec::decodeJson('[18446744073709551615]'));
+        self::assertSame(['x', "\x00"], ReplyDecoder::decodeValues(['x', 'AA=='], 'say', false));
+        self::assertSame([1, 2], ReplyDecoder::decodeValues([1, 2], 'uu', false));
+        self::assertSame(['18446744073709551615'], ReplyDecoder::decodeJson('[18446744073709551615]'));
         $this->expectException(DBusException::class);
-        Codec::decodeValues(['AA=='], 'ayay', false);
+        ReplyDecoder::decodeValues(['AA=='], 'ayay', false);
     }
 }

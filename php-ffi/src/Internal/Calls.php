@@ -1,0 +1,231 @@
+<?php
+
+declare(strict_types=1);
+
+namespace SkypeBus\Internal;
+
+use SkypeBus\Exception\DBusException;
+use SkypeBus\Exception\InvalidArgumentException;
+use SkypeBus\Exception\SkypeBusException;
+
+/**
+ * Bus's method calls, property requests, introspection and callMany(), over the Bus's
+ * connection: requests made by RequestEncoder, sent through Native, replies read by
+ * ReplyDecoder. Proxy calls this directly, with a target and options it made once.
+ *
+ * @internal
+ */
+final class Calls
+{
+    /** @var Connection */
+    private $connection;
+
+    /** @var Native */
+    private $native;
+
+    public function __construct(Connection $connection)
+    {
+        $this->connection = $connection;
+        $this->native = $connection->native;
+    }
+
+    /**
+     * The hot path of Bus::call() and of a Proxy's methods: one request text, one library
+     * call, one decode.
+     *
+     * @param list<mixed> $args
+     * @return list<mixed>
+     * @throws DBusException|InvalidArgumentException
+     */
+    public function call(CallTarget $target, array $args, CallOptions $options): array
+    {
+        $request = RequestEncoder::encodeCall($target, $args, $options);
+        $handle = $this->connection->handle;
+        if ($handle === null) {
+            throw Errors::closed();
+        }
+        $reply = $this->native->call($handle, $request);
+        if ($options->noReply) {
+            return [];
+        }
+        return is_string($reply) ? ReplyDecoder::decodeReply($reply, $options->typedVariants) : $reply;
+    }
+
+    /**
+     * @return mixed
+     * @throws DBusException|InvalidArgumentException
+     */
+    public function getProperty(PropertyTarget $target, CallOptions $options)
+    {
+        $reply = $this->native->properties(
+            $this->connection->handle(),
+            RequestEncoder::encodeProperties('get', $target, null, null, $options)
+        );
+        return ReplyDecoder::decodeValue($reply, $options->typedVariants);
+    }
+
+    /**
+     * @param mixed $value
+     * @throws DBusException|InvalidArgumentException
+     */
+    public function setProperty(PropertyTarget $target, $value, ?string $signature, CallOptions $options): void
+    {
+        $json = RequestEncoder::encodeProperties('set', $target, $value, $signature, $options);
+        $this->native->properties($this->connection->handle(), $json);
+    }
+
+    /**
+     * @return array<string, mixed>
+     * @throws DBusException|InvalidArgumentException
+     */
+    public function getAllProperties(PropertyTarget $target, CallOptions $options): array
+    {
+        $json = RequestEncoder::encodeProperties('get_all', $target, null, null, $options);
+        return ReplyDecoder::decodeValue($this->native->properties($this->connection->handle(), $json), $options->typedVariants);
+    }
+
+    /**
+     * The checked timeout of Bus::introspect()'s $options (only 'timeout' is allowed).
+     *
+     * @param array<string, mixed> $options
+     * @throws InvalidArgumentException
+     */
+    public static function introspectTimeout(array $options): ?int
+    {
+        $unknown = array_diff(array_keys($options), ['timeout']);
+        if ($unknown !== []) {
+            throw Errors::invalid(sprintf('Unknown introspect option "%s"; the option is: timeout', (string) reset($unknown)));
+        }
+        return CallOptions::fromArray($options)->timeoutMs;
+    }
+
+    /**
+     * @return array<string, mixed>
+     * @throws DBusException|InvalidArgumentException
+     */
+    public function introspect(string $destination, string $path, ?int $timeoutMs): array
+    {
+        $request = ['path' => $path];
+        if ($destination !== '') {
+            $request = ['destination' => $destination] + $request;
+        }
+        if ($timeoutMs !== null) {
+            $request['timeout_ms'] = $timeoutMs;
+        }
+        $data = json_decode($this->native->introspect($this->connection->handle(), RequestEncoder::encode($request)), true);
+        return is_array($data) ? $data : [];
+    }
+
+    /**
+     * Bus::callMany(), documented there.
+     *
+     * @param array<int|string, mixed> $requests
+     * @param array<string, mixed> $options
+     * @return array<int|string, list<mixed>|SkypeBusException>
+     * @throws InvalidArgumentException|\SkypeBus\Exception\DisconnectedException
+     */
+    public function callMany(array $requests, array $options): array
+    {
+        $maxInFlight = null;
+        foreach ($options as $key => $value) {
+            if ((string) $key !== 'maxInFlight') {
+                throw Errors::invalid(sprintf('Unknown callMany option "%s"; the option is: maxInFlight', $key));
+            }
+            if (!is_int($value) || $value < 1 || $value > 1024) {
+                throw Errors::invalid('The option "maxInFlight" must be an int from 1 to 1024');
+            }
+            $maxInFlight = $value;
+        }
+        $results = [];
+        $batch = [];
+        $sent = [];
+        foreach ($requests as $key => $request) {
+            [$target, $args, $callOptions] = self::batchEntry($key, $request);
+            $results[$key] = null;
+            try {
+                $checked = CallOptions::fromArray($callOptions);
+                $batch[] = RequestEncoder::callRequest($target, $args, $checked);
+                $sent[] = [$key, $checked];
+            } catch (InvalidArgumentException $e) {
+                $results[$key] = $e;
+            }
+        }
+        $handle = $this->connection->handle();
+        if ($batch === []) {
+            return $results;
+        }
+        $json = RequestEncoder::encode($maxInFlight === null ? $batch : ['requests' => $batch, 'max_in_flight' => $maxInFlight]);
+        $replies = ReplyDecoder::decodeJson($this->native->callMany($handle, $json), 'the replies of callMany');
+        foreach ($sent as $i => [$key, $checked]) {
+            $reply = is_array($replies) ? ($replies[$i] ?? null) : null;
+            if (is_array($reply) && isset($reply['error']) && is_array($reply['error'])) {
+                $error = $reply['error'];
+                $results[$key] = Errors::exceptionFor(
+                    (int) ($error['code'] ?? Errors::DBUS_ERROR),
+                    (string) ($error['name'] ?? 'net.skypebus.Error.Unknown'),
+                    (string) ($error['message'] ?? '')
+                );
+                continue;
+            }
+            try {
+                $results[$key] = $checked->noReply ? [] : ReplyDecoder::decodeEnvelope($reply, $checked->typedVariants);
+            } catch (DBusException $e) {
+                $results[$key] = $e;
+            }
+        }
+        return $results;
+    }
+
+    /**
+     * One entry of callMany() as a target, its arguments and its options.
+     *
+     * @param int|string $key
+     * @param mixed $request
+     * @return array{0: CallTarget, 1: array<int|string, mixed>, 2: array<string, mixed>}
+     * @throws InvalidArgumentException
+     */
+    private static function batchEntry($key, $request): array
+    {
+        $keys = ['destination', 'path', 'interface', 'method', 'args', 'signature', 'options'];
+        if (!is_array($request)) {
+            throw Errors::invalid(sprintf('callMany(): request %s must be an array, %s given', $key, Values::describe($request)));
+        }
+        if (Values::isList($request)) {
+            if (count($request) < 4 || count($request) > 7) {
+                throw Errors::invalid(sprintf(
+                    'callMany(): request %s, a list, must hold call()\'s arguments: destination, path, interface, method[, args, signature, options]',
+                    $key
+                ));
+            }
+            $request = array_combine(array_slice($keys, 0, count($request)), $request);
+        } else {
+            $unknown = array_diff(array_map('strval', array_keys($request)), $keys);
+            if ($unknown !== []) {
+                throw Errors::invalid(sprintf(
+                    'callMany(): request %s has the unknown key "%s"; the keys are: %s',
+                    $key,
+                    (string) reset($unknown),
+                    implode(', ', $keys)
+                ));
+            }
+        }
+        $request += ['destination' => '', 'interface' => null, 'args' => [], 'signature' => null, 'options' => []];
+        foreach (['path', 'method'] as $required) {
+            if (!isset($request[$required]) || !is_string($request[$required])) {
+                throw Errors::invalid(sprintf('callMany(): request %s needs "%s", a string', $key, $required));
+            }
+        }
+        foreach (['destination' => false, 'interface' => true, 'signature' => true] as $name => $nullable) {
+            if (!is_string($request[$name]) && !($nullable && $request[$name] === null)) {
+                throw Errors::invalid(sprintf('callMany(): "%s" of request %s must be a string%s', $name, $key, $nullable ? ' or null' : ''));
+            }
+        }
+        foreach (['args', 'options'] as $name) {
+            if (!is_array($request[$name])) {
+                throw Errors::invalid(sprintf('callMany(): "%s" of request %s must be an array', $name, $key));
+            }
+        }
+        $target = new CallTarget($request['destination'], $request['path'], $request['interface'], $request['method'], $request['signature']);
+        return [$target, $request['args'], $request['options']];
+    }
+}

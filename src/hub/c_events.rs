@@ -1,0 +1,153 @@
+//! The C ABI of the event queue (until it moves to `src/capi/`).
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use crate::error::{Error, Kind};
+
+use crate::connection::skypebus_connection;
+use crate::error::{skypebus_error, skypebus_result};
+use crate::ffi::{self, ffi_boundary};
+
+/// Takes the next event of the connection — a signal, an incoming method call, a property
+/// write, or a name acquired/lost — whichever arrived first, waiting up to `timeout_ms`
+/// milliseconds (0: return at once with what is already queued).
+///
+/// On success `*event_json_out` receives a new string (free it with `skypebus_string_free`):
+/// - `{"kind":"signal","sender":..,"destination":..,"path":..,"interface":..,"member":..,
+///   "type":"<body signature>","data":[...],"subscriptions":[ids]}` (a signal matched by several
+///   subscriptions comes once, listing every id; `destination` is null for broadcasts);
+/// - `{"kind":"call","call":<handle>,"sender":..,"path":..,"interface":..,"member":..,
+///   "type":..,"data":[...],"no_reply":false}`: answer it with `skypebus_reply` or
+///   `skypebus_reply_error`;
+/// - `{"kind":"set_property","call":<handle>,"sender":..,"path":..,"interface":..,"name":..,
+///   "type":"<property signature>","data":<value>,"no_reply":false}`: a remote
+///   `Properties.Set` of a writable property; `skypebus_reply(conn, call, NULL, ..)` accepts it
+///   (the library stores the value and emits `PropertiesChanged`), `skypebus_reply_error`
+///   refuses it;
+/// - `{"kind":"name_acquired","name":..}` / `{"kind":"name_lost","name":..}`.
+///
+/// Values follow the reply mapping (docs/mapping.md), with the `variants`/`bytes` options of the
+/// subscription (the oldest matching one) or of the export.
+///
+/// **Nothing in time**: returns `SKYPEBUS_EMPTY` and leaves `*event_json_out` alone. Like every
+/// non-OK result, `*err` then receives an error object (name `net.skypebus.Error.Empty`) when
+/// `err` is not NULL, which the caller frees; pass `err = NULL` in a polling loop that does not
+/// need it. A closed or lost connection gives `SKYPEBUS_DISCONNECTED` once the events queued
+/// before the loss are taken.
+///
+/// Waits are done in slices of at most 50 ms inside the library, so other threads using the
+/// connection keep being served; while the caller is outside the library the connection is
+/// still read and events are queued. Thread-safe: several threads may wait at once; each event
+/// goes to one of them. `event_json_out` must not be NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_next_event(
+    conn: *const skypebus_connection,
+    timeout_ms: u32,
+    event_json_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        ffi::non_null(event_json_out, "event_json_out")?;
+        match super::next_event(&conn.inner, Duration::from_millis(u64::from(timeout_ms)))? {
+            Some(json) => {
+                ffi::write_out(event_json_out, ffi::c_string(json)?);
+                Ok(())
+            }
+            None => Err(Error::new(
+                Kind::Empty,
+                format!("no event within {timeout_ms} ms"),
+            )),
+        }
+    })
+}
+
+/// Writes to `*fd_out` a file descriptor that is readable exactly while an event is waiting in
+/// the connection's queue (or the connection is closed), for `poll`/`select`/`epoll` loops and
+/// PHP's `stream_select` (open it as `php://fd/<n>`). Wait for readability, then take events
+/// with `skypebus_next_event(conn, 0, ...)` until `SKYPEBUS_EMPTY`.
+///
+/// The descriptor belongs to the connection: do not read, write or close it; it stays valid
+/// until `skypebus_connection_free`. Every call returns the same descriptor. NULL `conn` or
+/// `fd_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_connection_event_fd(
+    conn: *const skypebus_connection,
+    fd_out: *mut i32,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        ffi::non_null(fd_out, "fd_out")?;
+        let fd = super::event_fd(&conn.inner)?;
+        ffi::write_out(fd_out, fd);
+        Ok(())
+    })
+}
+
+/// Writes to `*count_out` how many signals (and name events) were dropped since the connection
+/// was opened because the event queue was full; the oldest are dropped first. The count only
+/// grows; nothing is allocated. NULL `conn` or `count_out` gives `SKYPEBUS_NULL_ARGUMENT`.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_dropped_signals(
+    conn: *const skypebus_connection,
+    count_out: *mut u64,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        ffi::non_null(count_out, "count_out")?;
+        ffi::write_out(count_out, super::stats(&conn.inner)?.dropped_signals);
+        Ok(())
+    })
+}
+
+/// Writes to `*stats_json_out` a new string (free it with `skypebus_string_free`) describing
+/// the event machinery: `{"queued_signals","queued_calls","pending_calls","subscriptions",
+/// "exports","dropped_signals","refused_calls","expired_calls","queue_limit","queue_bytes",
+/// "call_timeout_ms","max_pending_calls"}` (all integers). `pending_calls` counts call handles
+/// not yet answered or expired, pulled or not. NULL `conn` or `stats_json_out` gives
+/// `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_event_stats(
+    conn: *const skypebus_connection,
+    stats_json_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        ffi::non_null(stats_json_out, "stats_json_out")?;
+        let json = super::stats_json(&conn.inner)?;
+        ffi::write_out(stats_json_out, ffi::c_string(json)?);
+        Ok(())
+    })
+}
+
+/// Sets bounds of the connection's event machinery from the JSON object `options_json`; absent
+/// keys keep their values:
+/// - `queue_limit` (default 4096): queued signals and name events kept at most;
+/// - `queue_bytes` (default 67108864): total raw size of those kept at most (the newest one is
+///   always kept);
+/// - `call_timeout_ms` (default 25000): how long a received call's handle lives unanswered;
+///   after it the library answers the caller `org.freedesktop.DBus.Error.NoReply` and the
+///   handle is released;
+/// - `max_pending_calls` (default 1024): call handles alive at once; further calls are answered
+///   `org.freedesktop.DBus.Error.LimitsExceeded` at once.
+///
+/// A smaller queue bound drops the oldest queued signals at once (counted). The string is
+/// borrowed for the call; NULL `conn` or `options_json` gives `SKYPEBUS_NULL_ARGUMENT`.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_connection_set_event_options(
+    conn: *const skypebus_connection,
+    options_json: *const c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        let text = crate::error::str_from_c(options_json, "options_json")?;
+        super::set_options(&conn.inner, text)
+    })
+}

@@ -1,0 +1,224 @@
+//! Pulling events: [`next_event`], the statistics and options of the queue, and the pollable
+//! descriptor.
+
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{Hub, of};
+use crate::call::{MAX_TIMEOUT_MS, check_keys, json_kind};
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::event::{self, Event, Limits, Stats};
+use crate::serve;
+
+/// Longest wait inside the runtime in one go: longer waits are done in slices of this length,
+/// so other threads using the connection keep being served.
+pub const WAIT_SLICE: Duration = Duration::from_millis(50);
+
+/// An event taken from the queue, rendered to JSON outside the lock.
+enum Pulled {
+    Note(Event),
+    Call(u64, serve::CallSnapshot),
+}
+
+impl Hub {
+    /// Takes the oldest waiting event (call handles that no longer exist are skipped).
+    fn pop(&self, st: &mut super::State) -> Option<Pulled> {
+        loop {
+            match st.queue.pop()? {
+                Event::Call(id) => {
+                    if let Some(call) = st.serve.calls.get_mut(&id) {
+                        call.pulled = true;
+                        return Some(Pulled::Call(id, call.snapshot()));
+                    }
+                }
+                note => return Some(Pulled::Note(note)),
+            }
+        }
+    }
+
+    /// Takes the next event, waiting up to `timeout`, and renders it as JSON. `Ok(None)` when
+    /// nothing arrived in time.
+    fn next(&self, conn: &Connection, timeout: Duration) -> Result<Option<String>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let pulled = {
+                let mut st = self.lock();
+                let p = self.pop(&mut st);
+                self.sync_fd(&st);
+                if p.is_none() && st.closed {
+                    drop(st);
+                    conn.check_usable()?;
+                    return Err(Error::disconnected("the connection is closed"));
+                }
+                p
+            };
+            if let Some(p) = pulled {
+                match self.render(conn, p) {
+                    Some(json) => return Ok(Some(json)),
+                    None => continue,
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            conn.check_usable()?;
+            let slice = (deadline - now).min(WAIT_SLICE);
+            conn.process().block_on(async {
+                let notified = self.notify.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                {
+                    let st = self.lock();
+                    if st.queue.has_event() || st.closed {
+                        return;
+                    }
+                }
+                let _ = tokio::time::timeout(slice, notified).await;
+            });
+        }
+    }
+
+    /// Renders a pulled event; None when it was consumed without an event for the caller (a
+    /// call whose body could not be decoded is answered with an error by the library).
+    fn render(&self, conn: &Connection, pulled: Pulled) -> Option<String> {
+        match pulled {
+            Pulled::Note(Event::Name { acquired, name }) => {
+                Some(event::render_name(acquired, name))
+            }
+            Pulled::Note(Event::Signal {
+                msg,
+                subscriptions,
+                opts,
+            }) => Some(event::render_signal(&msg, &subscriptions, opts)),
+            Pulled::Note(Event::Call(_)) => None,
+            Pulled::Call(id, snap) => match serve::render_call(id, &snap) {
+                Ok(json) => Some(json),
+                Err(e) => {
+                    let reply = {
+                        let mut st = self.lock();
+                        let (released, reply) =
+                            serve::fail_undecodable(&mut st.serve, id, &snap, &e);
+                        if released {
+                            self.released(&mut st, 1);
+                        }
+                        reply
+                    };
+                    if let Some(reply) = reply {
+                        let _ = conn.process().block_on(conn.send(&reply));
+                    }
+                    None
+                }
+            },
+        }
+    }
+}
+
+/// Takes the next event of `conn` as JSON, waiting up to `timeout` (zero: only what is already
+/// queued). `Ok(None)` when nothing arrived in time.
+pub fn next_event(conn: &Connection, timeout: Duration) -> Result<Option<String>> {
+    if !conn.owned_by_this_process() {
+        conn.check_usable()?;
+    }
+    of(conn)?.next(conn, timeout)
+}
+
+/// The counters of `conn`'s queue.
+pub fn stats(conn: &Connection) -> Result<Stats> {
+    Ok(of(conn)?.lock().stats())
+}
+
+/// The current bounds of `conn`'s queue.
+pub fn limits(conn: &Connection) -> Result<Limits> {
+    Ok(of(conn)?.lock().limits)
+}
+
+/// The pollable descriptor of `conn`'s queue (see `crate::event::EventFd`), created on first use.
+pub fn event_fd(conn: &Connection) -> Result<RawFd> {
+    conn.check_usable()?;
+    let hub = of(conn)?;
+    let (fd, created) = hub.fd.get_or_create()?;
+    if created {
+        let st = hub.lock();
+        hub.sync_fd(&st);
+    }
+    Ok(fd)
+}
+
+/// Parses and applies event options: `queue_limit`, `queue_bytes`, `call_timeout_ms`,
+/// `max_pending_calls` (all positive integers; absent keys keep their value).
+pub fn set_options(conn: &Connection, json: &str) -> Result<()> {
+    let v = crate::json::parse_json_strict(json)?;
+    let Value::Object(map) = v else {
+        return Err(Error::invalid_request(format!(
+            "event options must be a JSON object, not {}",
+            json_kind(&v)
+        )));
+    };
+    check_keys(
+        &map,
+        &[
+            "queue_limit",
+            "queue_bytes",
+            "call_timeout_ms",
+            "max_pending_calls",
+        ],
+        "event options",
+    )?;
+    let int = |key: &str, max: u64| -> Result<Option<u64>> {
+        match map.get(key) {
+            None => Ok(None),
+            Some(v) => match v.as_u64() {
+                Some(n) if n >= 1 && n <= max => Ok(Some(n)),
+                _ => Err(Error::invalid_request(format!(
+                    "\"{key}\" must be an integer from 1 to {max}, not {v}"
+                ))),
+            },
+        }
+    };
+    let queue_limit = int("queue_limit", 1 << 24)?;
+    let queue_bytes = int("queue_bytes", 1 << 40)?;
+    let call_timeout = int("call_timeout_ms", MAX_TIMEOUT_MS)?;
+    let max_pending = int("max_pending_calls", 1 << 20)?;
+    let hub = of(conn)?;
+    let mut st = hub.lock();
+    let st = &mut *st;
+    if let Some(n) = queue_limit {
+        st.limits.queue_limit = n as usize;
+    }
+    if let Some(n) = queue_bytes {
+        st.limits.queue_bytes = n as usize;
+    }
+    if let Some(n) = call_timeout {
+        st.limits.call_timeout = Duration::from_millis(n);
+    }
+    if let Some(n) = max_pending {
+        st.limits.max_pending_calls = n as usize;
+    }
+    st.queue.trim(&st.limits);
+    Ok(())
+}
+
+/// The statistics object of `skypebus_event_stats`.
+pub fn stats_json(conn: &Connection) -> Result<String> {
+    let st = of(conn)?.lock();
+    let stats = st.stats();
+    Ok(serde_json::json!({
+        "queued_signals": st.queue.notes(),
+        "queued_calls": st.queue.calls(),
+        "pending_calls": st.serve.calls.len(),
+        "subscriptions": st.signals.subscription_count(),
+        "exports": st.serve.export_count(),
+        "dropped_signals": stats.dropped_signals,
+        "refused_calls": stats.refused_calls,
+        "expired_calls": stats.expired_calls,
+        "queue_limit": st.limits.queue_limit,
+        "queue_bytes": st.limits.queue_bytes,
+        "call_timeout_ms": st.limits.call_timeout.as_millis() as u64,
+        "max_pending_calls": st.limits.max_pending_calls,
+    })
+    .to_string())
+}

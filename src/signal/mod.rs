@@ -1,0 +1,244 @@
+//! Signals: subscriptions with D-Bus match rules, matched exactly by the library, and emitting.
+//!
+//! # Subscribing
+//!
+//! A subscription is a match written as JSON:
+//!
+//! ```json
+//! {"sender": "org.example.Service", "path": "/org/example/Obj", "interface": "org.example.If",
+//!  "member": "Changed", "arg0": "text", "arg1path": "/a/", "arg0namespace": "org.example",
+//!  "path_namespace": "/org/example", "destination": ":1.42",
+//!  "variants": "typed", "bytes": "base64"}
+//! ```
+//!
+//! Every key is optional (`{}` matches every signal this connection receives); `path` and
+//! `path_namespace` exclude each other; `argN` and `argNpath` take N from 0 to 63;
+//! `arg0namespace` exists for arg 0 only; `variants` and `bytes` choose how the signal's values
+//! are written (as for calls). The rule is sent to the bus with `AddMatch` (and removed with
+//! `RemoveMatch` on unsubscribe) so the bus routes the signals to us, and every incoming signal is
+//! matched again locally against each subscription, following the D-Bus specification:
+//!
+//! - `argN` matches a string argument (`s`) equal to the value;
+//! - `argNpath` matches a string or object path argument equal to the value, or where one of
+//!   the two ends with `/` and is a prefix of the other;
+//! - `arg0namespace` matches a string argument equal to the value or starting with it and `.`;
+//! - `path_namespace` matches the path itself and every path below it;
+//! - `sender`, when a well-known name, matches signals sent by the name's **current owner**:
+//!   the library tracks the owner (`GetNameOwner` at subscribe time, then `NameOwnerChanged`
+//!   from the bus, applied in the order the bus sent them), since signals carry the unique name
+//!   of their sender. Two subscriptions that differ only in a well-known sender therefore see
+//!   only their own sender's signals.
+//!
+//! A signal matched by several subscriptions is queued once, listing every matching id. Signals
+//! go into the connection's bounded event queue (see [`crate::event`]).
+//!
+//! # Layout
+//!
+//! - [`rule`]: the pure [`MatchRule`] (parsing, the bus' text form, matching);
+//! - [`registry`]: the subscriptions of one connection and the dispatcher's matching, as
+//!   functions that return [`crate::action::Action`]s; `crate::hub` owns the registry, adds the
+//!   bus' match rules (`crate::hub::subscribe`) and applies the actions;
+//! - here: emitting.
+//!
+//! # Emitting
+//!
+//! `{"path", "interface", "member", "destination"?, "signature"?, "args"?, "bytes"?}`: the
+//! signature is explicit or inferred from the values (docs/mapping.md); with `destination` the
+//! signal is unicast to that name.
+
+mod registry;
+mod rule;
+
+pub use registry::Registry;
+pub use rule::{ArgMatch, MAX_ARG_INDEX, MatchRule};
+
+use serde_json::{Map, Value};
+use zbus::Message;
+
+use crate::call::{check_keys, json_kind, parse_value_options, string_key};
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::json::{self, EncodeOptions};
+use crate::message;
+use crate::signature;
+
+/// A signal to emit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalRequest {
+    pub destination: Option<String>,
+    pub path: String,
+    pub interface: String,
+    pub member: String,
+    pub signature: Option<String>,
+    pub args: Vec<Value>,
+    pub bytes_base64: bool,
+}
+
+impl SignalRequest {
+    /// Parses `{"path","interface","member","destination"?,"signature"?,"args"?,"bytes"?}`.
+    pub fn parse(text: &str) -> Result<SignalRequest> {
+        let v = json::parse_json_strict(text)?;
+        let Value::Object(mut map) = v else {
+            return Err(Error::invalid_request(format!(
+                "a signal must be a JSON object, not {}",
+                json_kind(&v)
+            )));
+        };
+        check_keys(
+            &map,
+            &[
+                "destination",
+                "path",
+                "interface",
+                "member",
+                "signature",
+                "args",
+                "bytes",
+            ],
+            "a signal",
+        )?;
+        let need = |map: &Map<String, Value>, key: &str| -> Result<String> {
+            string_key(map, key)?
+                .ok_or_else(|| Error::invalid_request(format!("a signal needs \"{key}\"")))
+        };
+        let args = match map.remove("args") {
+            None => Vec::new(),
+            Some(Value::Array(a)) => a,
+            Some(other) => {
+                return Err(Error::invalid_request(format!(
+                    "\"args\" must be an array of arguments, not {}",
+                    json_kind(&other)
+                )));
+            }
+        };
+        if map.contains_key("variants") {
+            return Err(Error::invalid_request(
+                "\"variants\" applies to output only",
+            ));
+        }
+        let (_, bytes_base64) = parse_value_options(&map)?;
+        Ok(SignalRequest {
+            destination: string_key(&map, "destination")?,
+            path: need(&map, "path")?,
+            interface: need(&map, "interface")?,
+            member: need(&map, "member")?,
+            signature: string_key(&map, "signature")?,
+            args,
+            bytes_base64,
+        })
+    }
+}
+
+/// Builds the signal message of a request.
+pub fn build_signal(req: &SignalRequest) -> Result<Message> {
+    let types = match &req.signature {
+        Some(s) => signature::parse_signature(s)?,
+        None => json::infer_signature(&req.args)?,
+    };
+    if types.len() != req.args.len() {
+        return Err(Error::type_mismatch(format!(
+            "the signature \"{}\" takes {} argument(s), but {} were given",
+            signature::signature_of(&types),
+            types.len(),
+            req.args.len()
+        )));
+    }
+    message::signal(
+        req.destination.as_deref(),
+        &req.path,
+        &req.interface,
+        &req.member,
+        &types,
+        &req.args,
+        EncodeOptions {
+            bytes_base64: req.bytes_base64,
+        },
+    )
+}
+
+/// Emits a signal.
+pub fn emit(conn: &Connection, req: &SignalRequest) -> Result<()> {
+    conn.check_usable()?;
+    let msg = build_signal(req)?;
+    conn.process().block_on(conn.send(&msg))
+}
+
+// ---------------------------------------------------------------------------------------------
+// C ABI
+
+use std::ffi::c_char;
+
+use crate::connection::skypebus_connection;
+use crate::error::{skypebus_error, skypebus_result};
+use crate::ffi::{self, ffi_boundary};
+
+/// Subscribes to signals matching `match_json` and writes the new subscription's id (1 or more)
+/// to `*id_out`.
+///
+/// `match_json` is an object whose keys are all optional: `sender` (a unique or well-known
+/// name; a well-known name matches its *current* owner, tracked by the library), `path` or
+/// `path_namespace`, `interface`, `member`, `destination`, `arg0`..`arg63` (string argument
+/// equals), `arg0path`..`arg63path` (path-prefix match on a string or object path argument),
+/// `arg0namespace` (string argument in a dotted namespace), and the output options `variants`
+/// (`"typed"`) and `bytes` (`"base64"`). `{}` matches every signal. Unknown keys, malformed names
+/// and paths are errors.
+///
+/// Matching signals are taken with `skypebus_next_event`. Needs a private connection
+/// (`skypebus_connection_open_private`): on the shared handle of `skypebus_connection_open` it
+/// gives `SKYPEBUS_INVALID_REQUEST`, since other users of that connection would take its events.
+/// The subscription lasts until `skypebus_unsubscribe` or until the connection is freed. The
+/// string is borrowed for the call; NULL `conn`, `match_json` or `id_out` gives
+/// `SKYPEBUS_NULL_ARGUMENT`. The call waits for the bus to confirm the rule (a round trip or
+/// three). Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_subscribe(
+    conn: *const skypebus_connection,
+    match_json: *const c_char,
+    id_out: *mut u64,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        let text = crate::error::str_from_c(match_json, "match_json")?;
+        ffi::non_null(id_out, "id_out")?;
+        let (rule, opts) = MatchRule::parse(text)?;
+        let id = crate::hub::subscribe(conn.private("subscribing to signals")?, rule, opts)?;
+        ffi::write_out(id_out, id);
+        Ok(())
+    })
+}
+
+/// Ends subscription `id`: no further signal matches it, and queued signals that matched only
+/// it are discarded. An unknown id (never returned, or already unsubscribed) gives
+/// `SKYPEBUS_INVALID_REQUEST`, a NULL `conn` `SKYPEBUS_NULL_ARGUMENT`. Works on a lost connection
+/// too. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_unsubscribe(
+    conn: *const skypebus_connection,
+    id: u64,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        crate::hub::unsubscribe(&conn.inner, id)
+    })
+}
+
+/// Emits a signal described by `signal_json`: `{"path", "interface", "member"}` and optionally
+/// `destination` (unicast to that name; otherwise broadcast), `signature` (otherwise inferred
+/// from the values), `args` (array) and `bytes` (`"base64"`). Returns once the message is sent.
+/// The string is borrowed for the call; NULL `conn` or `signal_json` gives
+/// `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_emit(
+    conn: *const skypebus_connection,
+    signal_json: *const c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    ffi_boundary!(err, {
+        let conn = ffi::try_ref(conn, "conn")?;
+        let text = crate::error::str_from_c(signal_json, "signal_json")?;
+        let req = SignalRequest::parse(text)?;
+        emit(&conn.inner, &req)
+    })
+}
