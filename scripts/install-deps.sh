@@ -8,7 +8,7 @@ PACKAGES=(
   dbus-daemon dbus-bin
   python3-dbus python3-dbusmock python3-gi gir1.2-glib-2.0 libglib2.0-bin
   systemd valgrind gcc make
-  dpkg-dev lintian help2man pkg-config binutils
+  dpkg-dev lintian help2man pkg-config binutils git
 )
 CBINDGEN_VERSION=0.29.2
 
