@@ -23,7 +23,7 @@ before=$(installed_state)
 echo "== skypebus $version, ABI $abi ($multiarch)"
 
 # --- 1. versions -------------------------------------------------------------------------------
-echo "== versions and licence"
+echo "== versions and licence (at ${SECONDS}s)"
 php_const() { php -r 'require "php-ffi/src/Library.php"; echo constant("SkypeBus\\Library::" . $argv[1]);' "$1"; }
 same "skypebus_version() and skypebus_abi_version() of target/release" "$version $abi" "$(probe target/release/libskypebus.so)"
 same "SONAME of target/release/libskypebus.so" "libskypebus.so.$abi" "$(soname target/release/libskypebus.so)"
@@ -48,15 +48,15 @@ check "LICENSE is the MIT licence" grep -q '^MIT License$' LICENSE
 check "php-ffi/LICENSE is LICENSE" cmp -s LICENSE php-ffi/LICENSE
 
 # --- 2. the docs' code blocks ------------------------------------------------------------------
-echo "== docs: every code block is run here"
+echo "== docs: every code block is run here (at ${SECONDS}s)"
 check "docs/installing.md and docs/c.md have no untested code block" \
     tests/dist/doc_block.py --check docs/installing.md docs/c.md
 
 # --- 3. make install into a DESTDIR ------------------------------------------------------------
-echo "== make install DESTDIR=..."
+echo "== make install DESTDIR=... (at ${SECONDS}s)"
 dest=$scratch/destdir
 libdir=/usr/lib/$multiarch
-make --no-print-directory -s install DESTDIR="$dest" PREFIX=/usr LIBDIR="$libdir" >/dev/null
+check "make install DESTDIR=... PREFIX=/usr LIBDIR=$libdir" quiet make --no-print-directory install DESTDIR="$dest" PREFIX=/usr LIBDIR="$libdir"
 expected="usr/include/skypebus.h
 usr/lib/$multiarch/.debug/$sofile.debug
 usr/lib/$multiarch/libskypebus.a
@@ -92,7 +92,7 @@ make --no-print-directory -s uninstall DESTDIR="$dest" PREFIX=/usr LIBDIR="$libd
 same "files left after make uninstall" "" "$(find "$dest" -not -type d)"
 
 # --- 4. the README install lines for Composer --------------------------------------------------
-echo "== Composer: the README install lines, as written"
+echo "== Composer: the README install lines, as written (at ${SECONDS}s)"
 # A snapshot of the working tree as a checkout of main (a user's clone), with this build's target/.
 checkout=$scratch/skypebus
 mkdir -p "$checkout"
@@ -146,6 +146,18 @@ print(json.dumps(data))
 PY
 check "php-ffi/README.md's composer.json installs" \
     bash -c "cd '$project' && ${composer_env[*]} composer install --no-progress -q"
+# A release: a checkout of its tag (git checkout v<version>) is that version, which a plain (stable) constraint takes.
+minor=$(echo "$version" | cut -d. -f1-2)
+git -C "$checkout" tag "v$version" && git -C "$checkout" checkout -q "v$version"
+project=$scratch/tagged
+composer_project "$project"
+if (cd "$project" && "${composer_env[@]}" composer config repositories.skypebus path "$checkout/php-ffi" &&
+        "${composer_env[@]}" composer require -q --no-progress "skypebus/skypebus:^$minor") > "$project.log" 2>&1; then
+    same "composer require skypebus/skypebus:^$minor of a checkout at tag v$version installs" "v$version" \
+        "$(php -r 'echo json_decode(file_get_contents($argv[1]))->packages[0]->version;' "$project/composer.lock")"
+else
+    fail "composer require skypebus/skypebus:^$minor of the tagged checkout: $(cat "$project.log")"
+fi
 
 # --- 5, 6. installing into the system, isolated ---------------------------------------------
 if [ "$(id -u)" != 0 ]; then

@@ -41,7 +41,7 @@ if [ -n "$(installed_state)" ]; then
 fi
 
 # --- 5. make install into the system, as docs/installing.md says -------------------------------
-echo "== make install (PREFIX=/usr/local), docs/installing.md"
+echo "== make install (PREFIX=/usr/local), docs/installing.md (at ${SECONDS}s)"
 c_dir=$scratch/c-usr-local
 mkdir -p "$c_dir"
 printf '%s' "$hello_c" > "$c_dir/hello.c"
@@ -62,7 +62,7 @@ same "files left in /usr/local" "" "$(find /usr/local -name '*skypebus*' 2>/dev/
 check "the linker cache forgot it" bash -c "! ldconfig -p | grep -q libskypebus"
 
 # --- 6. the Debian packages --------------------------------------------------------------------
-echo "== Debian packages"
+echo "== Debian packages (at ${SECONDS}s)"
 check "docs/installing.md: make deb" run_block docs/installing.md make-deb "$repo"
 debs=()
 for p in "${packages[@]}"; do
