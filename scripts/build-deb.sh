@@ -6,7 +6,8 @@
 #   libskypebus-dev           header, unversioned link, static library, pkg-config file
 #   php-skypebus              the PHP package in /usr/share/php/SkypeBus/ with its autoload.php
 #   skypebus-skype-emulator   the Skype desktop API emulator (and its -dbgsym package)
-# Package metadata: packaging/debian/ (control, changelog, copyright). Needs dpkg-dev.
+# Package metadata: packaging/debian/ (control, changelog, copyright, the runtime's symbols file).
+# Needs dpkg-dev.
 set -euo pipefail
 umask 022
 cd "$(dirname "$0")/.."
@@ -28,6 +29,8 @@ changelog_version=$(dpkg-parsechangelog -l "$meta/changelog" -S Version)
     fail "$meta/changelog is at $changelog_version but Cargo.toml at $version: add a changelog entry"
 grep -qx "Package: $lib" "$meta/control" ||
     fail "$meta/control has no package $lib (the ABI in Cargo.toml is $abi): rename the runtime package"
+[ -f "$meta/$lib.symbols" ] ||
+    fail "$meta/$lib.symbols is missing (the ABI in Cargo.toml is $abi): list the functions of ABI $abi there"
 php -r 'exit(json_decode(file_get_contents("php-ffi/composer.json"), true)["autoload"] ==
     ["psr-4" => ["SkypeBus\\" => "src/"], "files" => ["src/functions.php"]] ? 0 : 1);' ||
     fail "php-ffi/composer.json's autoload is not what $meta/php-skypebus/autoload.php reproduces"
@@ -99,8 +102,14 @@ ln -s "$sofile" "$work/$lib/$libdir/libskypebus.so.$abi"
 docs "$lib"
 control "$lib" "$libdir/$sofile"
 echo "libskypebus $abi $lib (>= $version)" > "$work/$lib/DEBIAN/shlibs"
+# The symbols file: the functions of ABI $abi, each with the version that added it. dpkg-gensymbols
+# -c4 fails when the library lost one (an incompatible change: raise abi in Cargo.toml) or exports
+# one the file does not list yet (add it, with this version).
+(cd "$work" && dpkg-gensymbols -c4 -p"$lib" -v"$version" -P"$lib" -I"../../$meta/$lib.symbols" \
+    -O"$lib/DEBIAN/symbols" -e"$lib/$libdir/$sofile") ||
+    fail "the library's functions differ from $meta/$lib.symbols (see the diff above)"
 echo "activate-noawait ldconfig" > "$work/$lib/DEBIAN/triggers"
-chmod 0644 "$work/$lib/DEBIAN/shlibs" "$work/$lib/DEBIAN/triggers"
+chmod 0644 "$work/$lib/DEBIAN/shlibs" "$work/$lib/DEBIAN/triggers" "$work/$lib/DEBIAN/symbols"
 dbgsym "$lib" "$stage/$libdir/$sofile" "$stage/$libdir/.debug/$sofile.debug"
 
 # The development files.

@@ -46,6 +46,18 @@ same "licence in Cargo.toml" MIT "$(sed -n 's/^license = "\(.*\)"/\1/p' Cargo.to
 same "licence in composer.json" MIT "$(php -r 'echo json_decode(file_get_contents("php-ffi/composer.json"))->license;')"
 check "LICENSE is the MIT licence" grep -q '^MIT License$' LICENSE
 check "php-ffi/LICENSE is LICENSE" cmp -s LICENSE php-ffi/LICENSE
+# The ABI: the functions ABI $abi has (the runtime package's symbols file) are all still exported,
+# and every exported function is listed there, with the version that added it.
+symbols=packaging/debian/libskypebus$abi.symbols
+exported=$(nm -D --defined-only target/release/libskypebus.so | awk '$2 == "T" {print $3}' | sort)
+listed=$(sed -n 's/^ \([A-Za-z0-9_]*\)@Base .*/\1/p' "$symbols" | sort)
+same "$symbols names the library" "libskypebus.so.$abi libskypebus$abi #MINVER#" "$(head -n1 "$symbols")"
+same "functions of ABI $abi no longer exported (an incompatible change: raise abi in Cargo.toml)" "" \
+    "$(comm -13 <(echo "$exported") <(echo "$listed") | tr '\n' ' ')"
+same "exported functions $symbols does not list (add them with the version that adds them)" "" \
+    "$(comm -23 <(echo "$exported") <(echo "$listed") | tr '\n' ' ')"
+same "functions the header declares, against the exported ones" "$exported" \
+    "$(grep -oE '\bskypebus_[a-z0-9_]+\(' include/skypebus.h | tr -d '(' | sort -u)"
 
 # --- 2. the docs' code blocks ------------------------------------------------------------------
 echo "== docs: every code block is run here (at ${SECONDS}s)"

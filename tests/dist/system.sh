@@ -81,6 +81,9 @@ check "php-skypebus depends on the runtime package and php-cli" \
 check "libskypebus$abi declares its shlibs and the ldconfig trigger" bash -c \
     "dpkg-deb -I target/debian/libskypebus${abi}_${version}_$arch.deb shlibs | grep -qx 'libskypebus $abi libskypebus$abi (>= $version)' &&
      dpkg-deb -I target/debian/libskypebus${abi}_${version}_$arch.deb triggers | grep -qx 'activate-noawait ldconfig'"
+same "functions in the symbols file of libskypebus$abi" \
+    "$(nm -D --defined-only target/release/libskypebus.so | awk '$2 == "T"' | wc -l)" \
+    "$(dpkg-deb -I "target/debian/libskypebus${abi}_${version}_$arch.deb" symbols | grep -c '@Base ')"
 # lintian (--no-cfg: the machine's settings do not matter); root is fine for a test.
 if lint=$(lintian --no-cfg --fail-on error,warning "${debs[@]}" 2>&1); then
     lint=$(echo "$lint" | grep -v '^running with root privileges' || true)
