@@ -144,7 +144,7 @@ dist-files: build
 		{ echo "$(LIB) has no SONAME libskypebus.so.$(ABI)"; exit 1; }
 	mkdir -p $(DIST)
 	scripts/strip-debug.sh $(LIB) $(DIST)/$(SOFILE)
-	strip --strip-debug -o $(DIST)/libskypebus.a $(RELEASE)/libskypebus.a
+	strip --strip-debug --remove-section=.comment -o $(DIST)/libskypebus.a $(RELEASE)/libskypebus.a
 	@if [ -f $(EMULATOR) ]; then scripts/strip-debug.sh $(EMULATOR) $(DIST)/skypebus-skype-emulator; fi
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' skypebus.pc.in > $(DIST)/skypebus.pc
