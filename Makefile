@@ -119,3 +119,74 @@ fuzz:
 
 clean:
 	cargo clean
+
+# --- Distribution (issue 15): install like a system library, Debian packages ----------------
+# make install / uninstall   the stripped shared library (SONAME libskypebus.so.<ABI>, the usual
+#                            symlinks, its debug info in $(LIBDIR)/.debug/), the static library,
+#                            skypebus.h and skypebus.pc; PREFIX, LIBDIR, INCLUDEDIR, DESTDIR.
+# make deb                   the Debian packages, into target/debian/ (docs/installing.md).
+# make doc                   rustdoc of the crate, into target/doc/.
+# make test-dist             the packaging tests (tests/dist/run.sh; part of make test).
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+ABI := $(shell sed -n '/^\[package.metadata.skypebus\]/,/^\[/s/^abi *= *\([0-9][0-9]*\).*/\1/p' Cargo.toml)
+# The real file is libskypebus.so.<ABI>.<minor>.<patch>; ldconfig names it by its SONAME.
+SOFILE := libskypebus.so.$(ABI).$(word 2,$(subst ., ,$(VERSION))).$(word 3,$(subst ., ,$(VERSION)))
+PREFIX ?= /usr/local
+EXEC_PREFIX ?= $(PREFIX)
+LIBDIR ?= $(EXEC_PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(EXEC_PREFIX)/bin
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DIST := target/dist
+EMULATOR := $(RELEASE)/skypebus-skype-emulator
+# What the static library needs from the system when linked into a C program (rustc
+# --print native-static-libs on Linux); skypebus.pc's Libs.private.
+STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+
+.PHONY: dist-files install uninstall deb doc test-dist
+
+# The installed forms of the release build: stripped, with the debug info in .debug files that
+# the stripped files name (.gnu_debuglink), so gdb and perf find it; the static library without
+# its debug sections. Reuses target/release (no second build).
+dist-files: build
+	@test -n "$(ABI)" || { echo "Cargo.toml has no abi in [package.metadata.skypebus]"; exit 1; }
+	@readelf -d $(LIB) | grep -q 'SONAME.*\[libskypebus.so.$(ABI)\]' || \
+		{ echo "$(LIB) has no SONAME libskypebus.so.$(ABI)"; exit 1; }
+	mkdir -p $(DIST)
+	scripts/strip-debug.sh $(LIB) $(DIST)/$(SOFILE)
+	strip --strip-debug --remove-section=.comment -o $(DIST)/libskypebus.a $(RELEASE)/libskypebus.a
+	@if [ -f $(EMULATOR) ]; then scripts/strip-debug.sh $(EMULATOR) $(DIST)/skypebus-skype-emulator; fi
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' skypebus.pc.in > $(DIST)/skypebus.pc
+
+install: dist-files
+	install -d $(DESTDIR)$(LIBDIR)/.debug $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0644 $(DIST)/$(SOFILE) $(DESTDIR)$(LIBDIR)/$(SOFILE)
+	ln -sfn $(SOFILE) $(DESTDIR)$(LIBDIR)/libskypebus.so.$(ABI)
+	ln -sfn libskypebus.so.$(ABI) $(DESTDIR)$(LIBDIR)/libskypebus.so
+	install -m 0644 $(DIST)/$(SOFILE).debug $(DESTDIR)$(LIBDIR)/.debug/$(SOFILE).debug
+	install -m 0644 $(DIST)/libskypebus.a $(DESTDIR)$(LIBDIR)/libskypebus.a
+	install -m 0644 include/skypebus.h $(DESTDIR)$(INCLUDEDIR)/skypebus.h
+	install -m 0644 $(DIST)/skypebus.pc $(DESTDIR)$(PKGCONFIGDIR)/skypebus.pc
+	@# The linker cache, when installing into the running system as root.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(SOFILE) $(DESTDIR)$(LIBDIR)/libskypebus.so.$(ABI) \
+	      $(DESTDIR)$(LIBDIR)/libskypebus.so $(DESTDIR)$(LIBDIR)/.debug/$(SOFILE).debug \
+	      $(DESTDIR)$(LIBDIR)/libskypebus.a $(DESTDIR)$(INCLUDEDIR)/skypebus.h \
+	      $(DESTDIR)$(PKGCONFIGDIR)/skypebus.pc
+	@rmdir $(DESTDIR)$(LIBDIR)/.debug 2>/dev/null || true
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+deb: build
+	scripts/build-deb.sh
+
+doc:
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib
+
+test-dist: deps build doc
+	tests/dist/run.sh
+
+test: test-dist
+# --- end of distribution ---

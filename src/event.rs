@@ -1,5 +1,5 @@
 //! The per-connection event queue: signals, incoming method calls and name events, pulled one at
-//! a time by the application with [`next_event`] (no callbacks ever cross into the caller).
+//! a time by the application with [`crate::hub::next_event`] (no callbacks ever cross into the caller).
 //!
 //! # Design
 //!

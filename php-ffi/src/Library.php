@@ -31,6 +31,9 @@ use SkypeBus\Internal\Native;
  */
 final class Library
 {
+    /** The version of this package, the same as the library's (skypebus_version()). */
+    public const VERSION = '0.1.0';
+
     /** The ABI this package is written for: the SONAME major of libskypebus. */
     public const ABI_VERSION = 0;
 
@@ -241,13 +244,15 @@ final class Library
     {
         $repository = self::repositoryRoot() ?? '<repository>';
         return "libskypebus could not be loaded. Tried:\n  - " . implode("\n  - ", $failures) . "\n"
-            . "Do one of these:\n"
-            . "  - call SkypeBus\\Library::configure('/path/to/libskypebus.so') before the first Bus;\n"
-            . '  - set the environment variable ' . self::ENVIRONMENT . "=/path/to/libskypebus.so;\n"
-            . "  - build it in the repository: cd $repository && cargo build --release "
-            . "(gives target/release/libskypebus.so);\n"
-            . '  - install it on the system linker path as ' . self::SONAME . ' (for example /usr/local/lib, '
-            . 'then run ldconfig).';
+            . "Get it in one of these ways (docs/installing.md):\n"
+            . '  - the Debian package: apt install ./libskypebus' . self::ABI_VERSION . '_<version>_<arch>.deb (built by make deb '
+            . 'in the repository), which puts ' . self::SONAME . " on the system linker path;\n"
+            . "  - from source: cd $repository && make build && make install (as root: " . self::SONAME
+            . " in /usr/local/lib, then ldconfig runs);\n"
+            . '  - the environment variable ' . self::ENVIRONMENT . "=/path/to/libskypebus.so;\n"
+            . "  - an explicit path: SkypeBus\\Library::configure('/path/to/libskypebus.so') before the first Bus;\n"
+            . "  - in the repository, make build (or cargo build --release): a checkout or a Composer path "
+            . 'repository finds target/release/libskypebus.so.';
     }
 
     /**
@@ -259,6 +264,7 @@ final class Library
         $candidates = $header !== null ? [$header] : array_filter([
             ($root = self::repositoryRoot()) !== null ? $root . '/include/skypebus.h' : null,
             dirname(__DIR__) . '/include/skypebus.h',
+            __DIR__ . '/include/skypebus.h', // the Debian package php-skypebus (/usr/share/php/SkypeBus/)
         ]);
         foreach ($candidates as $file) {
             if (is_file($file)) {

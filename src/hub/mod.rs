@@ -11,7 +11,7 @@
 //!
 //! Routing, by message type (on the dispatcher task, never waiting for the application):
 //! - method return / error: the owner tracker's `GetNameOwner` replies ([`driver::Owners`]);
-//! - method call: [`serve::handle_call`], the connection's one object server (answers `Peer`,
+//! - method call: `serve::handle_call`, the connection's one object server (answers `Peer`,
 //!   `Introspectable`, `Properties` and the standard errors itself; gives calls for the
 //!   application a handle and a queued event);
 //! - signal: owner changes and name events ([`crate::driver`]), then the subscriptions
@@ -19,9 +19,9 @@
 //! - tick (every [`EXPIRY_TICK`] while call handles exist): expiry of unanswered calls;
 //! - closed: handles released, pullers woken.
 //!
-//! The API that needs this state, for the layers above, is here too: [`events`] (`next_event`,
-//! statistics, options, the pollable descriptor), [`signals`] (subscribing) and [`serving`]
-//! (exporting and answering). docs/architecture.md follows a call and a signal through it.
+//! The API that needs this state, for the layers above, is here too: `events` ([`next_event`],
+//! statistics, options, the pollable descriptor), `signals` ([`subscribe`]) and `serving`
+//! ([`export`], [`reply`]). docs/architecture.md follows a call and a signal through it.
 //!
 //! Locks: the hub's state lock is short and never held across an `await`; the owner tracker's
 //! lock is taken after it, never before.

@@ -27,7 +27,7 @@
 //! that has the member, then to the standard interfaces.
 //!
 //! Every other call is queued as a `call` event with a handle; the application answers with
-//! [`reply`] (arguments typed by the declared out signature) or [`reply_error`]. A handle lives
+//! [`crate::hub::reply`] (arguments typed by the declared out signature) or [`crate::hub::reply_error`]. A handle lives
 //! until it is answered, the connection closes, or `call_timeout_ms` passes (then the library
 //! answers `org.freedesktop.DBus.Error.NoReply`). Calls sent with the no-reply flag still get a
 //! handle (`"no_reply": true`), so every call is handled the same way; answering one sends
@@ -35,7 +35,7 @@
 //!
 //! # Properties: a library-held store
 //!
-//! Property values live in the library, set by the application with [`set_property`] (or
+//! Property values live in the library, set by the application with [`crate::hub::set_property`] (or
 //! initially in the export options). `Get`/`GetAll` are answered from the store without the
 //! application, so they work while it is busy; a property without a value yet is left out of
 //! `GetAll` and fails `Get` with `org.freedesktop.DBus.Error.Failed`. Declared access is honoured:

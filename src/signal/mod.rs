@@ -34,8 +34,8 @@
 //!
 //! # Layout
 //!
-//! - [`rule`]: the pure [`MatchRule`] (parsing, the bus' text form, matching);
-//! - [`registry`]: the subscriptions of one connection and the dispatcher's matching, as
+//! - `rule`: the pure [`MatchRule`] (parsing, the bus' text form, matching);
+//! - `registry`: the subscriptions of one connection and the dispatcher's matching, as
 //!   functions that return [`crate::action::Action`]s; `crate::hub` owns the registry, adds the
 //!   bus' match rules (`crate::hub::subscribe`) and applies the actions;
 //! - here: emitting.

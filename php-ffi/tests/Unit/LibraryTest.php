@@ -136,9 +136,12 @@ final class LibraryTest extends TestCase
         self::assertSame(3, $status, $output);
         self::assertStringContainsString('the SKYPEBUS_LIBRARY environment variable: /nonexistent/libskypebus.so: no such file', $output);
         self::assertStringContainsString("SkypeBus\\Library::configure('/path/to/libskypebus.so')", $output);
-        self::assertStringContainsString('set the environment variable SKYPEBUS_LIBRARY=', $output);
-        self::assertStringContainsString('cargo build --release', $output);
-        self::assertStringContainsString('libskypebus.so.0', $output);
+        self::assertStringContainsString('the environment variable SKYPEBUS_LIBRARY=/path/to/libskypebus.so', $output);
+        self::assertStringContainsString('the Debian package: apt install ./libskypebus0_<version>_<arch>.deb', $output);
+        self::assertStringContainsString('make install', $output);
+        self::assertStringContainsString('make build (or cargo build --release)', $output);
+        self::assertStringContainsString('libskypebus.so.0 on the system linker path', $output);
+        self::assertStringContainsString('docs/installing.md', $output);
     }
 
     /**
