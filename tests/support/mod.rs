@@ -342,3 +342,4 @@ impl Drop for Emulator {
         self.stop();
     }
 }
+pub mod p2p;
