@@ -7,7 +7,7 @@
 mod support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use skypebus::connection::Connection;
@@ -223,17 +223,16 @@ fn an_unanswered_call_times_out_and_a_closed_peer_disconnects() {
     });
     // A call waiting when the other end goes away fails at once with Disconnected.
     let waiting = std::thread::spawn(move || {
-        let started = Instant::now();
-        let r = call(&client, "Never", json!({"timeout_ms": 20000}));
-        (r, started.elapsed(), client)
+        let r = call(&client, "Never", json!({"timeout_ms": 60000}));
+        (r, client)
     });
     let e = next(&server, 10000).expect("the second call arrives");
     assert_eq!(e["member"], "Never");
     drop(server);
-    let (r, took, client) = waiting.join().unwrap();
+    let (r, client) = waiting.join().unwrap();
     let e = r.unwrap_err();
+    // Disconnected, not the timeout 60 s later.
     assert_eq!(e.kind, Kind::Disconnected, "{e}");
-    assert!(took < Duration::from_secs(15), "{took:?}");
     let e = call(&client, "Add", json!({"args": [1, 2]})).unwrap_err();
     assert_eq!(e.kind, Kind::Disconnected, "{e}");
 }
