@@ -60,6 +60,20 @@ fn request_name_with_explicit_signature_and_inferred(t: Transport) {
     assert_eq!(e.name, "org.freedesktop.DBus.Error.InvalidArgs");
 }
 
+/// The connection takes the transport asked for: over tcp the bus knows no credentials of ours.
+fn connections_take_the_transport_asked_for(t: Transport) {
+    let bus = PrivateBus::on(t);
+    let conn = bus.connect();
+    let me = conn.unique_name().unwrap().unwrap();
+    let r = driver(&conn, "GetConnectionCredentials", Some("s"), json!([me])).unwrap();
+    let creds = r["data"][0].as_object().unwrap();
+    assert_eq!(
+        creds.contains_key("UnixUserID"),
+        t == Transport::Unix,
+        "{creds:?}"
+    );
+}
+
 // Unix only: over tcp the bus knows no credentials of the caller.
 #[test]
 fn connection_credentials_are_a_dict_of_variants() {
@@ -403,6 +417,7 @@ fn name_checks_are_exact_after_a_valid_call() {
 
 per_transport!(
     get_id_and_list_names,
+    connections_take_the_transport_asked_for,
     request_name_with_explicit_signature_and_inferred,
     error_paths,
     a_peer_that_never_answers_times_out_with_its_own_code,
