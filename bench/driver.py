@@ -40,6 +40,8 @@ ONLY_WORKLOADS = [w for w in env("SKYPEBUS_BENCH_WORKLOADS", "").split(",") if w
 RESULTS = env("SKYPEBUS_BENCH_RESULTS", os.path.join(ROOT, "bench", "results"))
 ZBUS_BIN = os.path.join(ROOT, "target", "bench-zbus", "release", "skypebus-bench-zbus-client")
 C_BIN = os.path.join(ROOT, "target", "bench", "call_loop")
+# The same client linked to the library built with the io-experiments feature (bench/run.sh --driving).
+C_EXPERIMENTS_BIN = os.path.join(ROOT, "target", "bench", "call_loop_experiments")
 PHP = ["php", "-d", "ffi.enable=1", "-d", "memory_limit=1G", "-d", "display_errors=stderr"] + PHP_ARGS
 
 # Workloads in table order: name, what it is.
@@ -414,11 +416,11 @@ def main():
     if driving:
         workloads = [w for w in ("ping", "echo", "echo_py") if not ONLY_WORKLOADS or w in ONLY_WORKLOADS]
         clients = [
-            Client("caller", "C, SKYPEBUS_DRIVE unset (caller drives)", [C_BIN, address], {w: w for w in workloads},
+            Client("caller", "C, SKYPEBUS_DRIVE unset (caller drives)", [C_EXPERIMENTS_BIN, address], {w: w for w in workloads},
                    extra_env={"SKYPEBUS_DRIVE": "", "SKYPEBUS_SOCKET": ""}),
-            Client("background", "C, SKYPEBUS_DRIVE=background", [C_BIN, address], {w: w for w in workloads},
+            Client("background", "C, SKYPEBUS_DRIVE=background", [C_EXPERIMENTS_BIN, address], {w: w for w in workloads},
                    extra_env={"SKYPEBUS_DRIVE": "background", "SKYPEBUS_SOCKET": ""}),
-            Client("zbus_socket", "C, caller drives, SKYPEBUS_SOCKET=zbus (zbus' socket)", [C_BIN, address],
+            Client("zbus_socket", "C, caller drives, SKYPEBUS_SOCKET=zbus (zbus' socket)", [C_EXPERIMENTS_BIN, address],
                    {w: w for w in workloads}, extra_env={"SKYPEBUS_DRIVE": "", "SKYPEBUS_SOCKET": "zbus"}),
         ]
     else:

@@ -4,7 +4,8 @@
 # prints the table and writes bench/results/<timestamp>.json. Leaves no process behind.
 #
 #   bench/run.sh             everything (what `make bench` runs)
-#   bench/run.sh --driving   the C Ping/Echo loop with SKYPEBUS_DRIVE unset vs =background
+#   bench/run.sh --driving   the C Ping/Echo loop in the three I/O designs (a build with the
+#                            io-experiments feature: SKYPEBUS_DRIVE, SKYPEBUS_SOCKET)
 #   bench/run.sh -- CMD...   runs CMD instead, with the bus and the services up and the bus's
 #                            address in DBUS_SESSION_BUS_ADDRESS (e.g. to profile a client)
 #
@@ -20,7 +21,7 @@ while (($#)); do
   case "$1" in
     --driving) mode=(--driving) ;;
     --) shift; command=("$@"); break ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -68,6 +69,22 @@ if [ "$SKYPEBUS_BENCH_C_CALL_MANY" = 0 ]; then
   gcc -o target/bench/call_loop bench/c/call_loop.c "${cc_flags[@]}"
 fi
 export SKYPEBUS_LIBRARY="$ROOT/target/release/libskypebus.so"
+
+# The designs the chosen ones were measured against (SKYPEBUS_DRIVE=background, SKYPEBUS_SOCKET=zbus)
+# exist only in a build with the io-experiments feature (docs/driving.md "Experiments"). It gets a
+# target directory of its own, so the library of `make build` and the tests stays the default one;
+# --driving runs all three designs with this build and its own C client.
+if ((${#mode[@]})); then
+  step "building the library with the io-experiments feature"
+  CARGO_TARGET_DIR="$ROOT/target/io-experiments" \
+    cargo build --release --lib --quiet --features io-experiments
+  ln -sf libskypebus.so target/io-experiments/release/libskypebus.so.0
+  many=()
+  [ "$SKYPEBUS_BENCH_C_CALL_MANY" = 1 ] && many=(-DSKYPEBUS_BENCH_CALL_MANY)
+  gcc "${many[@]}" -o target/bench/call_loop_experiments bench/c/call_loop.c \
+    -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -O2 -g -Iinclude -Ltarget/io-experiments/release \
+    -lskypebus "-Wl,-rpath,$ROOT/target/io-experiments/release"
+fi
 
 # SKYPEBUS_BENCH_CPUS (a taskset CPU list such as 0) runs the bus, the services and every client
 # on those CPUs only (bench/README.md "Placement").

@@ -169,31 +169,7 @@ impl Connection {
         let process = runtime::process()?;
         let shared = Arc::new(Shared::new(handler));
         let conn = process.block_on(async {
-            // A bus at a unix address gets a socket watched for reading only (src/socket.rs);
-            // SKYPEBUS_SOCKET=zbus keeps zbus' own (for comparisons, docs/driving.md).
-            let zbus_socket = std::env::var_os("SKYPEBUS_SOCKET").is_some_and(|v| v == "zbus");
-            let own_socket = match &target {
-                _ if zbus_socket => None,
-                Target::Session => zbus::Address::session().ok(),
-                Target::System => zbus::Address::system().ok(),
-                Target::Bus(a) => a.parse::<zbus::Address>().ok(),
-                Target::Peer(_) => None,
-            }
-            .and_then(|address| crate::socket::connect(&address));
-            let builder = match (&target, own_socket) {
-                (Target::Session | Target::System | Target::Bus(_), Some(socket)) => {
-                    zbus::connection::Builder::socket(socket)
-                }
-                (Target::Session, None) => zbus::connection::Builder::session(),
-                (Target::System, None) => zbus::connection::Builder::system(),
-                (Target::Bus(a) | Target::Peer(a), _) => {
-                    let mut b = zbus::connection::Builder::address(a.as_str());
-                    if a.starts_with("tcp:") || a.starts_with("nonce-tcp:") {
-                        b = b.auth_mechanism(zbus::connection::AuthMechanism::Anonymous);
-                    }
-                    b
-                }
-            };
+            let (builder, what) = builder_for(&target)?;
             let mut builder =
                 builder.max_queued(NonZeroUsize::new(ZBUS_QUEUE).unwrap_or(NonZeroUsize::MIN));
             if matches!(target, Target::Peer(_)) {
@@ -201,12 +177,11 @@ impl Connection {
             }
             match tokio::time::timeout(CONNECT_TIMEOUT, builder.build()).await {
                 Ok(Ok(c)) => Ok(c),
-                Ok(Err(e)) => Err(connect_error(&target, e)),
+                Ok(Err(e)) => Err(connect_error(&what, e)),
                 Err(_) => Err(Error::new(
                     Kind::ConnectFailed,
                     format!(
-                        "connecting to {} did not complete within {} s",
-                        describe(&target),
+                        "connecting to {what} did not complete within {} s",
                         CONNECT_TIMEOUT.as_secs()
                     ),
                 )),
@@ -466,6 +441,47 @@ impl Drop for Connection {
     }
 }
 
+/// The zbus builder for `target`, chosen by its address, and the target described with its
+/// address for errors. A bus at a `unix:path=` or `unix:abstract=` address gets the library's
+/// socket (src/socket.rs, docs/driving.md "The socket"); every other transport (`tcp:`,
+/// `nonce-tcp:`, peer-to-peer, ...) gets zbus' own. An address that does not parse, or a unix
+/// socket that cannot be connected, is an error naming the address: nothing falls back to the
+/// other socket.
+fn builder_for(target: &Target) -> Result<(zbus::connection::Builder<'static>, String)> {
+    use zbus::connection::Builder;
+    let address = match target {
+        Target::Session => zbus::Address::session(),
+        Target::System => zbus::Address::system(),
+        Target::Bus(a) => a.parse::<zbus::Address>(),
+        Target::Peer(a) => a.parse::<zbus::Address>(),
+    }
+    .map_err(|e| connect_error(&describe(target), e))?;
+    let what = match target {
+        Target::Session | Target::System => format!("{} at {address}", describe(target)),
+        _ => describe(target),
+    };
+    let own_socket = !matches!(target, Target::Peer(_)) && !crate::socket::zbus_socket_selected();
+    if own_socket {
+        match crate::socket::connect(&address) {
+            Ok(Some(socket)) => return Ok((Builder::socket(socket), what)),
+            Ok(None) => {}
+            Err(e) => {
+                return Err(Error::new(
+                    Kind::ConnectFailed,
+                    format!("cannot connect to {what}: {e}"),
+                ));
+            }
+        }
+    }
+    let anonymous = matches!(address.transport(), zbus::address::Transport::Tcp(_));
+    let mut builder = Builder::address(address);
+    if anonymous {
+        // The bus cannot check a remote user's credentials: tcp authenticates with ANONYMOUS.
+        builder = builder.auth_mechanism(zbus::connection::AuthMechanism::Anonymous);
+    }
+    Ok((builder, what))
+}
+
 fn describe(target: &Target) -> String {
     match target {
         Target::Session => "the session bus".to_owned(),
@@ -475,12 +491,13 @@ fn describe(target: &Target) -> String {
     }
 }
 
-fn connect_error(target: &Target, e: zbus::Error) -> Error {
+/// A failed connect to `what` (a target described with its address).
+fn connect_error(what: &str, e: zbus::Error) -> Error {
     let kind = match &e {
         zbus::Error::Address(_) => Kind::InvalidName,
         _ => Kind::ConnectFailed,
     };
-    Error::new(kind, format!("cannot connect to {}: {e}", describe(target)))
+    Error::new(kind, format!("cannot connect to {what}: {e}"))
 }
 
 async fn next_message(stream: &mut MessageStream) -> Option<zbus::Result<Message>> {

@@ -14,9 +14,11 @@
 //!   caller is busy elsewhere. The next caller asks the helper to let go (one hand-off at the start
 //!   of a burst of calls, none after).
 //!
-//! The other design measured, a helper thread that always drives while callers wait for it
-//! ([`Mode::Background`], selected with `SKYPEBUS_DRIVE=background`), pays a wake-up of another
-//! thread on every call; it stays available for comparison in the benchmarks.
+//! The other design measured, a helper thread that always drives while callers wait for it, pays
+//! a wake-up of another thread on every call. It exists only in a build with the
+//! `io-experiments` cargo feature (`Mode::Background`, selected there with
+//! `SKYPEBUS_DRIVE=background`), which the benchmarks use to compare the two; a default build has
+//! the caller-driven design only and reads no environment variable.
 //!
 //! # Fork safety
 //!
@@ -39,13 +41,32 @@ use crate::error::{Error, Kind, Result};
 /// How long the library must have been left alone before the helper thread takes over.
 pub const IDLE: Duration = Duration::from_millis(2);
 
-/// The two driving designs.
+/// The driving designs of this build: the chosen one, and with the `io-experiments` feature the
+/// one it was measured against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Callers drive while inside the library; the helper drives when they are away.
     CallerDriven,
     /// The helper always drives; callers wait for it (a thread hand-off per call).
+    #[cfg(feature = "io-experiments")]
     Background,
+}
+
+impl Mode {
+    /// The design of this process: always [`Mode::CallerDriven`], unless the build has the
+    /// `io-experiments` feature and `SKYPEBUS_DRIVE=background` is set.
+    fn of_this_build() -> Mode {
+        #[cfg(feature = "io-experiments")]
+        if std::env::var("SKYPEBUS_DRIVE").as_deref() == Ok("background") {
+            return Mode::Background;
+        }
+        Mode::CallerDriven
+    }
+
+    /// Whether the helper always drives.
+    fn is_background(self) -> bool {
+        self != Mode::CallerDriven
+    }
 }
 
 /// The runtime of this process and its helper.
@@ -147,14 +168,10 @@ impl Process {
             .enable_time()
             .build()
             .map_err(|e| Error::new(Kind::Io, format!("cannot create the runtime: {e}")))?;
-        let mode = match std::env::var("SKYPEBUS_DRIVE").as_deref() {
-            Ok("background") => Mode::Background,
-            _ => Mode::CallerDriven,
-        };
         Ok(Process {
             pid,
             rt,
-            mode,
+            mode: Mode::of_this_build(),
             active: AtomicUsize::new(0),
             last_exit: AtomicU64::new(0),
             epoch: Instant::now(),
@@ -188,7 +205,7 @@ impl Process {
 
     fn helper_loop(&'static self) {
         loop {
-            if self.mode == Mode::CallerDriven {
+            if !self.mode.is_background() {
                 // Wait until no caller has been inside for IDLE. Sleeping in steps rather than
                 // being woken by every caller keeps the callers' fast path free of wake-ups.
                 loop {
@@ -211,7 +228,7 @@ impl Process {
             }
             // Drive until a caller wants the runtime (in Background mode: forever).
             self.rt.block_on(async {
-                if self.mode == Mode::CallerDriven {
+                if !self.mode.is_background() {
                     self.release.notified().await;
                 } else {
                     std::future::pending::<()>().await;
@@ -224,7 +241,7 @@ impl Process {
     /// runtime), driving all connections while it waits. In Background mode the helper keeps the
     /// runtime and the caller is woken by it when `fut` can make progress.
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        if self.mode == Mode::Background {
+        if self.mode.is_background() {
             return self.rt.block_on(fut);
         }
         /// Leaves the caller count right even if `fut` panics.

@@ -269,23 +269,34 @@ impl WriteHalf for Writer {
     }
 }
 
-/// Connects to a bus at a `unix:path=` or `unix:abstract=` address with a socket of this module,
-/// or gives `None` for any other address (the caller lets zbus connect those). A connect that
-/// fails also gives `None`, so that zbus reports it as it reports any failed connect.
-pub fn connect(address: &zbus::Address) -> Option<ReadOnlyWatched> {
+/// Connects to a bus at a `unix:path=` or `unix:abstract=` address with a socket of this module.
+/// `Ok(None)` for any other address (zbus' socket serves those); a connect that fails is the
+/// error (the caller names the address in it).
+pub fn connect(address: &zbus::Address) -> io::Result<Option<ReadOnlyWatched>> {
     use zbus::address::transport::{Transport, UnixSocket};
     let Transport::Unix(unix) = address.transport() else {
-        return None;
+        return Ok(None);
     };
     let stream = match unix.path() {
-        UnixSocket::File(path) => UnixStream::connect(path).ok()?,
+        UnixSocket::File(path) => UnixStream::connect(path)?,
         UnixSocket::Abstract(name) => {
             use std::os::linux::net::SocketAddrExt;
             use std::os::unix::ffi::OsStrExt;
-            let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).ok()?;
-            UnixStream::connect_addr(&addr).ok()?
+            let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+            UnixStream::connect_addr(&addr)?
         }
-        _ => return None,
+        _ => return Ok(None),
     };
-    ReadOnlyWatched::new(stream).ok()
+    ReadOnlyWatched::new(stream).map(Some)
+}
+
+/// Whether unix-address buses use zbus' socket instead of this one: only in a build with the
+/// `io-experiments` cargo feature, with `SKYPEBUS_SOCKET=zbus` set (for the comparisons of
+/// docs/driving.md). A default build reads no environment variable and always uses this one.
+pub fn zbus_socket_selected() -> bool {
+    #[cfg(feature = "io-experiments")]
+    if std::env::var_os("SKYPEBUS_SOCKET").is_some_and(|v| v == "zbus") {
+        return true;
+    }
+    false
 }

@@ -6,11 +6,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use skypebus::error::Kind;
-use support::{PrivateBus, call_json, driver};
+use support::{PrivateBus, Transport, call_json, driver};
 
-#[test]
-fn get_id_and_list_names() {
-    let bus = PrivateBus::start();
+fn get_id_and_list_names(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let id = driver(&conn, "GetId", None, json!([])).unwrap();
     assert_eq!(id["type"], "s");
@@ -26,9 +25,8 @@ fn get_id_and_list_names() {
     assert!(list.contains(&json!(me)));
 }
 
-#[test]
-fn request_name_with_explicit_signature_and_inferred() {
-    let bus = PrivateBus::start();
+fn request_name_with_explicit_signature_and_inferred(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let r = driver(
         &conn,
@@ -62,6 +60,21 @@ fn request_name_with_explicit_signature_and_inferred() {
     assert_eq!(e.name, "org.freedesktop.DBus.Error.InvalidArgs");
 }
 
+/// The connection takes the transport asked for: over tcp the bus knows no credentials of ours.
+fn connections_take_the_transport_asked_for(t: Transport) {
+    let bus = PrivateBus::on(t);
+    let conn = bus.connect();
+    let me = conn.unique_name().unwrap().unwrap();
+    let r = driver(&conn, "GetConnectionCredentials", Some("s"), json!([me])).unwrap();
+    let creds = r["data"][0].as_object().unwrap();
+    assert_eq!(
+        creds.contains_key("UnixUserID"),
+        t == Transport::Unix,
+        "{creds:?}"
+    );
+}
+
+// Unix only: over tcp the bus knows no credentials of the caller.
 #[test]
 fn connection_credentials_are_a_dict_of_variants() {
     let bus = PrivateBus::start();
@@ -86,6 +99,7 @@ fn connection_credentials_are_a_dict_of_variants() {
     );
 }
 
+// Unix only: the bus allows this only to a caller of known uid, which tcp cannot tell.
 #[test]
 fn update_activation_environment_takes_a_string_dict() {
     let bus = PrivateBus::start();
@@ -109,9 +123,8 @@ fn update_activation_environment_takes_a_string_dict() {
     assert_eq!(r["type"], "");
 }
 
-#[test]
-fn error_paths() {
-    let bus = PrivateBus::start();
+fn error_paths(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     // Unknown service.
     let e = call_json(
@@ -174,9 +187,8 @@ fn error_paths() {
     assert_eq!(e.kind, Kind::TypeMismatch);
 }
 
-#[test]
-fn a_peer_that_never_answers_times_out_with_its_own_code() {
-    let mut bus = PrivateBus::start();
+fn a_peer_that_never_answers_times_out_with_its_own_code(t: Transport) {
+    let mut bus = PrivateBus::on(t);
     // A dbusmock method that sleeps longer than our timeout.
     bus.start_dbusmock("com.example.Slow", "/slow", "com.example.Slow");
     let conn = bus.connect();
@@ -207,9 +219,8 @@ fn a_peer_that_never_answers_times_out_with_its_own_code() {
     driver(&conn, "GetId", None, json!([])).unwrap();
 }
 
-#[test]
-fn no_reply_calls_return_at_once() {
-    let bus = PrivateBus::start();
+fn no_reply_calls_return_at_once(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let r = call_json(
         &conn,
@@ -220,9 +231,8 @@ fn no_reply_calls_return_at_once() {
     assert_eq!(r, json!({"type": "", "data": []}));
 }
 
-#[test]
-fn ping_is_answered_while_the_caller_is_outside_the_library() {
-    let bus = PrivateBus::start();
+fn ping_is_answered_while_the_caller_is_outside_the_library(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let me = conn.unique_name().unwrap().unwrap();
     // We now sleep outside the library while another client pings us.
@@ -283,9 +293,8 @@ fn ping_is_answered_while_the_caller_is_outside_the_library() {
     drop(conn);
 }
 
-#[test]
-fn a_bus_that_dies_gives_disconnected_not_a_hang() {
-    let mut bus = PrivateBus::start();
+fn a_bus_that_dies_gives_disconnected_not_a_hang(t: Transport) {
+    let mut bus = PrivateBus::on(t);
     bus.start_dbusmock("com.example.Slow2", "/slow", "com.example.Slow2");
     let conn = bus.connect();
     call_json(
@@ -405,3 +414,14 @@ fn name_checks_are_exact_after_a_valid_call() {
         Kind::InvalidName
     );
 }
+
+per_transport!(
+    get_id_and_list_names,
+    connections_take_the_transport_asked_for,
+    request_name_with_explicit_signature_and_inferred,
+    error_paths,
+    a_peer_that_never_answers_times_out_with_its_own_code,
+    no_reply_calls_return_at_once,
+    ping_is_answered_while_the_caller_is_outside_the_library,
+    a_bus_that_dies_gives_disconnected_not_a_hang,
+);

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use skypebus::call::{call_many, parse_many};
-use support::{PrivateBus, call_json};
+use support::{PrivateBus, Transport, call_json};
 
 fn many(conn: &skypebus::connection::Connection, requests: Value) -> Vec<Value> {
     let (reqs, max) = parse_many(&requests.to_string()).unwrap();
@@ -23,9 +23,8 @@ fn driver_req(method: &str, args: Value) -> Value {
            "interface": "org.freedesktop.DBus", "method": method, "args": args})
 }
 
-#[test]
-fn results_come_back_in_order_with_errors_in_place() {
-    let bus = PrivateBus::start();
+fn results_come_back_in_order_with_errors_in_place(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let mut reqs = Vec::new();
     for i in 0..150 {
@@ -71,9 +70,8 @@ fn results_come_back_in_order_with_errors_in_place() {
     assert_eq!(many(&conn, json!([])), Vec::<Value>::new());
 }
 
-#[test]
-fn timeouts_apply_per_call() {
-    let mut bus = PrivateBus::start();
+fn timeouts_apply_per_call(t: Transport) {
+    let mut bus = PrivateBus::on(t);
     bus.start_dbusmock("com.example.Slow", "/slow", "com.example.Slow");
     let conn = bus.connect();
     call_json(
@@ -109,9 +107,8 @@ fn timeouts_apply_per_call() {
     assert_eq!(results[2]["type"], "s");
 }
 
-#[test]
-fn pipelining_speed_is_reported_not_asserted() {
-    let bus = PrivateBus::start();
+fn pipelining_speed_is_reported_not_asserted(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let ping = json!({"destination": "org.freedesktop.DBus", "path": "/org/freedesktop/DBus",
                       "interface": "org.freedesktop.DBus.Peer", "method": "Ping"});
@@ -135,3 +132,9 @@ fn pipelining_speed_is_reported_not_asserted() {
         sequential.as_secs_f64() / pipelined.as_secs_f64()
     );
 }
+
+per_transport!(
+    results_come_back_in_order_with_errors_in_place,
+    timeouts_apply_per_call,
+    pipelining_speed_is_reported_not_asserted,
+);

@@ -7,14 +7,14 @@ mod support;
 use serde_json::{Value, json};
 use skypebus::connection::Connection;
 use skypebus::error::Kind;
-use support::{PrivateBus, add_echo, call_json};
+use support::{PrivateBus, Transport, add_echo, call_json};
 
 const NAME: &str = "net.skypebus.Echo";
 const PATH: &str = "/net/skypebus/Echo";
 const IFACE: &str = "net.skypebus.Echo";
 
-fn echo_bus() -> (PrivateBus, Connection) {
-    let mut bus = PrivateBus::start();
+fn echo_bus(t: Transport) -> (PrivateBus, Connection) {
+    let mut bus = PrivateBus::on(t);
     bus.start_dbusmock(NAME, PATH, IFACE);
     let conn = bus.connect();
     (bus, conn)
@@ -39,9 +39,8 @@ fn echo(conn: &Connection, method: &str, sig: &str, args: Value, extra: Value) -
     )
 }
 
-#[test]
-fn every_basic_type_arrives_with_its_exact_wire_type() {
-    let (_bus, conn) = echo_bus();
+fn every_basic_type_arrives_with_its_exact_wire_type(t: Transport) {
+    let (_bus, conn) = echo_bus(t);
     let cases = [
         ("y", json!([255])),
         ("b", json!([true])),
@@ -63,9 +62,8 @@ fn every_basic_type_arrives_with_its_exact_wire_type() {
     }
 }
 
-#[test]
-fn integers_come_in_many_shapes_and_keep_their_full_range() {
-    let (_bus, conn) = echo_bus();
+fn integers_come_in_many_shapes_and_keep_their_full_range(t: Transport) {
+    let (_bus, conn) = echo_bus(t);
     let (wire, back) = echo(
         &conn,
         "Ints",
@@ -81,9 +79,8 @@ fn integers_come_in_many_shapes_and_keep_their_full_range() {
     );
 }
 
-#[test]
-fn doubles_keep_nan_infinities_and_negative_zero() {
-    let (_bus, conn) = echo_bus();
+fn doubles_keep_nan_infinities_and_negative_zero(t: Transport) {
+    let (_bus, conn) = echo_bus(t);
     let (wire, back) = echo(
         &conn,
         "Doubles",
@@ -99,9 +96,8 @@ fn doubles_keep_nan_infinities_and_negative_zero() {
     assert!(z == 0.0 && z.is_sign_negative(), "{}", back[3]);
 }
 
-#[test]
-fn containers_round_trip() {
-    let (_bus, conn) = echo_bus();
+fn containers_round_trip(t: Transport) {
+    let (_bus, conn) = echo_bus(t);
     // Dicts with non-string keys, in received order.
     let (wire, back) = echo(
         &conn,
@@ -147,9 +143,8 @@ fn containers_round_trip() {
     );
 }
 
-#[test]
-fn variants_plain_and_typed_nested() {
-    let (_bus, conn) = echo_bus();
+fn variants_plain_and_typed_nested(t: Transport) {
+    let (_bus, conn) = echo_bus(t);
     let args = json!([{
         "plain": "s",
         "int": 7,
@@ -181,9 +176,8 @@ fn variants_plain_and_typed_nested() {
     assert_eq!(back2, back);
 }
 
-#[test]
-fn bytes_as_base64_on_request() {
-    let (_bus, conn) = echo_bus();
+fn bytes_as_base64_on_request(t: Transport) {
+    let (_bus, conn) = echo_bus(t);
     let (wire, back) = echo(
         &conn,
         "Bytes",
@@ -204,9 +198,8 @@ fn bytes_as_base64_on_request() {
     assert_eq!(e.kind, Kind::TypeMismatch);
 }
 
-#[test]
-fn inference_without_a_signature() {
-    let (_bus, conn) = echo_bus();
+fn inference_without_a_signature(t: Transport) {
+    let (_bus, conn) = echo_bus(t);
     // dbusmock's declared in-signature does not matter: the wire signature is what we sent.
     add_echo(&conn, NAME, PATH, IFACE, "Infer", "sbixtdasa{sv}");
     let r = call_json(
@@ -218,9 +211,8 @@ fn inference_without_a_signature() {
     assert_eq!(r["data"][0], "sbixtdasa{sv}");
 }
 
-#[test]
-fn nesting_limits_are_errors_not_crashes() {
-    let (_bus, conn) = echo_bus();
+fn nesting_limits_are_errors_not_crashes(t: Transport) {
+    let (_bus, conn) = echo_bus(t);
     let deep_sig = format!("{}i", "a".repeat(33));
     let e = call_json(
         &conn,
@@ -270,9 +262,8 @@ fn busctl_json(bus: &PrivateBus, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("busctl printed JSON")
 }
 
-#[test]
-fn typed_replies_equal_busctl_json() {
-    let mut bus = PrivateBus::start();
+fn typed_replies_equal_busctl_json(t: Transport) {
+    let mut bus = PrivateBus::on(t);
     bus.start_dbusmock(NAME, PATH, IFACE);
     let conn = bus.connect();
     let me = conn.unique_name().unwrap().unwrap();
@@ -355,10 +346,9 @@ fn typed_replies_equal_busctl_json() {
 
 /// skypebus_call_bytes' path: a reply that is exactly one byte array comes back as its bytes,
 /// any other reply as the envelope `call` gives.
-#[test]
-fn a_byte_array_reply_comes_back_raw() {
+fn a_byte_array_reply_comes_back_raw(t: Transport) {
     use skypebus::call::{BytesOrJson, CallRequest, call, call_bytes};
-    let (_bus, conn) = echo_bus();
+    let (_bus, conn) = echo_bus(t);
     let add = |method: &str, in_sig: &str, out_sig: &str, code: &str| {
         call_json(
             &conn,
@@ -406,3 +396,16 @@ fn a_byte_array_reply_comes_back_raw() {
     let e = call_bytes(&conn, &request("Fail", &[1], "")).unwrap_err();
     assert_eq!(e.name, "net.skypebus.Echo.Error.No");
 }
+
+per_transport!(
+    every_basic_type_arrives_with_its_exact_wire_type,
+    integers_come_in_many_shapes_and_keep_their_full_range,
+    doubles_keep_nan_infinities_and_negative_zero,
+    containers_round_trip,
+    variants_plain_and_typed_nested,
+    bytes_as_base64_on_request,
+    inference_without_a_signature,
+    nesting_limits_are_errors_not_crashes,
+    typed_replies_equal_busctl_json,
+    a_byte_array_reply_comes_back_raw,
+);

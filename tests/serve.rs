@@ -12,7 +12,7 @@ use skypebus::driver;
 use skypebus::error::{Error, Kind};
 use skypebus::hub;
 use skypebus::signal::MatchRule;
-use support::{PrivateBus, call_json, driver};
+use support::{PrivateBus, Transport, call_json, driver};
 
 const XML: &str = r#"<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
@@ -219,9 +219,8 @@ fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-#[test]
-fn gdbus_and_busctl_call_an_exported_object_with_typed_values() {
-    let bus = PrivateBus::start();
+fn gdbus_and_busctl_call_an_exported_object_with_typed_values(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = server(&bus);
     while_serving(&conn, || {
         let out = run_ok(
@@ -355,9 +354,8 @@ fn gdbus_and_busctl_call_an_exported_object_with_typed_values() {
     assert_eq!(hub::stats(&conn).unwrap().expired_calls, 0);
 }
 
-#[test]
-fn introspection_of_exported_paths_and_their_parents() {
-    let bus = PrivateBus::start();
+fn introspection_of_exported_paths_and_their_parents(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = server(&bus);
     hub::export(&conn, "/com/example/Obj/Child", "<node/>", None).unwrap();
     // Nobody is inside the library: the library answers from the background.
@@ -431,9 +429,8 @@ fn introspection_of_exported_paths_and_their_parents() {
     }
 }
 
-#[test]
-fn library_answers_while_the_application_sleeps_outside() {
-    let bus = PrivateBus::start();
+fn library_answers_while_the_application_sleeps_outside(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = server(&bus);
     // No thread of ours is in the library during any of these.
     let out = run_ok(
@@ -572,9 +569,8 @@ fn library_answers_while_the_application_sleeps_outside() {
     assert_eq!(hub::stats(&conn).unwrap().expired_calls, 0);
 }
 
-#[test]
-fn calls_without_an_interface_and_exact_member_names() {
-    let bus = PrivateBus::start();
+fn calls_without_an_interface_and_exact_member_names(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = server(&bus);
     let client = bus.connect();
     let call = |req: Value| call_json(&client, req);
@@ -629,9 +625,8 @@ fn calls_without_an_interface_and_exact_member_names() {
     });
 }
 
-#[test]
-fn events_carry_the_call_as_json() {
-    let bus = PrivateBus::start();
+fn events_carry_the_call_as_json(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = server(&bus);
     hub::export(
         &conn,
@@ -643,9 +638,9 @@ fn events_carry_the_call_as_json() {
     let client = bus.connect();
     let me = client.unique_name().unwrap().unwrap();
     let c = std::thread::spawn({
-        let address = bus.address.clone();
+        let target = bus.target();
         move || {
-            let client = skypebus::hub::open(skypebus::connection::Target::Bus(address)).unwrap();
+            let client = skypebus::hub::open(target).unwrap();
             let r = call_json(
                 &client,
                 json!({"destination": NAME, "path": "/typed", "interface": "com.example.Calc",
@@ -695,9 +690,8 @@ fn events_carry_the_call_as_json() {
     assert_eq!(hub::stats(&conn).unwrap().expired_calls, 0);
 }
 
-#[test]
-fn skype_shaped_notify_calls_arrive_in_order() {
-    let bus = PrivateBus::start();
+fn skype_shaped_notify_calls_arrive_in_order(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let me = conn.unique_name().unwrap().unwrap();
     hub::export(
@@ -742,14 +736,13 @@ fn skype_shaped_notify_calls_arrive_in_order() {
     assert_eq!(stats["pending_calls"], 0);
 }
 
-#[test]
-fn unanswered_call_handles_expire_and_are_released() {
-    let bus = PrivateBus::start();
+fn unanswered_call_handles_expire_and_are_released(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = server(&bus);
     hub::set_options(&conn, r#"{"call_timeout_ms": 300}"#).unwrap();
-    let address = bus.address.clone();
+    let target = bus.target();
     let caller = std::thread::spawn(move || {
-        let client = skypebus::hub::open(skypebus::connection::Target::Bus(address)).unwrap();
+        let client = skypebus::hub::open(target).unwrap();
         let started = Instant::now();
         let mut results = Vec::new();
         for _ in 0..2 {
@@ -780,9 +773,8 @@ fn unanswered_call_handles_expire_and_are_released() {
     assert!(next(&conn, 0).is_none());
 }
 
-#[test]
-fn too_many_unanswered_calls_are_refused_not_queued() {
-    let bus = PrivateBus::start();
+fn too_many_unanswered_calls_are_refused_not_queued(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = server(&bus);
     hub::set_options(&conn, r#"{"max_pending_calls": 2}"#).unwrap();
     let client = bus.connect();
@@ -818,9 +810,8 @@ fn too_many_unanswered_calls_are_refused_not_queued() {
     assert_eq!(r.unwrap()["data"], json!(["served"]));
 }
 
-#[test]
-fn properties_from_the_store_and_written_through_the_application() {
-    let bus = PrivateBus::start();
+fn properties_from_the_store_and_written_through_the_application(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = server(&bus);
     let watcher = bus.connect();
     let (rule, opts) = MatchRule::from_value(&json!({
@@ -952,9 +943,8 @@ fn properties_from_the_store_and_written_through_the_application() {
     );
 }
 
-#[test]
-fn names_requests_answers_and_events() {
-    let bus = PrivateBus::start();
+fn names_requests_answers_and_events(t: Transport) {
+    let bus = PrivateBus::on(t);
     let first = bus.connect();
     let second = bus.connect();
     let n = "com.example.Owned";
@@ -1018,9 +1008,8 @@ fn names_requests_answers_and_events() {
     assert!(next(&first, 0).is_none());
 }
 
-#[test]
-fn export_errors() {
-    let bus = PrivateBus::start();
+fn export_errors(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let cases: Vec<(&str, &str, Option<&str>, Kind)> = vec![
         ("/x", "<node><interface", None, Kind::InvalidRequest),
@@ -1075,13 +1064,12 @@ fn export_errors() {
     assert_eq!(e.name, "org.freedesktop.DBus.Error.UnknownObject");
 }
 
-#[test]
-fn closing_the_serving_connection_releases_its_handles() {
-    let bus = PrivateBus::start();
+fn closing_the_serving_connection_releases_its_handles(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = server(&bus);
-    let address = bus.address.clone();
+    let target = bus.target();
     let caller = std::thread::spawn(move || {
-        let client = skypebus::hub::open(skypebus::connection::Target::Bus(address)).unwrap();
+        let client = skypebus::hub::open(target).unwrap();
         call_json(
             &client,
             json!({"destination": NAME, "path": PATH, "interface": "com.example.Calc",
@@ -1096,3 +1084,18 @@ fn closing_the_serving_connection_releases_its_handles() {
     assert_eq!(e.kind, Kind::DBus, "{e}");
     assert_eq!(e.name, "org.freedesktop.DBus.Error.NoReply");
 }
+
+per_transport!(
+    gdbus_and_busctl_call_an_exported_object_with_typed_values,
+    introspection_of_exported_paths_and_their_parents,
+    library_answers_while_the_application_sleeps_outside,
+    calls_without_an_interface_and_exact_member_names,
+    events_carry_the_call_as_json,
+    skype_shaped_notify_calls_arrive_in_order,
+    unanswered_call_handles_expire_and_are_released,
+    too_many_unanswered_calls_are_refused_not_queued,
+    properties_from_the_store_and_written_through_the_application,
+    names_requests_answers_and_events,
+    export_errors,
+    closing_the_serving_connection_releases_its_handles,
+);

@@ -11,7 +11,7 @@ use skypebus::error::Kind;
 use skypebus::event;
 use skypebus::hub;
 use skypebus::signal::{self, MatchRule, SignalRequest};
-use support::{PrivateBus, driver};
+use support::{PrivateBus, Transport, driver};
 
 /// Takes the next event (waiting up to `ms`), parsed.
 fn next(conn: &Connection, ms: u64) -> Option<Value> {
@@ -54,9 +54,8 @@ fn sync(conn: &Connection) {
     driver(conn, "GetId", None, json!([])).unwrap();
 }
 
-#[test]
-fn dbus_send_signal_arrives_with_values_and_types() {
-    let bus = PrivateBus::start();
+fn dbus_send_signal_arrives_with_values_and_types(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let id = subscribe(&conn, json!({"interface": "com.example.Sig"}));
     let typed = subscribe(
@@ -127,9 +126,8 @@ fn dbus_send_signal_arrives_with_values_and_types() {
     assert_eq!(e["subscriptions"], json!([typed]));
 }
 
-#[test]
-fn gdbus_emit_arrives() {
-    let bus = PrivateBus::start();
+fn gdbus_emit_arrives(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let id = subscribe(&conn, json!({"member": "Emitted"}));
     ok(bus.run(
@@ -154,9 +152,8 @@ fn gdbus_emit_arrives() {
     assert_eq!(e["subscriptions"], json!([id]));
 }
 
-#[test]
-fn name_owner_changed_from_the_bus_driver() {
-    let bus = PrivateBus::start();
+fn name_owner_changed_from_the_bus_driver(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let id = subscribe(
         &conn,
@@ -192,9 +189,8 @@ fn name_owner_changed_from_the_bus_driver() {
     assert!(drain(&conn, 200).is_empty());
 }
 
-#[test]
-fn match_filters_really_filter() {
-    let bus = PrivateBus::start();
+fn match_filters_really_filter(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let emitter = bus.connect();
     let by_path = subscribe(&conn, json!({"path": "/a/b"}));
@@ -257,9 +253,8 @@ fn match_filters_really_filter() {
     }
 }
 
-#[test]
-fn subscriptions_differing_only_in_a_well_known_sender() {
-    let bus = PrivateBus::start();
+fn subscriptions_differing_only_in_a_well_known_sender(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let a = bus.connect();
     let b = bus.connect();
@@ -319,9 +314,8 @@ fn subscriptions_differing_only_in_a_well_known_sender() {
     assert_eq!(got[0]["subscriptions"], json!([sub_all, sub_c]));
 }
 
-#[test]
-fn queue_bound_drops_the_oldest_and_counts() {
-    let bus = PrivateBus::start();
+fn queue_bound_drops_the_oldest_and_counts(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let emitter = bus.connect();
     hub::set_options(&conn, r#"{"queue_limit": 10}"#).unwrap();
@@ -366,9 +360,8 @@ fn queue_bound_drops_the_oldest_and_counts() {
     }
 }
 
-#[test]
-fn thousands_of_unpulled_signals_do_not_delay_a_method_call() {
-    let bus = PrivateBus::start();
+fn thousands_of_unpulled_signals_do_not_delay_a_method_call(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let emitter = bus.connect();
     hub::set_options(&conn, r#"{"queue_limit": 256}"#).unwrap();
@@ -393,9 +386,8 @@ fn thousands_of_unpulled_signals_do_not_delay_a_method_call() {
     assert_eq!(first["data"], json!([N - 256]));
 }
 
-#[test]
-fn unsubscribe_stops_delivery_and_discards_queued_signals() {
-    let bus = PrivateBus::start();
+fn unsubscribe_stops_delivery_and_discards_queued_signals(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let emitter = bus.connect();
     let one = subscribe(&conn, json!({"interface": "com.example.U", "member": "A"}));
@@ -421,9 +413,8 @@ fn unsubscribe_stops_delivery_and_discards_queued_signals() {
     assert_eq!(hub::stats(&conn).unwrap(), event::Stats::default());
 }
 
-#[test]
-fn unicast_signals_reach_only_their_destination() {
-    let bus = PrivateBus::start();
+fn unicast_signals_reach_only_their_destination(t: Transport) {
+    let bus = PrivateBus::on(t);
     let target = bus.connect();
     let bystander = bus.connect();
     let emitter = bus.connect();
@@ -465,9 +456,8 @@ fn unicast_signals_reach_only_their_destination() {
     assert_eq!(seen[0]["member"], "All");
 }
 
-#[test]
-fn dbus_monitor_sees_our_emitted_signal_with_its_types() {
-    let bus = PrivateBus::start();
+fn dbus_monitor_sees_our_emitted_signal_with_its_types(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     // The signal as another client (gdbus monitor would need a name) receives it: a second
     // connection of ours subscribed with typed variants, which shows the wire types.
@@ -502,9 +492,8 @@ fn dbus_monitor_sees_our_emitted_signal_with_its_types() {
     );
 }
 
-#[test]
-fn bad_matches_and_signals_are_refused() {
-    let bus = PrivateBus::start();
+fn bad_matches_and_signals_are_refused(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let cases = [
         (json!({"bogus": 1}), Kind::InvalidRequest),
@@ -567,9 +556,8 @@ fn bad_matches_and_signals_are_refused() {
     assert!(next(&conn, 0).is_none());
 }
 
-#[test]
-fn a_signal_that_cannot_be_decoded_still_arrives_with_an_error() {
-    let bus = PrivateBus::start();
+fn a_signal_that_cannot_be_decoded_still_arrives_with_an_error(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     subscribe(&conn, json!({"interface": "com.example.H"}));
     // A file descriptor (`h`), which this build cannot carry yet.
@@ -607,9 +595,8 @@ fn a_signal_that_cannot_be_decoded_still_arrives_with_an_error() {
     assert_eq!(e["data"], json!([1]));
 }
 
-#[test]
-fn several_threads_pulling_get_each_signal_exactly_once() {
-    let bus = PrivateBus::start();
+fn several_threads_pulling_get_each_signal_exactly_once(t: Transport) {
+    let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let emitter = bus.connect();
     subscribe(&conn, json!({"interface": "com.example.Par"}));
@@ -635,3 +622,19 @@ fn several_threads_pulling_get_each_signal_exactly_once() {
     assert_eq!(seen, (0..N).collect::<Vec<_>>());
     assert_eq!(hub::stats(&conn).unwrap().dropped_signals, 0);
 }
+
+per_transport!(
+    dbus_send_signal_arrives_with_values_and_types,
+    gdbus_emit_arrives,
+    name_owner_changed_from_the_bus_driver,
+    match_filters_really_filter,
+    subscriptions_differing_only_in_a_well_known_sender,
+    queue_bound_drops_the_oldest_and_counts,
+    thousands_of_unpulled_signals_do_not_delay_a_method_call,
+    unsubscribe_stops_delivery_and_discards_queued_signals,
+    unicast_signals_reach_only_their_destination,
+    dbus_monitor_sees_our_emitted_signal_with_its_types,
+    bad_matches_and_signals_are_refused,
+    a_signal_that_cannot_be_decoded_still_arrives_with_an_error,
+    several_threads_pulling_get_each_signal_exactly_once,
+);

@@ -15,9 +15,44 @@ use skypebus::error::Error;
 /// Debian's python3 (it has dbus-python and dbusmock; a pyenv python3 on PATH may not).
 pub const PYTHON: &str = "/usr/bin/python3";
 
+/// How the library's connections of a test reach its private bus. The suites of calls, signals
+/// and serving run once per transport (see [`per_transport!`]); the peers we did not write
+/// always use the bus's unix socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// `unix:path=...`: the library's own socket (src/socket.rs).
+    Unix,
+    /// `tcp:host=127.0.0.1,port=...`: zbus' socket, authenticated with ANONYMOUS.
+    Tcp,
+}
+
+/// Turns each named `fn NAME(t: Transport)` into a module `NAME` of one test per transport
+/// (`NAME::unix`, `NAME::tcp`).
+#[macro_export]
+macro_rules! per_transport {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use $crate::support::Transport;
+            #[test]
+            fn unix() {
+                super::$name(Transport::Unix)
+            }
+            #[test]
+            fn tcp() {
+                super::$name(Transport::Tcp)
+            }
+        }
+    )*};
+}
+
 /// A private `dbus-daemon`, killed when dropped. Never the machine's own buses.
 pub struct PrivateBus {
+    /// The bus's unix address (what the peers we did not write connect to).
     pub address: String,
+    /// The address the library's connections use: `address`, or the bus's tcp address on
+    /// [`Transport::Tcp`].
+    pub client_address: String,
+    pub transport: Transport,
     daemon: Child,
     children: Vec<Child>,
 }
@@ -27,8 +62,17 @@ pub fn repo_root() -> PathBuf {
 }
 
 impl PrivateBus {
+    /// A bus reached over unix sockets only.
     pub fn start() -> PrivateBus {
-        let conf = repo_root().join("tests/support/bus.conf");
+        PrivateBus::on(Transport::Unix)
+    }
+
+    /// A bus whose library connections use `transport`.
+    pub fn on(transport: Transport) -> PrivateBus {
+        let conf = repo_root().join(match transport {
+            Transport::Unix => "tests/support/bus.conf",
+            Transport::Tcp => "tests/support/bus-tcp.conf",
+        });
         let mut daemon = Command::new("dbus-daemon")
             .arg(format!("--config-file={}", conf.display()))
             .args(["--print-address=1", "--nofork"])
@@ -40,10 +84,23 @@ impl PrivateBus {
         BufReader::new(daemon.stdout.take().expect("stdout"))
             .read_line(&mut line)
             .expect("address from dbus-daemon");
-        let address = line.trim().to_owned();
-        assert!(address.starts_with("unix:"), "bad address {address:?}");
+        // With several listening addresses, dbus-daemon prints them all, `;`-separated.
+        let pick = |prefix: &str| {
+            line.trim()
+                .split(';')
+                .find(|a| a.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no {prefix} address in {line:?}"))
+                .to_owned()
+        };
+        let address = pick("unix:");
+        let client_address = match transport {
+            Transport::Unix => address.clone(),
+            Transport::Tcp => pick("tcp:"),
+        };
         PrivateBus {
             address,
+            client_address,
+            transport,
             daemon,
             children: Vec::new(),
         }
@@ -51,7 +108,12 @@ impl PrivateBus {
 
     /// A new connection of ours to this bus.
     pub fn connect(&self) -> Connection {
-        skypebus::hub::open(Target::Bus(self.address.clone())).expect("connect to the private bus")
+        skypebus::hub::open(self.target()).expect("connect to the private bus")
+    }
+
+    /// Where the library's connections of this bus go.
+    pub fn target(&self) -> Target {
+        Target::Bus(self.client_address.clone())
     }
 
     /// A command with this bus as its session bus.
@@ -280,3 +342,4 @@ impl Drop for Emulator {
         self.stop();
     }
 }
+pub mod p2p;

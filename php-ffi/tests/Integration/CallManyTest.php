@@ -19,7 +19,7 @@ use SkypeBus\Type\Variant;
  * Bus::callMany(): pipelined calls, results in order, an exception object in place of each
  * failed call, the same values and exceptions as call().
  */
-final class CallManyTest extends IntegrationTestCase
+class CallManyTest extends IntegrationTestCase
 {
     private const DBUS = 'org.freedesktop.DBus';
     private const DBUS_PATH = '/org/freedesktop/DBus';

@@ -246,4 +246,34 @@ final class ExceptionsTest extends IntegrationTestCase
             Bus::connect('unix:path=' . sys_get_temp_dir() . '/skypebus-no-such-socket');
         }, ConnectFailedException::class, 'net.skypebus.Error.ConnectFailed', 11);
     }
+
+    /** A missing socket or a refused tcp port: an error naming the address. */
+    public function testConnectFailedNamesTheAddress(): void
+    {
+        // A tcp port that was just free: bound, then closed again.
+        $server = stream_socket_server('tcp://127.0.0.1:0');
+        self::assertIsResource($server);
+        $port = (int) substr((string) strrchr((string) stream_socket_get_name($server, false), ':'), 1);
+        fclose($server);
+        $addresses = [
+            'unix:path=' . sys_get_temp_dir() . '/skypebus-no-such-socket-' . getmypid(),
+            'tcp:host=127.0.0.1,port=' . $port,
+        ];
+        foreach ($addresses as $address) {
+            $e = self::failure(static function () use ($address): void {
+                Bus::connectPrivate($address);
+            }, ConnectFailedException::class, 'net.skypebus.Error.ConnectFailed', 11);
+            self::assertStringContainsString('the bus at ' . $address, $e->getMessage());
+        }
+    }
+
+    public function testMalformedAddressNamesTheAddress(): void
+    {
+        foreach (['bogus', 'unix:', 'tcp:host=127.0.0.1,port=notaport'] as $address) {
+            $e = self::failure(static function () use ($address): void {
+                Bus::connectPrivate($address);
+            }, InvalidArgumentException::class, 'net.skypebus.Error.InvalidName', 7);
+            self::assertStringContainsString('the bus at ' . $address, $e->getMessage());
+        }
+    }
 }

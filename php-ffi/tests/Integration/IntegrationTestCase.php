@@ -22,7 +22,7 @@ abstract class IntegrationTestCase extends TestCase
 
     public static function setUpBeforeClass(): void
     {
-        static::$private = PrivateBus::start();
+        static::$private = PrivateBus::start(static::transport());
         static::startPeers(static::$private);
     }
 
@@ -32,6 +32,15 @@ abstract class IntegrationTestCase extends TestCase
             static::$private->stop();
             static::$private = null;
         }
+    }
+
+    /**
+     * How the package's connections reach the private bus: 'unix', or 'tcp' in the *TcpTest
+     * classes, which run a suite again over tcp (zbus' socket in the library).
+     */
+    protected static function transport(): string
+    {
+        return 'unix';
     }
 
     /** Starts the peers the tests of the class talk to. */

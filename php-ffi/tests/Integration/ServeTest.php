@@ -22,7 +22,7 @@ use SkypeBus\Type\Variant;
  * dbus-send): typed arguments and replies, errors, what is not callable, exact names, what the
  * library answers while PHP sleeps, properties, and names.
  */
-final class ServeTest extends IntegrationTestCase
+class ServeTest extends IntegrationTestCase
 {
     /** @var ServedObject */
     private $handler;
@@ -231,7 +231,7 @@ final class ServeTest extends IntegrationTestCase
         self::assertNotSame(0, $code);
         self::assertStringContainsString('org.freedesktop.DBus.Error.UnknownMethod', $output);
         self::assertSame([], $this->handler->calls);
-        $client = Bus::connectPrivate(static::$private->address());
+        $client = static::$private->connectPrivate();
         try {
             $client->call($this->unique, ServedObject::PATH, ServedObject::INTERFACE, 'Hidden');
             self::fail('Hidden() was callable');
@@ -343,7 +343,7 @@ final class ServeTest extends IntegrationTestCase
 
     public function testPropertyChangesAreSignalled(): void
     {
-        $watcher = Bus::connectPrivate(static::$private->address());
+        $watcher = static::$private->connectPrivate();
         $watcher->subscribe(['sender' => $this->unique, 'interface' => 'org.freedesktop.DBus.Properties', 'member' => 'PropertiesChanged']);
         $this->object->setProperty(ServedObject::INTERFACE, 'Volume', 0.25);
         $signal = $watcher->nextSignal(5.0);
@@ -369,7 +369,7 @@ final class ServeTest extends IntegrationTestCase
         self::assertNotSame(0, $code);
         self::assertStringContainsString('Locked cannot be changed', $output);
         self::assertSame([['net.skypebus.Test.Guarded', 'Volume', 0.125], ['net.skypebus.Test.Guarded', 'Volume', 7.0], ['net.skypebus.Test.Guarded', 'Locked', 2]], $guarded->writes);
-        self::assertSame([0.125], (Bus::connectPrivate(static::$private->address()))->call($this->unique, '/net/skypebus/Test/Guarded', 'org.freedesktop.DBus.Properties', 'Get', ['net.skypebus.Test.Guarded', 'Volume']));
+        self::assertSame([0.125], (static::$private->connectPrivate())->call($this->unique, '/net/skypebus/Test/Guarded', 'org.freedesktop.DBus.Properties', 'Get', ['net.skypebus.Test.Guarded', 'Volume']));
         $object->unexport();
         self::assertFalse($object->isExported());
         [$code, $output] = self::runCommand(['gdbus', 'call', '--session', '--dest', $this->unique, '--object-path', '/net/skypebus/Test/Guarded', '--method', 'org.freedesktop.DBus.Properties.Get', 'net.skypebus.Test.Guarded', 'Volume']);
@@ -386,7 +386,7 @@ final class ServeTest extends IntegrationTestCase
         $output = self::runOk(['gdbus', 'call', '--session', '--dest', $name, '--object-path', ServedObject::PATH, '--method', ServedObject::INTERFACE . '.Add', '20', '22'], $this->bus);
         self::assertSame("(42,)\n", $output);
 
-        $other = Bus::connect(static::$private->address());
+        $other = static::$private->connect();
         self::assertSame(Bus::NAME_IN_QUEUE, $other->requestName($name, Bus::NAME_QUEUE));
         self::assertFalse($other->isShared(), 'owning names moves a Bus to a private connection');
         self::assertSame([], $other->ownedNames());
@@ -400,7 +400,7 @@ final class ServeTest extends IntegrationTestCase
         self::assertSame(Bus::NAME_NOT_OWNER, $this->bus->releaseName($name));
 
         // Taken over: the previous owner sees name_lost.
-        $third = Bus::connectPrivate(static::$private->address());
+        $third = static::$private->connectPrivate();
         self::assertSame(Bus::NAME_IN_QUEUE, $third->requestName($name, ['replaceExisting' => true, 'queue' => true]));
         $other->close();
         self::assertSame(Bus::NAME_NON_EXISTENT, $this->bus->releaseName('net.skypebus.Test.Nobody'));
@@ -463,7 +463,7 @@ final class ServeTest extends IntegrationTestCase
     {
         $name = 'net.skypebus.Test.Replaced' . getmypid();
         self::assertSame(Bus::NAME_PRIMARY_OWNER, $this->bus->requestName($name, Bus::NAME_ALLOW_REPLACEMENT));
-        $thief = Bus::connectPrivate(static::$private->address());
+        $thief = static::$private->connectPrivate();
         self::assertSame(Bus::NAME_PRIMARY_OWNER, $thief->requestName($name, Bus::NAME_REPLACE_EXISTING));
         $deadline = microtime(true) + 5;
         while ($this->bus->ownedNames() !== [] && microtime(true) < $deadline) {
@@ -482,7 +482,7 @@ final class ServeTest extends IntegrationTestCase
         self::assertLessThan(0.6, $elapsed);
 
         // An exported method that interrupts the loop: serve() returns at once.
-        $client = Bus::connectPrivate(static::$private->address());
+        $client = static::$private->connectPrivate();
         $client->call($this->unique, ServedObject::PATH, ServedObject::INTERFACE, 'Stop', [], null, ['noReply' => true]);
         $start = microtime(true);
         self::assertSame(1, $this->bus->serve(30.0));
@@ -492,7 +492,7 @@ final class ServeTest extends IntegrationTestCase
 
     public function testProcessAnswersWhatIsWaitingWithoutWaiting(): void
     {
-        $client = Bus::connectPrivate(static::$private->address());
+        $client = static::$private->connectPrivate();
         for ($i = 0; $i < 5; $i++) {
             $client->call($this->unique, ServedObject::PATH, ServedObject::INTERFACE, 'Pair', ["n$i"], null, ['noReply' => true]);
         }

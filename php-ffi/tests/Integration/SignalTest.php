@@ -18,7 +18,7 @@ use SkypeBus\Type\Variant;
  * filtered by match rules, taken one at a time, with a generator, or kept while serving; and
  * emitted by PHP.
  */
-final class SignalTest extends IntegrationTestCase
+class SignalTest extends IntegrationTestCase
 {
     private const INTERFACE = 'net.skypebus.Test.Signals';
 
@@ -120,7 +120,7 @@ final class SignalTest extends IntegrationTestCase
             'member' => 'NameOwnerChanged',
             'arg0' => $name,
         ]);
-        $owner = Bus::connectPrivate(static::$private->address());
+        $owner = static::$private->connectPrivate();
         self::assertSame(Bus::NAME_PRIMARY_OWNER, $owner->requestName($name));
         $unique = $owner->getUniqueName();
         self::assertSame(Bus::NAME_RELEASED, $owner->releaseName($name));
@@ -166,8 +166,8 @@ final class SignalTest extends IntegrationTestCase
 
     public function testWellKnownSenderMatchesOnlyItsOwner(): void
     {
-        $first = Bus::connectPrivate(static::$private->address());
-        $second = Bus::connectPrivate(static::$private->address());
+        $first = static::$private->connectPrivate();
+        $second = static::$private->connectPrivate();
         $first->requestName('net.skypebus.Test.First');
         $second->requestName('net.skypebus.Test.Second');
         $fromFirst = $this->bus->subscribe(['sender' => 'net.skypebus.Test.First', 'interface' => self::INTERFACE]);
@@ -258,7 +258,7 @@ final class SignalTest extends IntegrationTestCase
         self::assertNotSame([], $this->driver('GetId'), 'calls work on the private connection');
         $other->close();
 
-        $private = Bus::connectPrivate(static::$private->address());
+        $private = static::$private->connectPrivate();
         $unique = $private->getUniqueName();
         $private->subscribe([]);
         self::assertSame($unique, $private->getUniqueName(), 'a private Bus stays on its connection');
@@ -267,8 +267,8 @@ final class SignalTest extends IntegrationTestCase
 
     public function testPhpEmitsSignalsToEveryoneAndToOneDestination(): void
     {
-        $receiver = Bus::connectPrivate(static::$private->address());
-        $bystander = Bus::connectPrivate(static::$private->address());
+        $receiver = static::$private->connectPrivate();
+        $bystander = static::$private->connectPrivate();
         $receiver->subscribe(['interface' => self::INTERFACE]);
         $bystander->subscribe(['interface' => self::INTERFACE]);
         $this->bus->emit('/net/skypebus/Test/Emitter', self::INTERFACE, 'Typed', [
@@ -299,7 +299,7 @@ final class SignalTest extends IntegrationTestCase
     public function testSignalsThatArriveWhileServingAreKept(): void
     {
         $this->bus->subscribe(['interface' => self::INTERFACE, 'member' => 'DuringServe']);
-        $sender = Bus::connectPrivate(static::$private->address());
+        $sender = static::$private->connectPrivate();
         foreach ([1, 2, 3] as $n) {
             $sender->emit('/x', self::INTERFACE, 'DuringServe', [$n]);
         }
@@ -319,7 +319,7 @@ final class SignalTest extends IntegrationTestCase
     {
         $this->bus->setEventOptions(['queueLimit' => 10]);
         $this->bus->subscribe(['interface' => self::INTERFACE, 'member' => 'Flood']);
-        $sender = Bus::connectPrivate(static::$private->address());
+        $sender = static::$private->connectPrivate();
         for ($i = 0; $i < 50; $i++) {
             $sender->emit('/x', self::INTERFACE, 'Flood', [$i]);
         }

@@ -22,8 +22,11 @@ final class PrivateBus
     /** @var string */
     private $dir;
 
-    /** @var string */
+    /** @var string the bus's unix address (what the peers we did not write connect to) */
     private $address;
+
+    /** @var string the address the package's connections use: $address, or the bus's tcp one */
+    private $clientAddress;
 
     /** @var resource|null */
     private $daemon;
@@ -39,8 +42,20 @@ final class PrivateBus
         $this->dir = $dir;
     }
 
-    public static function start(): self
+    /**
+     * Starts a bus. With $transport 'tcp' it listens on a loopback tcp port as well, and the
+     * package's connections (connect(), connectPrivate(), clientAddress()) go there, through
+     * zbus' socket in the library, authenticated with ANONYMOUS; the peers we did not write stay
+     * on the unix socket.
+     */
+    public static function start(string $transport = 'unix'): self
     {
+        if ($transport !== 'unix' && $transport !== 'tcp') {
+            throw new \InvalidArgumentException("unknown transport $transport");
+        }
+        $tcp = $transport === 'tcp'
+            ? "<listen>tcp:host=127.0.0.1,port=0</listen>\n  <auth>ANONYMOUS</auth>\n  <allow_anonymous/>"
+            : '';
         $dir = sys_get_temp_dir() . '/skypebus-php-test-' . getmypid() . '-' . bin2hex(random_bytes(4));
         if (!mkdir($dir, 0755)) {
             throw new \RuntimeException("cannot create $dir");
@@ -54,6 +69,7 @@ final class PrivateBus
   <type>session</type>
   <listen>unix:path=$dir/bus</listen>
   <auth>EXTERNAL</auth>
+  $tcp
   <policy context="default">
     <allow user="*"/>
     <allow send_destination="*" eavesdrop="true"/>
@@ -80,11 +96,17 @@ XML
         $bus->daemon = $process;
         $line = fgets($pipes[1]);
         fclose($pipes[1]);
-        if ($line === false || strncmp($line, 'unix:', 5) !== 0) {
-            $bus->stop();
-            throw new \RuntimeException('dbus-daemon gave no address: ' . var_export($line, true));
+        // With several listening addresses, dbus-daemon prints them all, ';'-separated.
+        $addresses = [];
+        foreach (explode(';', trim((string) $line)) as $address) {
+            $addresses[(string) strstr($address, ':', true)] = $address;
         }
-        $bus->address = trim($line);
+        if (!isset($addresses['unix'], $addresses[$transport])) {
+            $bus->stop();
+            throw new \RuntimeException("dbus-daemon gave no unix and $transport address: " . var_export($line, true));
+        }
+        $bus->address = $addresses['unix'];
+        $bus->clientAddress = $addresses[$transport];
         @chmod($dir . '/bus', 0777);
         return $bus;
     }
@@ -99,10 +121,22 @@ XML
         return $this->dir;
     }
 
-    /** A new connection of ours to this bus. */
+    /** The address the package's connections to this bus use. */
+    public function clientAddress(): string
+    {
+        return $this->clientAddress;
+    }
+
+    /** A (shared) connection of ours to this bus. */
     public function connect(): Bus
     {
-        return Bus::connect($this->address);
+        return Bus::connect($this->clientAddress);
+    }
+
+    /** A private connection of ours to this bus. */
+    public function connectPrivate(): Bus
+    {
+        return Bus::connectPrivate($this->clientAddress);
     }
 
     /**
