@@ -424,7 +424,7 @@ class ServeTest extends IntegrationTestCase
     {
         $name = 'net.skypebus.Test.Worker' . getmypid();
         self::assertSame(Bus::NAME_PRIMARY_OWNER, $this->bus->requestName($name));
-        $second = Bus::connectPrivate(static::$private->address());
+        $second = static::$private->connectPrivate();
         foreach ([[], 0, Bus::NAME_DO_NOT_QUEUE, ['queue' => false], Bus::NAME_REPLACE_EXISTING] as $flags) {
             try {
                 $second->requestName($name, $flags);
