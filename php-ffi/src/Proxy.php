@@ -140,14 +140,7 @@ final class Proxy implements ProxyInterface
         } catch (UnknownMethodException $e) {
             throw $this->explainUnknownMethod($e, $name);
         }
-        switch (count($values)) {
-            case 0:
-                return null;
-            case 1:
-                return $values[0];
-            default:
-                return $values;
-        }
+        return Values::proxyResult($values);
     }
 
     /**

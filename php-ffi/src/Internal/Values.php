@@ -24,6 +24,25 @@ final class Values
     }
 
     /**
+     * What a proxy method returns for a reply's values: null for none, the value for one, the
+     * list for several.
+     *
+     * @param list<mixed> $values
+     * @return mixed
+     */
+    public static function proxyResult(array $values)
+    {
+        switch (count($values)) {
+            case 0:
+                return null;
+            case 1:
+                return $values[0];
+            default:
+                return $values;
+        }
+    }
+
+    /**
      * The type of a value for messages (get_debug_type() of PHP 8).
      *
      * @param mixed $value

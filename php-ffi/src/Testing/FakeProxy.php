@@ -7,6 +7,7 @@ namespace SkypeBus\Testing;
 use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\Values;
 use SkypeBus\ProxyInterface;
 
 /**
@@ -63,14 +64,7 @@ final class FakeProxy implements ProxyInterface
             ));
         }
         $values = $this->bus->call($this->destination, $this->path, $this->interface, $name, $args, $this->signatures[$name] ?? null, $this->options);
-        switch (count($values)) {
-            case 0:
-                return null;
-            case 1:
-                return $values[0];
-            default:
-                return $values;
-        }
+        return Values::proxyResult($values);
     }
 
     /** @return mixed */
