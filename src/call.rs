@@ -6,7 +6,8 @@
 //! {"destination": "org.freedesktop.DBus", "path": "/org/freedesktop/DBus",
 //!  "interface": "org.freedesktop.DBus", "method": "GetNameOwner", "signature": "s",
 //!  "args": ["org.freedesktop.DBus"], "timeout_ms": 1000, "variants": "typed",
-//!  "no_reply": false, "bytes": "base64"}
+//!  "no_reply": false, "no_auto_start": false, "allow_interactive_authorization": false,
+//!  "bytes": "base64"}
 //! ```
 //!
 //! Reply: `{"type": "<body signature>", "data": [arg, ...]}`, the envelope of
@@ -44,6 +45,10 @@ pub struct CallRequest {
     pub timeout: Option<Duration>,
     pub typed_variants: bool,
     pub no_reply: bool,
+    /// The `NO_AUTO_START` header flag: the bus does not start the destination.
+    pub no_auto_start: bool,
+    /// The `ALLOW_INTERACTIVE_AUTHORIZATION` header flag.
+    pub allow_interactive_authorization: bool,
     pub bytes_base64: bool,
     /// `"arrays": "base64"`: reply arrays of `n q i u x t d` as base64 of packed little-endian
     /// elements (DecodeOptions::arrays_base64).
@@ -152,6 +157,8 @@ const CALL_KEYS: &[&str] = &[
     "no_reply",
     "bytes",
     "arrays",
+    "no_auto_start",
+    "allow_interactive_authorization",
 ];
 
 impl CallRequest {
@@ -183,12 +190,35 @@ impl CallRequest {
         fields.finish()
     }
 
+    /// The header flags the request asks for, beside `no_reply`.
+    pub fn header_flags(&self) -> u8 {
+        let mut flags = 0;
+        if self.no_auto_start {
+            flags |= message::NO_AUTO_START;
+        }
+        if self.allow_interactive_authorization {
+            flags |= message::ALLOW_INTERACTIVE_AUTHORIZATION;
+        }
+        flags
+    }
+
     fn decode_options(&self) -> DecodeOptions {
         DecodeOptions {
             typed_variants: self.typed_variants,
             bytes_base64: self.bytes_base64,
             arrays_base64: self.arrays_base64,
         }
+    }
+}
+
+/// A boolean request key's value.
+pub(crate) fn bool_key(key: &str, value: &Value) -> Result<bool> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        other => Err(Error::invalid_request(format!(
+            "request key \"{key}\" must be true or false, not {}",
+            json_kind(other)
+        ))),
     }
 }
 
@@ -206,6 +236,8 @@ struct RequestFields {
     bytes: Option<String>,
     arrays: Option<String>,
     no_reply: bool,
+    no_auto_start: bool,
+    allow_interactive_authorization: bool,
     /// Bit i set: `CALL_KEYS[i]` was seen.
     seen: u16,
 }
@@ -279,15 +311,11 @@ impl RequestFields {
                 }
             },
             "timeout_ms" => self.timeout = parse_timeout(Some(&value))?,
-            "no_reply" => match value {
-                Value::Bool(b) => self.no_reply = b,
-                other => {
-                    return Err(Error::invalid_request(format!(
-                        "request key \"no_reply\" must be true or false, not {}",
-                        json_kind(&other)
-                    )));
-                }
-            },
+            "no_reply" => self.no_reply = bool_key(key, &value)?,
+            "no_auto_start" => self.no_auto_start = bool_key(key, &value)?,
+            "allow_interactive_authorization" => {
+                self.allow_interactive_authorization = bool_key(key, &value)?
+            }
             _ => unreachable!("every key of CALL_KEYS is handled"),
         }
         Ok(())
@@ -322,6 +350,8 @@ impl RequestFields {
             timeout: self.timeout,
             typed_variants,
             no_reply: self.no_reply,
+            no_auto_start: self.no_auto_start,
+            allow_interactive_authorization: self.allow_interactive_authorization,
             bytes_base64,
             arrays_base64,
         })
@@ -476,6 +506,7 @@ pub fn build_call(req: &CallRequest, args: &ArgumentTypes) -> Result<Message> {
         interface: req.interface.as_deref().or(args.interface.as_deref()),
         member: &req.method,
         no_reply: req.no_reply,
+        flags: req.header_flags(),
     };
     let opts = EncodeOptions {
         bytes_base64: req.bytes_base64,
@@ -916,11 +947,13 @@ fn call_arguments<'a>(
 ///
 /// The request is an object with `path` and `method` and optionally `destination`,
 /// `interface`, `signature`, `args` (array), `timeout_ms` (0 = the connection's default,
-/// otherwise 1 to 2147483647), `variants` (`"typed"`), `no_reply` (bool), `bytes`
-/// (`"base64"`) and `arrays` (`"base64"`: reply arrays of `n q i u x t d` as base64 of their
-/// packed little-endian elements); any other key or option value is an error. A `no_reply` call
-/// returns as soon as
-/// the message is sent, with the reply `{"type":"","data":[]}`. See docs/mapping.md for values.
+/// otherwise 1 to 2147483647), `variants` (`"typed"`), `no_reply` (bool), `no_auto_start`
+/// (bool: the bus must not start the destination through service activation),
+/// `allow_interactive_authorization` (bool: the caller can wait for an authorization prompt),
+/// `bytes` (`"base64"`) and `arrays` (`"base64"`: reply arrays of `n q i u x t d` as base64 of
+/// their packed little-endian elements); any other key or option value is an error. A
+/// `no_reply` call returns as soon as the message is sent, with the reply
+/// `{"type":"","data":[]}`. See docs/mapping.md for values.
 ///
 /// A D-Bus error reply gives `SKYPEBUS_DBUS_ERROR` with its exact name and message; no reply in
 /// time gives `SKYPEBUS_TIMEOUT` (name `org.freedesktop.DBus.Error.NoReply`). The strings are

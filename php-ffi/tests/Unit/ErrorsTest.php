@@ -9,6 +9,7 @@ use SkypeBus\Exception\AccessDeniedException;
 use SkypeBus\Exception\ConnectFailedException;
 use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\DisconnectedException;
+use SkypeBus\Exception\InteractiveAuthorizationRequiredException;
 use SkypeBus\Exception\InvalidArgsException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\NoReplyException;
@@ -45,6 +46,7 @@ final class ErrorsTest extends TestCase
             'no reply from the bus' => [1, $e . 'NoReply', NoReplyException::class],
             'local timeout' => [2, $e . 'NoReply', TimeoutException::class],
             'access denied' => [1, $e . 'AccessDenied', AccessDeniedException::class],
+            'interactive authorization required' => [1, $e . 'InteractiveAuthorizationRequired', InteractiveAuthorizationRequiredException::class],
             'invalid args' => [1, $e . 'InvalidArgs', InvalidArgsException::class],
             'bus disconnected' => [1, $e . 'Disconnected', DisconnectedException::class],
             'other d-bus error' => [1, $e . 'Failed', DBusException::class],
