@@ -15,7 +15,7 @@ VALGRIND := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,
 RUN_BUS := dbus-run-session --config-file=tests/support/bus.conf --
 
 .PHONY: all deps build header check-header lint test test-rust test-c test-php test-emulator \
-        demo bench fuzz clean
+        demo bench bench-deps fuzz clean
 
 all: build
 
@@ -117,7 +117,11 @@ test: deps build check-header lint test-rust test-c test-php test-emulator
 demo: deps build
 	scripts/demo.sh
 
-bench: deps build
+# The benchmarks' deps are the tests' plus what pecl/dbus builds with (bench/README.md).
+bench-deps:
+	@scripts/install-deps.sh --bench
+
+bench: bench-deps build
 	bench/run.sh
 
 # Coverage-guided fuzzing of the decoder, the encoder and the request parsers (libFuzzer through
