@@ -195,7 +195,7 @@ final class EventLoop
         $fd = $this->connection->native->eventFd($this->connection->handle());
         $stream = fopen('php://fd/' . $fd, 'rb');
         if ($stream === false) {
-            throw new DBusException('net.skypebus.Error.IO', 'Cannot open the event descriptor as a stream', Errors::IO_ERROR);
+            throw new DBusException('net.skypebus.Error.IO', 'Cannot open the event descriptor as a stream', ResultCode::IO_ERROR);
         }
         return $stream;
     }
@@ -276,7 +276,8 @@ final class EventLoop
     {
         switch ($event['kind'] ?? null) {
             case 'signal':
-                return $this->signals->signalOf($event);
+                $signal = $this->signals->signalOf($event);
+                return $this->signals->dispatch($signal) ? $signal : null;
             case 'call':
                 $this->server->answerCall($event);
                 return null;

@@ -110,7 +110,8 @@ final class RequestEncoder
      */
     private static function tail(CallOptions $options, bool $base64): string
     {
-        $key = ($options->noReply ? 'n' : '') . ($base64 ? 'b' : '') . $options->timeoutMs;
+        $key = ($options->noReply ? 'n' : '') . ($options->noAutoStart ? 's' : '')
+            . ($options->allowInteractiveAuthorization ? 'i' : '') . ($base64 ? 'b' : '') . $options->timeoutMs;
         $tail = self::$tails[$key] ?? null;
         if ($tail === null) {
             $tail = ',' . substr(self::encode(self::requestTail([], $options, $base64)), 1);
@@ -314,7 +315,7 @@ final class RequestEncoder
                 count($args)
             ),
             'net.skypebus.Error.TypeMismatch',
-            Errors::TYPE_MISMATCH
+            ResultCode::TYPE_MISMATCH
         );
     }
 
@@ -332,7 +333,7 @@ final class RequestEncoder
             throw new InvalidArgumentException(
                 'The option "noReply" does not apply to properties',
                 'net.skypebus.Error.InvalidRequest',
-                Errors::INVALID_REQUEST
+                ResultCode::INVALID_REQUEST
             );
         }
         $request = [];
@@ -376,6 +377,12 @@ final class RequestEncoder
     {
         if ($options->timeoutMs !== null) {
             $request['timeout_ms'] = $options->timeoutMs;
+        }
+        if ($options->noAutoStart) {
+            $request['no_auto_start'] = true;
+        }
+        if ($options->allowInteractiveAuthorization) {
+            $request['allow_interactive_authorization'] = true;
         }
         // Always typed: the contents of a variant are decoded by their type ("ay" in a variant).
         $request['variants'] = 'typed';
@@ -440,14 +447,14 @@ final class RequestEncoder
                     'A string is not valid UTF-8, which D-Bus strings must be: send binary data as '
                     . 'SkypeBus\Type\Bytes, or where the signature says "ay"',
                     'net.skypebus.Error.InvalidUtf8',
-                    Errors::INVALID_UTF8,
+                    ResultCode::INVALID_UTF8,
                     $e
                 );
             }
             throw new InvalidArgumentException(
                 'The arguments cannot be encoded: ' . $e->getMessage(),
                 'net.skypebus.Error.InvalidRequest',
-                Errors::INVALID_REQUEST,
+                ResultCode::INVALID_REQUEST,
                 $e
             );
         } finally {
@@ -492,13 +499,13 @@ final class RequestEncoder
             throw new InvalidArgumentException(
                 'null cannot be sent over D-Bus',
                 'net.skypebus.Error.TypeMismatch',
-                Errors::TYPE_MISMATCH
+                ResultCode::TYPE_MISMATCH
             );
         }
         throw new InvalidArgumentException(
             sprintf('A value of type %s cannot be sent over D-Bus', Values::describe($value)),
             'net.skypebus.Error.TypeMismatch',
-            Errors::TYPE_MISMATCH
+            ResultCode::TYPE_MISMATCH
         );
     }
 

@@ -34,9 +34,13 @@ final class Server
     /** @var int calls and property writes answered, for serve() and process() */
     public $answered = 0;
 
-    public function __construct(Connection $connection)
+    /** @var Credentials the callers' credentials, for IncomingCall::getCredentials() */
+    private $credentials;
+
+    public function __construct(Connection $connection, Credentials $credentials)
     {
         $this->connection = $connection;
+        $this->credentials = $credentials;
     }
 
     /**
@@ -220,6 +224,7 @@ final class Server
     {
         $this->exports = [];
         $this->ownedNames = [];
+        $this->credentials->reset();
     }
 
     /**
@@ -236,7 +241,8 @@ final class Server
             (string) ($event['interface'] ?? ''),
             (string) ($event['member'] ?? ''),
             (string) ($event['type'] ?? ''),
-            (bool) ($event['no_reply'] ?? false)
+            (bool) ($event['no_reply'] ?? false),
+            \Closure::fromCallable([$this->credentials, 'of'])
         );
         if ($this->connection->tracer !== null) {
             $this->connection->tracer->incoming($call);
@@ -292,8 +298,8 @@ final class Server
             }
             [$result, $message] = $refused;
             if (
-                $result !== Errors::TYPE_MISMATCH && $result !== Errors::INVALID_JSON && $result !== Errors::INVALID_REQUEST
-                && $result !== Errors::INVALID_UTF8 && $result !== Errors::LIMIT_EXCEEDED
+                $result !== ResultCode::TYPE_MISMATCH && $result !== ResultCode::INVALID_JSON && $result !== ResultCode::INVALID_REQUEST
+                && $result !== ResultCode::INVALID_UTF8 && $result !== ResultCode::LIMIT_EXCEEDED
             ) {
                 return;
             }
@@ -301,7 +307,7 @@ final class Server
             $answer = Export::misfit($interface, $member, $outTypes, $message);
         }
         $result = $native->replyError($handle, $call, (string) $answer[1], $answer[2] ?? '');
-        if ($result === Errors::INVALID_NAME) {
+        if ($result === ResultCode::INVALID_NAME) {
             $native->replyError(
                 $handle,
                 $call,
