@@ -27,8 +27,7 @@ use crate::signature::{self, Type};
 /// The reply envelope of a `no_reply` call: nothing is known about the outcome.
 pub const NO_REPLY_ENVELOPE: &str = r#"{"type":"","data":[]}"#;
 
-/// Largest accepted `timeout_ms`: about 24.8 days, as libdbus' maximum.
-pub const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
+pub use crate::limits::MAX_TIMEOUT_MS;
 
 /// A parsed call request.
 #[derive(Debug, Clone, PartialEq)]
