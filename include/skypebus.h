@@ -221,6 +221,10 @@ typedef struct skypebus_error skypebus_error;
  */
 typedef struct skypebus_skype skypebus_skype;
 
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
 /**
  * The library version, e.g. `"0.1.0"`: a static NUL-terminated string that must not be freed.
  * Thread-safe.
@@ -849,5 +853,9 @@ enum skypebus_result skypebus_skype_next_notification(const struct skypebus_skyp
                                                       uint32_t timeout_ms,
                                                       char **notification_out,
                                                       struct skypebus_error **err);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
 
 #endif  /* SKYPEBUS_H */

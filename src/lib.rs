@@ -36,6 +36,7 @@ pub mod json;
 pub mod limits;
 pub mod message;
 pub mod property;
+pub mod request;
 pub mod runtime;
 pub mod schema;
 pub mod serve;
