@@ -15,6 +15,10 @@
 //! hand it out to zbus' message reader, so one `recv` usually brings a whole message, and a short
 //! read ends the wait for more without a further `recv` that would only say "nothing left".
 //!
+//! While the client authenticates, the reader hands zbus the server's bytes one line at a time
+//! and checks them (`crate::handshake`): zbus' own reading of those lines has no bound and
+//! panics on a bare line feed.
+//!
 //! File descriptors (the D-Bus type `h`) travel with the bytes as `SCM_RIGHTS` ancillary data.
 //! Both halves say they can pass them, so zbus' handshake asks for `NEGOTIATE_UNIX_FD`; what
 //! the bus answers is read off the handshake lines as they go by ([`FdPassing`]), since zbus
@@ -40,6 +44,8 @@ use zbus::Message;
 use zbus::connection::socket::{ReadHalf, Socket, Split, WriteHalf};
 use zbus::wire::Endian;
 use zbus::wire::serialized::{Context, Data};
+
+use crate::handshake::{self, ClientLines, ServerLines};
 
 /// How many bytes one read may take at most into the buffer.
 const READ_BUFFER: usize = 64 * 1024;
@@ -103,6 +109,7 @@ impl Socket for ReadOnlyWatched {
     type WriteHalf = Writer;
 
     fn split(self) -> Split<Reader, Writer> {
+        let answers = handshake::answers();
         Split::new(
             Reader {
                 io: self.io.clone(),
@@ -115,8 +122,12 @@ impl Socket for ReadOnlyWatched {
                     line: Vec::new(),
                     answers: 0,
                 }),
+                sasl: Some(ServerLines::new(answers.clone())),
             },
-            Writer { io: self.io },
+            Writer {
+                io: self.io,
+                sasl: Some(ClientLines::new(answers)),
+            },
         )
     }
 }
@@ -170,8 +181,49 @@ pub struct Reader {
     start: usize,
     end: usize,
     fds: VecDeque<OwnedFd>,
-    /// Until the handshake is over.
+    /// Until the server has said whether it passes descriptors.
     handshake: Option<HandshakeLines>,
+    /// The server's authentication lines, until the server has answered them all.
+    sasl: Option<ServerLines>,
+}
+
+impl Reader {
+    /// Fills the buffer when it is empty; false at the end of the stream.
+    async fn fill(&mut self) -> io::Result<bool> {
+        if self.start == self.end {
+            let n = read_into(&self.io, &mut self.buffer, &mut self.fds).await?;
+            if n == 0 {
+                return Ok(false);
+            }
+            self.start = 0;
+            self.end = n;
+        }
+        Ok(true)
+    }
+
+    /// [`ReadHalf::recvmsg`] while the client authenticates: at most the rest of one line of
+    /// the server's, checked.
+    async fn recv_handshake(&mut self, out: &mut [u8]) -> io::Result<(usize, Vec<OwnedFd>)> {
+        if !self.fill().await? {
+            return Ok((0, Vec::new()));
+        }
+        let limit = out.len().min(self.end - self.start);
+        let Some(lines) = &mut self.sasl else {
+            return Ok((0, Vec::new()));
+        };
+        let n = lines.take(&self.buffer[self.start..self.start + limit])?;
+        if lines.done() {
+            self.sasl = None;
+        }
+        out[..n].copy_from_slice(&self.buffer[self.start..self.start + n]);
+        self.start += n;
+        if let Some(watch) = &mut self.handshake
+            && !watch.feed(&out[..n])
+        {
+            self.handshake = None;
+        }
+        Ok((n, Vec::new()))
+    }
 }
 
 /// One `recvmsg` into `buf` as soon as the socket is readable; descriptors that came with the
@@ -337,13 +389,14 @@ impl Reader {
     }
 }
 
-/// The length of a whole message from its 16-byte primary header, and its byte order.
-fn message_length(header: &[u8; 16]) -> io::Result<(usize, Endian)> {
-    let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
+/// The length of a whole message from its 16-byte primary header, and its byte order; the
+/// errors zbus' own reader gives (an unknown byte order, a message longer than the D-Bus
+/// maximum).
+fn message_length(header: &[u8; 16]) -> zbus::Result<(usize, Endian)> {
     let endian = match header[0] {
         b'l' => Endian::Little,
         b'B' => Endian::Big,
-        other => return Err(bad(format!("unknown byte order mark {other:#04x}"))),
+        _ => return Err(zbus::Error::IncorrectEndian),
     };
     let word = |at: usize| {
         let b = [header[at], header[at + 1], header[at + 2], header[at + 3]];
@@ -355,9 +408,7 @@ fn message_length(header: &[u8; 16]) -> io::Result<(usize, Endian)> {
     let fields_end = 16 + word(12) as usize;
     let total = fields_end.next_multiple_of(8) + word(4) as usize;
     if total > MAX_MESSAGE {
-        return Err(bad(format!(
-            "a message of {total} bytes exceeds the D-Bus maximum of {MAX_MESSAGE}"
-        )));
+        return Err(zbus::Error::ExcessData);
     }
     Ok((total, endian))
 }
@@ -369,22 +420,15 @@ impl ReadHalf for Reader {
         if out.is_empty() {
             return Ok((0, Vec::new()));
         }
-        if self.start == self.end {
-            let n = read_into(&self.io, &mut self.buffer, &mut self.fds).await?;
-            if n == 0 {
-                return Ok((0, Vec::new()));
-            }
-            self.start = 0;
-            self.end = n;
+        if self.sasl.is_some() {
+            return self.recv_handshake(out).await;
+        }
+        if !self.fill().await? {
+            return Ok((0, Vec::new()));
         }
         let n = out.len().min(self.end - self.start);
         out[..n].copy_from_slice(&self.buffer[self.start..self.start + n]);
         self.start += n;
-        if let Some(lines) = &mut self.handshake
-            && !lines.feed(&out[..n])
-        {
-            self.handshake = None;
-        }
         Ok((n, Vec::new()))
     }
 
@@ -433,6 +477,8 @@ impl ReadHalf for Reader {
 #[derive(Debug)]
 pub struct Writer {
     io: Arc<AsyncFd<OwnedFd>>,
+    /// The client's authentication commands, until `BEGIN` is written.
+    sasl: Option<ClientLines>,
 }
 
 impl Writer {
@@ -532,7 +578,14 @@ impl Writer {
 #[async_trait::async_trait]
 impl WriteHalf for Writer {
     async fn sendmsg(&mut self, buffer: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
-        self.write_some(&[IoSlice::new(buffer)], fds).await
+        let n = self.write_some(&[IoSlice::new(buffer)], fds).await?;
+        if let Some(lines) = &mut self.sasl {
+            lines.wrote(&buffer[..n]);
+            if lines.done() {
+                self.sasl = None;
+            }
+        }
+        Ok(n)
     }
 
     async fn send_message(&mut self, msg: &Message) -> zbus::Result<()> {
