@@ -32,6 +32,7 @@ pub mod introspect;
 pub mod json;
 pub mod message;
 pub mod property;
+pub mod request;
 pub mod runtime;
 pub mod schema;
 pub mod serve;
