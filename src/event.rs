@@ -56,15 +56,11 @@ use zbus::message::Flags;
 use crate::error::{Error, Kind, Result};
 use crate::json::DecodeOptions;
 use crate::message;
+use crate::request::{MAX_TIMEOUT_MS, check_keys, json_object};
 
-/// Default bound on queued notifications (signals and name events).
-pub const DEFAULT_QUEUE_LIMIT: usize = 4096;
-/// Default bound on the bytes of queued notifications (their raw message sizes).
-pub const DEFAULT_QUEUE_BYTES: usize = 64 << 20;
-/// Default lifetime of an unanswered call handle: the usual D-Bus client timeout.
-pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(25);
-/// Default bound on call handles alive at once.
-pub const DEFAULT_MAX_PENDING_CALLS: usize = 1024;
+pub use crate::limits::{
+    DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_PENDING_CALLS, DEFAULT_QUEUE_BYTES, DEFAULT_QUEUE_LIMIT,
+};
 
 /// Bounds of one connection's queue, set with `skypebus_connection_set_event_options`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +78,74 @@ impl Default for Limits {
             queue_bytes: DEFAULT_QUEUE_BYTES,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             max_pending_calls: DEFAULT_MAX_PENDING_CALLS,
+        }
+    }
+}
+
+/// Changes to a connection's [`Limits`] (`skypebus_connection_set_event_options`): each field
+/// that is set replaces its bound, the others keep theirs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    pub queue_limit: Option<usize>,
+    pub queue_bytes: Option<usize>,
+    pub call_timeout: Option<Duration>,
+    pub max_pending_calls: Option<usize>,
+}
+
+/// Largest `queue_limit`.
+pub const MAX_QUEUE_LIMIT: u64 = 1 << 24;
+/// Largest `queue_bytes`.
+pub const MAX_QUEUE_BYTES: u64 = 1 << 40;
+/// Largest `max_pending_calls`.
+pub const MAX_PENDING_CALLS: u64 = 1 << 20;
+
+impl Options {
+    /// Parses `{"queue_limit", "queue_bytes", "call_timeout_ms", "max_pending_calls"}`, every
+    /// key optional, each a positive integer up to its bound.
+    pub fn parse(text: &str) -> Result<Options> {
+        let map = json_object(text, "event options")?;
+        check_keys(
+            &map,
+            &[
+                "queue_limit",
+                "queue_bytes",
+                "call_timeout_ms",
+                "max_pending_calls",
+            ],
+            "event options",
+        )?;
+        let int = |key: &str, max: u64| -> Result<Option<u64>> {
+            match map.get(key) {
+                None => Ok(None),
+                Some(v) => match v.as_u64() {
+                    Some(n) if n >= 1 && n <= max => Ok(Some(n)),
+                    _ => Err(Error::invalid_request(format!(
+                        "\"{key}\" must be an integer from 1 to {max}, not {v}"
+                    ))),
+                },
+            }
+        };
+        Ok(Options {
+            queue_limit: int("queue_limit", MAX_QUEUE_LIMIT)?.map(|n| n as usize),
+            queue_bytes: int("queue_bytes", MAX_QUEUE_BYTES)?.map(|n| n as usize),
+            call_timeout: int("call_timeout_ms", MAX_TIMEOUT_MS)?.map(Duration::from_millis),
+            max_pending_calls: int("max_pending_calls", MAX_PENDING_CALLS)?.map(|n| n as usize),
+        })
+    }
+
+    /// The bounds `limits` become with these options.
+    pub fn apply(&self, limits: &mut Limits) {
+        if let Some(n) = self.queue_limit {
+            limits.queue_limit = n;
+        }
+        if let Some(n) = self.queue_bytes {
+            limits.queue_bytes = n;
+        }
+        if let Some(t) = self.call_timeout {
+            limits.call_timeout = t;
+        }
+        if let Some(n) = self.max_pending_calls {
+            limits.max_pending_calls = n;
         }
     }
 }

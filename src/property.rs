@@ -4,7 +4,8 @@
 //! ```json
 //! {"destination": "org.example", "path": "/org/example", "interface": "org.example.Iface",
 //!  "op": "get" | "set" | "get_all", "name": "Volume", "value": 0.5, "signature": "d",
-//!  "timeout_ms": 0, "variants": "typed", "bytes": "base64"}
+//!  "timeout_ms": 0, "variants": "typed", "bytes": "base64", "no_auto_start": false,
+//!  "allow_interactive_authorization": false}
 //! ```
 //!
 //! - `get` replies `{"type": "<the property's type>", "data": value}`, as
@@ -19,11 +20,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::call::{check_keys, parse_timeout, parse_value_options, string_key};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::introspect::{self, Target};
 use crate::json::{DecodeOptions, EncodeOptions};
+use crate::request::{
+    bool_key, check_keys, json_object, parse_timeout, parse_value_options, string_key,
+};
 use crate::signature::{self, Type};
 
 const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
@@ -49,6 +52,8 @@ pub struct PropertyRequest {
     pub timeout: Option<Duration>,
     pub typed_variants: bool,
     pub bytes_base64: bool,
+    /// Header flags of the call (`no_auto_start`, `allow_interactive_authorization`).
+    pub flags: u8,
 }
 
 const KEYS: &[&str] = &[
@@ -62,16 +67,14 @@ const KEYS: &[&str] = &[
     "timeout_ms",
     "variants",
     "bytes",
+    "no_auto_start",
+    "allow_interactive_authorization",
 ];
 
 impl PropertyRequest {
     /// Parses a request from JSON text.
     pub fn parse(text: &str) -> Result<PropertyRequest> {
-        let Value::Object(mut map) = crate::json::parse_json_strict(text)? else {
-            return Err(Error::invalid_request(
-                "a property request must be a JSON object",
-            ));
-        };
+        let mut map = json_object(text, "a property request")?;
         check_keys(&map, KEYS, "a property request")?;
         let op = match string_key(&map, "op")?.as_deref() {
             Some("get") => Op::Get,
@@ -108,6 +111,20 @@ impl PropertyRequest {
             _ => {}
         }
         let (typed_variants, bytes_base64) = parse_value_options(&map)?;
+        let mut flags = 0;
+        for (key, flag) in [
+            ("no_auto_start", crate::message::NO_AUTO_START),
+            (
+                "allow_interactive_authorization",
+                crate::message::ALLOW_INTERACTIVE_AUTHORIZATION,
+            ),
+        ] {
+            if let Some(value) = map.get(key)
+                && bool_key(key, value)?
+            {
+                flags |= flag;
+            }
+        }
         Ok(PropertyRequest {
             destination: string_key(&map, "destination")?,
             path,
@@ -119,6 +136,7 @@ impl PropertyRequest {
             timeout: parse_timeout(map.get("timeout_ms"))?,
             typed_variants,
             bytes_base64,
+            flags,
         })
     }
 }
@@ -136,6 +154,8 @@ pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
         timeout: None,
         typed_variants: false,
         no_reply: false,
+        no_auto_start: false,
+        allow_interactive_authorization: false,
         bytes_base64: false,
         arrays_base64: false,
     })?;
@@ -150,6 +170,7 @@ pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
         path: &req.path,
         interface: PROPERTIES,
         method,
+        flags: req.flags,
     };
     let iface = Value::String(req.interface.clone());
     conn.process().block_on(async {
@@ -208,6 +229,7 @@ pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
                     interface: Some(PROPERTIES),
                     member: "Set",
                     no_reply: false,
+                    flags: req.flags,
                 };
                 let msg = crate::message::method_call(
                     &header,
