@@ -183,7 +183,7 @@ impl CallRequest {
         fields.finish()
     }
 
-    fn decode_options(&self) -> DecodeOptions {
+    pub(crate) fn decode_options(&self) -> DecodeOptions {
         DecodeOptions {
             typed_variants: self.typed_variants,
             bytes_base64: self.bytes_base64,
@@ -651,7 +651,7 @@ fn call_message(conn: &Connection, req: &CallRequest) -> Result<Option<Message>>
 
 /// [`argument_types`] within the deadline of the whole call: the round trips that read the
 /// peer's introspection data spend the call's timeout, they do not get one of their own.
-async fn argument_types_by(
+pub(crate) async fn argument_types_by(
     conn: &Connection,
     req: &CallRequest,
     deadline: tokio::time::Instant,

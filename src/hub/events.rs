@@ -2,6 +2,7 @@
 //! descriptor.
 
 use std::os::fd::RawFd;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -42,7 +43,23 @@ impl Hub {
     /// Takes the next event, waiting up to `timeout`, and renders it as JSON. `Ok(None)` when
     /// nothing arrived in time.
     fn next(&self, conn: &Connection, timeout: Duration) -> Result<Option<String>> {
-        let deadline = Instant::now() + timeout;
+        if timeout.is_zero() {
+            return self.next_until(conn, Instant::now());
+        }
+        /// Counts the thread among the pullers while it may wait.
+        struct Pulling<'a>(&'a Hub);
+        impl Drop for Pulling<'_> {
+            fn drop(&mut self) {
+                self.0.pullers.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        self.pullers.fetch_add(1, Ordering::AcqRel);
+        let _pulling = Pulling(self);
+        self.next_until(conn, Instant::now() + timeout)
+    }
+
+    /// [`Hub::next`] with its deadline.
+    fn next_until(&self, conn: &Connection, deadline: Instant) -> Result<Option<String>> {
         loop {
             let pulled = {
                 let mut st = self.lock();
@@ -94,6 +111,7 @@ impl Hub {
                 subscriptions,
                 opts,
             }) => Some(event::render_signal(&msg, &subscriptions, opts)),
+            Pulled::Note(Event::Finished(id)) => Some(event::render_finished(id)),
             Pulled::Note(Event::Call(_)) => None,
             Pulled::Call(id, snap) => match serve::render_call(id, &snap) {
                 Ok(json) => Some(json),
@@ -149,7 +167,7 @@ pub fn event_fd(conn: &Connection) -> Result<RawFd> {
 }
 
 /// Parses and applies event options: `queue_limit`, `queue_bytes`, `call_timeout_ms`,
-/// `max_pending_calls` (all positive integers; absent keys keep their value).
+/// `max_pending_calls`, `max_async_calls` (all positive integers; absent keys keep their value).
 pub fn set_options(conn: &Connection, json: &str) -> Result<()> {
     let v = crate::json::parse_json_strict(json)?;
     let Value::Object(map) = v else {
@@ -165,6 +183,7 @@ pub fn set_options(conn: &Connection, json: &str) -> Result<()> {
             "queue_bytes",
             "call_timeout_ms",
             "max_pending_calls",
+            "max_async_calls",
         ],
         "event options",
     )?;
@@ -183,6 +202,7 @@ pub fn set_options(conn: &Connection, json: &str) -> Result<()> {
     let queue_bytes = int("queue_bytes", 1 << 40)?;
     let call_timeout = int("call_timeout_ms", MAX_TIMEOUT_MS)?;
     let max_pending = int("max_pending_calls", 1 << 20)?;
+    let max_async = int("max_async_calls", 1 << 16)?;
     let hub = of(conn)?;
     let mut st = hub.lock();
     let st = &mut *st;
@@ -197,6 +217,9 @@ pub fn set_options(conn: &Connection, json: &str) -> Result<()> {
     }
     if let Some(n) = max_pending {
         st.limits.max_pending_calls = n as usize;
+    }
+    if let Some(n) = max_async {
+        st.limits.max_async_calls = n as usize;
     }
     st.queue.trim(&st.limits);
     Ok(())
@@ -219,6 +242,9 @@ pub fn stats_json(conn: &Connection) -> Result<String> {
         "queue_bytes": st.limits.queue_bytes,
         "call_timeout_ms": st.limits.call_timeout.as_millis() as u64,
         "max_pending_calls": st.limits.max_pending_calls,
+        "async_calls": st.async_in_flight,
+        "finished_calls": st.queue.finished(),
+        "max_async_calls": st.limits.max_async_calls,
     })
     .to_string())
 }
