@@ -15,7 +15,7 @@ VALGRIND := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,
 RUN_BUS := dbus-run-session --config-file=tests/support/bus.conf --
 
 .PHONY: all deps build header check-header lint test test-rust test-c test-php test-emulator \
-        demo bench fuzz clean
+        demo bench bench-deps fuzz clean
 
 all: build
 
@@ -30,10 +30,14 @@ build:
 	cargo build --release -p skypebus-skype-emulator
 	ln -sf libskypebus.so $(RELEASE)/libskypebus.so.0
 
+# The C header (cbindgen), then what the PHP package loads, generated from it: php-ffi's
+# include/skypebus.h (for FFI) and src/Internal/{ResultCode,HeaderConstants}.php.
 header:
 	cbindgen --config cbindgen.toml --crate skypebus --output include/skypebus.h
+	scripts/php-header.py include/skypebus.h php-ffi
 
-# Fails when include/skypebus.h differs from what the pinned cbindgen generates from src/.
+# Fails when include/skypebus.h differs from what the pinned cbindgen generates from src/, or
+# when a file generated from it for PHP differs from what scripts/php-header.py makes of it.
 check-header:
 	@# (cbindgen warns about items it skips on purpose; only the diff matters)
 	@command -v cbindgen >/dev/null || cargo install cbindgen --version $(CBINDGEN_VERSION) --locked
@@ -42,6 +46,7 @@ check-header:
 	cbindgen --quiet --config cbindgen.toml --crate skypebus --output target/skypebus.h.check
 	@diff -u include/skypebus.h target/skypebus.h.check && echo "header is up to date" || \
 		{ echo "include/skypebus.h is stale: run 'make header' and commit it"; exit 1; }
+	scripts/php-header.py --check include/skypebus.h php-ffi && echo "PHP's generated files are up to date"
 
 # fmt and clippy cover the whole workspace (the library and emulator/); check-citations fails when
 # a tracked file cites a document the repository does not have.
@@ -61,9 +66,14 @@ test-rust: build
 	cargo test --release -p skypebus 2>&1 | tee target/test-rust.log
 	cargo test --release -p skypebus-skype-emulator 2>&1 | tee -a target/test-rust.log
 
-test-c: $(RELEASE)/test_call $(RELEASE)/test_skype
+# The header from C++ (issue 15): extern "C" guard, warnings as errors, one real call.
+$(RELEASE)/test_cpp: tests/c/test_cpp.cpp include/skypebus.h build
+	g++ -std=c++17 -Wall -Wextra -Werror -pedantic -O1 -g -Iinclude -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
+
+test-c: $(RELEASE)/test_call $(RELEASE)/test_skype $(RELEASE)/test_cpp
 	tests/c/readme_examples.sh
-	php -d ffi.enable=1 tests/php/ffi_header.php include/skypebus.h $(LIB)
+	LD_LIBRARY_PATH=$(RELEASE) php -d ffi.enable=1 tests/php/ffi_header.php php-ffi/include/skypebus.h $(LIB)
+	$(RUN_BUS) $(RELEASE)/test_cpp
 	$(RUN_BUS) $(RELEASE)/test_call
 	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_call > target/valgrind-test_call.log
 	$(RUN_BUS) $(RELEASE)/test_skype
@@ -107,7 +117,11 @@ test: deps build check-header lint test-rust test-c test-php test-emulator
 demo: deps build
 	scripts/demo.sh
 
-bench: deps build
+# The benchmarks' deps are the tests' plus what pecl/dbus builds with (bench/README.md).
+bench-deps:
+	@scripts/install-deps.sh --bench
+
+bench: bench-deps build
 	bench/run.sh
 
 # Coverage-guided fuzzing of the decoder, the encoder and the request parsers (libFuzzer through

@@ -70,6 +70,62 @@ if [ "$SKYPEBUS_BENCH_C_CALL_MANY" = 0 ]; then
 fi
 export SKYPEBUS_LIBRARY="$ROOT/target/release/libskypebus.so"
 
+# pecl/dbus, the compiled extension the PHP package is compared with (bench/README.md,
+# "pecl/dbus"): SKYPEBUS_BENCH_PECL_DBUS names a built dbus.so or a source directory; unset, the
+# source is looked for in shared/peers/pecl-dbus beside this checkout (or beside the repository's
+# main worktree, for a checkout made with `git worktree`). A source is copied into
+# target/pecl-dbus/ and built there with phpize (rebuilt when the source changes); the driver
+# gets the dbus.so in SKYPEBUS_BENCH_PECL_DBUS, or in SKYPEBUS_BENCH_PECL_WHY why there is none.
+pecl_source() {
+  local given=${SKYPEBUS_BENCH_PECL_DBUS:-} dir common
+  if [ -n "$given" ]; then
+    echo "$given"
+    return
+  fi
+  common=$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+  for dir in "$(dirname "$ROOT")" ${common:+"$(dirname "$(dirname "$common")")"}; do
+    if [ -f "$dir/shared/peers/pecl-dbus/config.m4" ]; then
+      echo "$dir/shared/peers/pecl-dbus"
+      return
+    fi
+  done
+}
+build_pecl() { # source directory -> prints the built dbus.so, or fails with the log on stderr
+  local src=$1 out="$ROOT/target/pecl-dbus" stamp
+  stamp="$src $(cd "$src" && find . -type f \( -name '*.c' -o -name '*.h' -o -name config.m4 \) \
+    -exec md5sum {} + | sort | md5sum)"
+  if [ -f "$out/src/modules/dbus.so" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
+    echo "$out/src/modules/dbus.so"
+    return
+  fi
+  command -v phpize >/dev/null || { echo "phpize not found (php8.2-dev: make bench-deps)" >&2; return 1; }
+  rm -rf "$out" && mkdir -p "$out" && cp -r "$src" "$out/src" && chmod -R u+w "$out/src"
+  if ! (cd "$out/src" && phpize && ./configure && make) >"$out/build.log" 2>&1; then
+    tail -n 20 "$out/build.log" >&2
+    return 1
+  fi
+  echo "$stamp" >"$out/stamp"
+  echo "$out/src/modules/dbus.so"
+}
+export SKYPEBUS_BENCH_PECL_WHY=""
+pecl=$(pecl_source)
+if [ -z "$pecl" ]; then
+  SKYPEBUS_BENCH_PECL_WHY="no pecl/dbus: no source beside the checkout and SKYPEBUS_BENCH_PECL_DBUS unset"
+elif [ -d "$pecl" ]; then
+  step "building pecl/dbus from $pecl"
+  if so=$(build_pecl "$pecl" 2>"$work/pecl.log"); then
+    pecl=$so
+  else
+    cat "$work/pecl.log" >&2
+    SKYPEBUS_BENCH_PECL_WHY="pecl/dbus did not build from $pecl: $(tail -n 1 "$work/pecl.log")"
+    pecl=""
+  fi
+elif [ ! -f "$pecl" ]; then
+  SKYPEBUS_BENCH_PECL_WHY="SKYPEBUS_BENCH_PECL_DBUS=$pecl is neither a dbus.so nor a source directory"
+  pecl=""
+fi
+export SKYPEBUS_BENCH_PECL_DBUS=$pecl
+
 # The designs the chosen ones were measured against (SKYPEBUS_DRIVE=background, SKYPEBUS_SOCKET=zbus)
 # exist only in a build with the io-experiments feature (docs/driving.md "Experiments"). It gets a
 # target directory of its own, so the library of `make build` and the tests stays the default one;

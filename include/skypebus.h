@@ -182,6 +182,10 @@ typedef struct skypebus_pending_call skypebus_pending_call;
  */
 typedef struct skypebus_skype skypebus_skype;
 
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
 /**
  * The library version, e.g. `"0.1.0"`: a static NUL-terminated string that must not be freed.
  * Thread-safe.
@@ -911,5 +915,9 @@ enum skypebus_result skypebus_skype_next_notification(const struct skypebus_skyp
                                                       uint32_t timeout_ms,
                                                       char **notification_out,
                                                       struct skypebus_error **err);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
 
 #endif  /* SKYPEBUS_H */

@@ -10,6 +10,11 @@ PACKAGES=(
   systemd valgrind gcc make
   dpkg-dev lintian help2man pkg-config binutils git
 )
+# `scripts/install-deps.sh --bench` (what `make bench` runs) adds what the benchmarks build:
+# pecl/dbus, the compiled extension they compare with (bench/README.md, "pecl/dbus").
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(php8.2-dev libdbus-1-dev)
+fi
 CBINDGEN_VERSION=0.29.2
 
 missing=()

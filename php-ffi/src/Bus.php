@@ -13,6 +13,7 @@ use SkypeBus\Internal\Calls;
 use SkypeBus\Internal\CallTarget;
 use SkypeBus\Internal\Connection;
 use SkypeBus\Internal\EventLoop;
+use SkypeBus\Internal\HeaderConstants;
 use SkypeBus\Internal\PropertyTarget;
 use SkypeBus\Internal\Server;
 use SkypeBus\Internal\Signals;
@@ -48,11 +49,11 @@ use SkypeBus\Internal\Tracer;
 final class Bus implements BusInterface
 {
     /** RequestName flag: let another connection that asks with NAME_REPLACE_EXISTING take the name. */
-    public const NAME_ALLOW_REPLACEMENT = 1;
+    public const NAME_ALLOW_REPLACEMENT = HeaderConstants::NAME_ALLOW_REPLACEMENT;
     /** RequestName flag: take the name from its owner if that owner allowed replacement. */
-    public const NAME_REPLACE_EXISTING = 2;
+    public const NAME_REPLACE_EXISTING = HeaderConstants::NAME_REPLACE_EXISTING;
     /** RequestName flag: do not wait in the queue when the name is owned (the default here). */
-    public const NAME_DO_NOT_QUEUE = 4;
+    public const NAME_DO_NOT_QUEUE = HeaderConstants::NAME_DO_NOT_QUEUE;
     /**
      * requestName() flag of this package (not sent as such): wait in the name's queue when
      * another connection owns it, instead of being refused with NameTakenException.
@@ -60,20 +61,20 @@ final class Bus implements BusInterface
     public const NAME_QUEUE = 0x10000;
 
     /** requestName() answer: we are now the primary owner. */
-    public const NAME_PRIMARY_OWNER = 1;
+    public const NAME_PRIMARY_OWNER = HeaderConstants::NAME_PRIMARY_OWNER;
     /** requestName() answer: the name is owned; we wait in its queue (with NAME_QUEUE only). */
-    public const NAME_IN_QUEUE = 2;
+    public const NAME_IN_QUEUE = HeaderConstants::NAME_IN_QUEUE;
     /** The D-Bus answer "the name is owned, not queued": requestName() throws NameTakenException instead. */
-    public const NAME_EXISTS = 3;
+    public const NAME_EXISTS = HeaderConstants::NAME_EXISTS;
     /** requestName() answer: we already own the name. */
-    public const NAME_ALREADY_OWNER = 4;
+    public const NAME_ALREADY_OWNER = HeaderConstants::NAME_ALREADY_OWNER;
 
     /** releaseName() answer: we owned or queued for the name and no longer do. */
-    public const NAME_RELEASED = 1;
+    public const NAME_RELEASED = HeaderConstants::NAME_RELEASED;
     /** releaseName() answer: nobody owns the name. */
-    public const NAME_NON_EXISTENT = 2;
+    public const NAME_NON_EXISTENT = HeaderConstants::NAME_NON_EXISTENT;
     /** releaseName() answer: someone else owns the name and we are not in its queue. */
-    public const NAME_NOT_OWNER = 3;
+    public const NAME_NOT_OWNER = HeaderConstants::NAME_NOT_OWNER;
 
     /** @var Connection the C connection, shared with the classes below */
     private $connection;

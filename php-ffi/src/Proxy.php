@@ -12,6 +12,7 @@ use SkypeBus\Internal\CallOptions;
 use SkypeBus\Internal\Calls;
 use SkypeBus\Internal\CallTarget;
 use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\ResultCode;
 use SkypeBus\Internal\Introspection;
 use SkypeBus\Internal\PropertyTarget;
 use SkypeBus\Internal\Signature;
@@ -130,7 +131,7 @@ final class Proxy implements ProxyInterface
                     if ($options === $this->options) {
                         throw $e;
                     }
-                    throw Errors::exceptionFor(Errors::TIMEOUT, $e->getErrorName(), sprintf(
+                    throw Errors::exceptionFor(ResultCode::TIMEOUT, $e->getErrorName(), sprintf(
                         "no reply within %d ms (local timeout), %d ms of it spent reading the peer's introspection data",
                         (int) $this->options->timeoutMs,
                         (int) $this->options->timeoutMs - (int) $options->timeoutMs
@@ -243,7 +244,7 @@ final class Proxy implements ProxyInterface
                     $name
                 ),
                 'net.skypebus.Error.InvalidRequest',
-                Errors::INVALID_REQUEST
+                ResultCode::INVALID_REQUEST
             );
         }
         return $found['interface'];
@@ -309,7 +310,7 @@ final class Proxy implements ProxyInterface
             return $this->options;
         }
         if ($spentMs >= $timeoutMs) {
-            throw Errors::exceptionFor(Errors::TIMEOUT, 'org.freedesktop.DBus.Error.NoReply', sprintf(
+            throw Errors::exceptionFor(ResultCode::TIMEOUT, 'org.freedesktop.DBus.Error.NoReply', sprintf(
                 "no reply within %d ms (local timeout), spent reading the peer's introspection data",
                 $timeoutMs
             ));
@@ -329,7 +330,7 @@ final class Proxy implements ProxyInterface
             try {
                 $this->introspection = new Introspection($this->calls->introspect($this->destination, $this->path, $this->options->timeoutMs));
             } catch (TimeoutException $e) {
-                throw Errors::exceptionFor(Errors::TIMEOUT, $e->getErrorName(), sprintf(
+                throw Errors::exceptionFor(ResultCode::TIMEOUT, $e->getErrorName(), sprintf(
                     "no reply within %d ms (local timeout), spent reading the peer's introspection data",
                     (int) $this->options->timeoutMs
                 ));

@@ -8,6 +8,7 @@ use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\TimeoutException;
 use SkypeBus\Internal\CallOptions;
 use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\ResultCode;
 use SkypeBus\Internal\Native;
 
 /**
@@ -204,7 +205,7 @@ final class Skype
         throw new TimeoutException(
             'org.freedesktop.DBus.Error.NoReply',
             sprintf('Chat message %s did not reach status %s within %s s (%s)', $messageId, $status, (string) $timeout, $now),
-            Errors::TIMEOUT
+            ResultCode::TIMEOUT
         );
     }
 
@@ -291,6 +292,6 @@ final class Skype
 
     private static function invalid(string $message): InvalidArgumentException
     {
-        return new InvalidArgumentException($message, 'net.skypebus.Error.InvalidRequest', Errors::INVALID_REQUEST);
+        return new InvalidArgumentException($message, 'net.skypebus.Error.InvalidRequest', ResultCode::INVALID_REQUEST);
     }
 }

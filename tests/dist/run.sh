@@ -24,7 +24,7 @@ echo "== skypebus $version, ABI $abi ($multiarch)"
 
 # --- 1. versions -------------------------------------------------------------------------------
 echo "== versions and licence (at ${SECONDS}s)"
-php_const() { php -r 'require "php-ffi/src/Library.php"; echo constant("SkypeBus\\Library::" . $argv[1]);' "$1"; }
+php_const() { php -r 'require "php-ffi/src/Internal/HeaderConstants.php"; require "php-ffi/src/Library.php"; echo constant("SkypeBus\\Library::" . $argv[1]);' "$1"; }
 same "skypebus_version() and skypebus_abi_version() of target/release" "$version $abi" "$(probe target/release/libskypebus.so)"
 same "SONAME of target/release/libskypebus.so" "libskypebus.so.$abi" "$(soname target/release/libskypebus.so)"
 same "the header's SKYPEBUS_ABI_VERSION" "$abi" "$(sed -n 's/^#define SKYPEBUS_ABI_VERSION \([0-9]*\)$/\1/p' include/skypebus.h)"

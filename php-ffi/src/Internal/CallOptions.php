@@ -137,6 +137,6 @@ final class CallOptions
 
     private static function invalid(string $message): InvalidArgumentException
     {
-        return new InvalidArgumentException($message, 'net.skypebus.Error.InvalidRequest', Errors::INVALID_REQUEST);
+        return new InvalidArgumentException($message, 'net.skypebus.Error.InvalidRequest', ResultCode::INVALID_REQUEST);
     }
 }

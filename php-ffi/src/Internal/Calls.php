@@ -247,7 +247,7 @@ final class Calls
             if (is_array($reply) && isset($reply['error']) && is_array($reply['error'])) {
                 $error = $reply['error'];
                 $failure = Errors::exceptionFor(
-                    (int) ($error['code'] ?? Errors::DBUS_ERROR),
+                    (int) ($error['code'] ?? ResultCode::DBUS_ERROR),
                     (string) ($error['name'] ?? 'net.skypebus.Error.Unknown'),
                     (string) ($error['message'] ?? '')
                 );

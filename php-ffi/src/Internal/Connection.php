@@ -54,7 +54,7 @@ final class Connection
     public static function open(Native $native, string $address, bool $private): self
     {
         if ($address === '') {
-            throw new InvalidArgumentException('The bus address is empty', 'net.skypebus.Error.InvalidName', Errors::INVALID_NAME);
+            throw new InvalidArgumentException('The bus address is empty', 'net.skypebus.Error.InvalidName', ResultCode::INVALID_NAME);
         }
         $resolved = BusAddress::resolve($address);
         try {

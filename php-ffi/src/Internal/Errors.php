@@ -23,43 +23,23 @@ use SkypeBus\Exception\UnknownObjectException;
 use SkypeBus\Exception\UnknownPropertyException;
 
 /**
- * The result codes of the C ABI (skypebus_result) and the one mapping from an error the library
- * reported (code, name, message) to the exception PHP users see. Pure PHP.
+ * The one mapping from an error the library reported (a result code of ResultCode, generated
+ * from the C header; name; message) to the exception PHP users see. Pure PHP.
  *
  * @internal
  */
 final class Errors
 {
-    public const OK = 0;
-    public const DBUS_ERROR = 1;
-    public const TIMEOUT = 2;
-    public const INVALID_JSON = 3;
-    public const INVALID_REQUEST = 4;
-    public const TYPE_MISMATCH = 5;
-    public const INVALID_SIGNATURE = 6;
-    public const INVALID_NAME = 7;
-    public const INVALID_UTF8 = 8;
-    public const NULL_ARGUMENT = 9;
-    public const DISCONNECTED = 10;
-    public const CONNECT_FAILED = 11;
-    public const LIMIT_EXCEEDED = 12;
-    public const INVALID_MESSAGE = 13;
-    public const NOT_SUPPORTED = 14;
-    public const IO_ERROR = 15;
-    public const PANIC = 16;
-    public const SKYPE_ERROR = 17;
-    public const EMPTY = 18;
-
     /** Result codes of the library's own argument errors: these become InvalidArgumentException. */
     private const ARGUMENT_CODES = [
-        self::INVALID_JSON => true,
-        self::INVALID_REQUEST => true,
-        self::TYPE_MISMATCH => true,
-        self::INVALID_SIGNATURE => true,
-        self::INVALID_NAME => true,
-        self::INVALID_UTF8 => true,
-        self::NULL_ARGUMENT => true,
-        self::LIMIT_EXCEEDED => true,
+        ResultCode::INVALID_JSON => true,
+        ResultCode::INVALID_REQUEST => true,
+        ResultCode::TYPE_MISMATCH => true,
+        ResultCode::INVALID_SIGNATURE => true,
+        ResultCode::INVALID_NAME => true,
+        ResultCode::INVALID_UTF8 => true,
+        ResultCode::NULL_ARGUMENT => true,
+        ResultCode::LIMIT_EXCEEDED => true,
     ];
 
     /** D-Bus error names with their own exception class (D-Bus error replies, code 1). */
@@ -87,18 +67,18 @@ final class Errors
      */
     public static function exceptionFor(int $code, string $name, string $message, int $skypeCode = 0): \Throwable
     {
-        if ($code === self::SKYPE_ERROR) {
+        if ($code === ResultCode::SKYPE_ERROR) {
             return $name === self::SKYPE_NOT_SIGNED_IN
                 ? new SkypeNotSignedInException($name, $message, $skypeCode)
                 : new SkypeException($name, $message, $skypeCode);
         }
-        if ($code === self::TIMEOUT) {
+        if ($code === ResultCode::TIMEOUT) {
             return new TimeoutException($name, $message, $code);
         }
-        if ($code === self::DISCONNECTED) {
+        if ($code === ResultCode::DISCONNECTED) {
             return new DisconnectedException($name, $message, $code);
         }
-        if ($code === self::CONNECT_FAILED) {
+        if ($code === ResultCode::CONNECT_FAILED) {
             return new ConnectFailedException($name, $message, $code);
         }
         if (isset(self::ARGUMENT_CODES[$code])) {
@@ -106,7 +86,7 @@ final class Errors
             $message = str_replace(['an empty object', 'an object with '], ['an empty associative array', 'an associative array with '], $message);
             return new InvalidArgumentException($message, $name, $code);
         }
-        if ($code === self::DBUS_ERROR && isset(self::BY_NAME[$name])) {
+        if ($code === ResultCode::DBUS_ERROR && isset(self::BY_NAME[$name])) {
             $class = self::BY_NAME[$name];
             return new $class($name, $message, $code);
         }
@@ -137,13 +117,13 @@ final class Errors
             . 'NAME_REPLACE_EXISTING when the owner allows replacement',
             $name,
             $owner !== null ? $owner : 'another connection'
-        ), self::DBUS_ERROR);
+        ), ResultCode::DBUS_ERROR);
     }
 
     /** Connecting failed for a reason the PHP side tells ($previous: the library's error). */
     public static function connectFailed(string $message, ?\Throwable $previous = null): ConnectFailedException
     {
-        return new ConnectFailedException('net.skypebus.Error.ConnectFailed', $message, self::CONNECT_FAILED, $previous);
+        return new ConnectFailedException('net.skypebus.Error.ConnectFailed', $message, ResultCode::CONNECT_FAILED, $previous);
     }
 
     /** The error the PHP side reports for a call on a closed connection. */
@@ -152,13 +132,13 @@ final class Errors
         return new DisconnectedException(
             'net.skypebus.Error.Disconnected',
             'The connection is closed',
-            self::DISCONNECTED
+            ResultCode::DISCONNECTED
         );
     }
 
     /** The error for a request PHP refuses before anything is sent (InvalidRequest). */
     public static function invalid(string $message): InvalidArgumentException
     {
-        return new InvalidArgumentException($message, 'net.skypebus.Error.InvalidRequest', self::INVALID_REQUEST);
+        return new InvalidArgumentException($message, 'net.skypebus.Error.InvalidRequest', ResultCode::INVALID_REQUEST);
     }
 }

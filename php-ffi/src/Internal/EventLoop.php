@@ -195,7 +195,7 @@ final class EventLoop
         $fd = $this->connection->native->eventFd($this->connection->handle());
         $stream = fopen('php://fd/' . $fd, 'rb');
         if ($stream === false) {
-            throw new DBusException('net.skypebus.Error.IO', 'Cannot open the event descriptor as a stream', Errors::IO_ERROR);
+            throw new DBusException('net.skypebus.Error.IO', 'Cannot open the event descriptor as a stream', ResultCode::IO_ERROR);
         }
         return $stream;
     }

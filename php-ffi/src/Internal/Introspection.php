@@ -128,7 +128,7 @@ final class Introspection
                     implode(', ', array_keys($matches))
                 ),
                 'net.skypebus.Error.InvalidRequest',
-                Errors::INVALID_REQUEST
+                ResultCode::INVALID_REQUEST
             );
         }
         foreach ($matches as $interfaceName => $member) {

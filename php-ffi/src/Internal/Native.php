@@ -138,7 +138,7 @@ final class Native
         $result = $private
             ? $this->ffi->skypebus_connection_open_private($address, \FFI::addr($connection), \FFI::addr($error))
             : $this->ffi->skypebus_connection_open($address, \FFI::addr($connection), \FFI::addr($error));
-        if ($result !== Errors::OK) {
+        if ($result !== ResultCode::OK) {
             $this->fail($result, $error);
         }
         return $connection;
@@ -391,7 +391,7 @@ final class Native
     {
         $error = $this->ffi->new('skypebus_error*');
         $result = $this->ffi->skypebus_reply($connection, $call, $json, \FFI::addr($error));
-        if ($result === Errors::OK) {
+        if ($result === ResultCode::OK) {
             return null;
         }
         $message = 'result ' . $result;
@@ -409,7 +409,7 @@ final class Native
     {
         $error = $this->ffi->new('skypebus_error*');
         $result = $this->ffi->skypebus_reply_error($connection, $call, $name, $message, \FFI::addr($error));
-        if ($result !== Errors::OK && !\FFI::isNull($error)) {
+        if ($result !== ResultCode::OK && !\FFI::isNull($error)) {
             $this->ffi->skypebus_error_free($error);
         }
         return $result;
@@ -479,7 +479,7 @@ final class Native
         $error = $this->ffi->new('skypebus_error*');
         $args[] = \FFI::addr($error);
         $result = $this->ffi->{$function}(...$args);
-        if ($result !== Errors::OK) {
+        if ($result !== ResultCode::OK) {
             $this->fail($result, $error);
         }
     }
@@ -495,13 +495,13 @@ final class Native
         $out = $this->ffi->new('char*');
         $error = $this->ffi->new('skypebus_error*');
         $result = $this->ffi->{$function}($handle, $milliseconds, \FFI::addr($out), \FFI::addr($error));
-        if ($result === Errors::EMPTY) {
+        if ($result === ResultCode::EMPTY) {
             if (!\FFI::isNull($error)) {
                 $this->ffi->skypebus_error_free($error);
             }
             return null;
         }
-        if ($result !== Errors::OK) {
+        if ($result !== ResultCode::OK) {
             $this->fail($result, $error);
         }
         return $this->takeString($out);
@@ -521,7 +521,7 @@ final class Native
         $args[] = \FFI::addr($out);
         $args[] = \FFI::addr($error);
         $result = $this->ffi->{$function}(...$args);
-        if ($result !== Errors::OK) {
+        if ($result !== ResultCode::OK) {
             $this->fail($result, $error);
         }
         return $this->takeString($out);
@@ -548,7 +548,7 @@ final class Native
         } finally {
             $this->ffi->skypebus_error_free($error);
         }
-        throw Errors::exceptionFor($code !== Errors::OK ? $code : $result, $name, $message, $skypeCode);
+        throw Errors::exceptionFor($code !== ResultCode::OK ? $code : $result, $name, $message, $skypeCode);
     }
 
     /**

@@ -123,7 +123,7 @@ final class ObjectSchema
 
     private static function malformed(string $why): DBusException
     {
-        return new DBusException('net.skypebus.Error.InvalidMessage', 'Malformed export schema from the library: ' . $why, Errors::INVALID_MESSAGE);
+        return new DBusException('net.skypebus.Error.InvalidMessage', 'Malformed export schema from the library: ' . $why, ResultCode::INVALID_MESSAGE);
     }
 
     /**

@@ -309,6 +309,6 @@ final class ReplyDecoder
 
     private static function malformed(string $why): DBusException
     {
-        return new DBusException('net.skypebus.Error.InvalidMessage', 'Malformed reply: ' . $why, Errors::INVALID_MESSAGE);
+        return new DBusException('net.skypebus.Error.InvalidMessage', 'Malformed reply: ' . $why, ResultCode::INVALID_MESSAGE);
     }
 }

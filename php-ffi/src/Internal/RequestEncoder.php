@@ -314,7 +314,7 @@ final class RequestEncoder
                 count($args)
             ),
             'net.skypebus.Error.TypeMismatch',
-            Errors::TYPE_MISMATCH
+            ResultCode::TYPE_MISMATCH
         );
     }
 
@@ -332,7 +332,7 @@ final class RequestEncoder
             throw new InvalidArgumentException(
                 'The option "noReply" does not apply to properties',
                 'net.skypebus.Error.InvalidRequest',
-                Errors::INVALID_REQUEST
+                ResultCode::INVALID_REQUEST
             );
         }
         $request = [];
@@ -440,14 +440,14 @@ final class RequestEncoder
                     'A string is not valid UTF-8, which D-Bus strings must be: send binary data as '
                     . 'SkypeBus\Type\Bytes, or where the signature says "ay"',
                     'net.skypebus.Error.InvalidUtf8',
-                    Errors::INVALID_UTF8,
+                    ResultCode::INVALID_UTF8,
                     $e
                 );
             }
             throw new InvalidArgumentException(
                 'The arguments cannot be encoded: ' . $e->getMessage(),
                 'net.skypebus.Error.InvalidRequest',
-                Errors::INVALID_REQUEST,
+                ResultCode::INVALID_REQUEST,
                 $e
             );
         } finally {
@@ -492,13 +492,13 @@ final class RequestEncoder
             throw new InvalidArgumentException(
                 'null cannot be sent over D-Bus',
                 'net.skypebus.Error.TypeMismatch',
-                Errors::TYPE_MISMATCH
+                ResultCode::TYPE_MISMATCH
             );
         }
         throw new InvalidArgumentException(
             sprintf('A value of type %s cannot be sent over D-Bus', Values::describe($value)),
             'net.skypebus.Error.TypeMismatch',
-            Errors::TYPE_MISMATCH
+            ResultCode::TYPE_MISMATCH
         );
     }
 

@@ -292,8 +292,8 @@ final class Server
             }
             [$result, $message] = $refused;
             if (
-                $result !== Errors::TYPE_MISMATCH && $result !== Errors::INVALID_JSON && $result !== Errors::INVALID_REQUEST
-                && $result !== Errors::INVALID_UTF8 && $result !== Errors::LIMIT_EXCEEDED
+                $result !== ResultCode::TYPE_MISMATCH && $result !== ResultCode::INVALID_JSON && $result !== ResultCode::INVALID_REQUEST
+                && $result !== ResultCode::INVALID_UTF8 && $result !== ResultCode::LIMIT_EXCEEDED
             ) {
                 return;
             }
@@ -301,7 +301,7 @@ final class Server
             $answer = Export::misfit($interface, $member, $outTypes, $message);
         }
         $result = $native->replyError($handle, $call, (string) $answer[1], $answer[2] ?? '');
-        if ($result === Errors::INVALID_NAME) {
+        if ($result === ResultCode::INVALID_NAME) {
             $native->replyError(
                 $handle,
                 $call,

@@ -9,6 +9,7 @@ use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Internal\CallOptions;
 use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\ResultCode;
 use SkypeBus\Proxy;
 use SkypeBus\ProxyInterface;
 
@@ -272,7 +273,7 @@ final class FakeBus implements BusInterface
             }
         }
         $exception = Errors::exceptionFor(
-            Errors::DBUS_ERROR,
+            ResultCode::DBUS_ERROR,
             $known ? $errorName : 'org.freedesktop.DBus.Error.ServiceUnknown',
             $message
         );

@@ -5,7 +5,7 @@ declare(strict_types=1);
 namespace SkypeBus\Type;
 
 use SkypeBus\Exception\InvalidArgumentException;
-use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\ResultCode;
 use SkypeBus\Internal\RequestEncoder;
 use SkypeBus\Internal\Signature as SignatureParser;
 use SkypeBus\Internal\Values;
@@ -55,7 +55,7 @@ final class Dict implements TypedValue
                 throw new InvalidArgumentException(
                     'Dict::fromPairs() takes a list of [key, value] pairs',
                     'net.skypebus.Error.TypeMismatch',
-                    Errors::TYPE_MISMATCH
+                    ResultCode::TYPE_MISMATCH
                 );
             }
         }
@@ -119,7 +119,7 @@ final class Dict implements TypedValue
                 throw new InvalidArgumentException(
                     sprintf('"%s" is not a dict type (a{KV})', $signature),
                     'net.skypebus.Error.TypeMismatch',
-                    Errors::TYPE_MISMATCH
+                    ResultCode::TYPE_MISMATCH
                 );
             }
         }
@@ -129,7 +129,7 @@ final class Dict implements TypedValue
                 throw new InvalidArgumentException(
                     sprintf('A dict key must be a string, int, bool or float, %s given', Values::describe($key)),
                     'net.skypebus.Error.TypeMismatch',
-                    Errors::TYPE_MISMATCH
+                    ResultCode::TYPE_MISMATCH
                 );
             }
             $text = RequestEncoder::keyToJson($key);
@@ -137,7 +137,7 @@ final class Dict implements TypedValue
                 throw new InvalidArgumentException(
                     sprintf('Duplicate dict key %s', $text),
                     'net.skypebus.Error.TypeMismatch',
-                    Errors::TYPE_MISMATCH
+                    ResultCode::TYPE_MISMATCH
                 );
             }
             $seen[$text] = true;

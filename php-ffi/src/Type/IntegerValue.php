@@ -5,7 +5,7 @@ declare(strict_types=1);
 namespace SkypeBus\Type;
 
 use SkypeBus\Exception\InvalidArgumentException;
-use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\ResultCode;
 
 /**
  * Shared range checking for the integer types. Each subclass names its signature and bounds;
@@ -66,14 +66,14 @@ abstract class IntegerValue implements TypedValue
             throw new InvalidArgumentException(
                 sprintf('A D-Bus "%s" value must be an integer or a decimal string, %s given', $signature, self::show($value)),
                 'net.skypebus.Error.TypeMismatch',
-                Errors::TYPE_MISMATCH
+                ResultCode::TYPE_MISMATCH
             );
         }
         if (self::compare($text, $min) < 0 || self::compare($text, $max) > 0) {
             throw new InvalidArgumentException(
                 sprintf('%s is out of range for D-Bus "%s" (%s to %s)', $text, $signature, $min, $max),
                 'net.skypebus.Error.TypeMismatch',
-                Errors::TYPE_MISMATCH
+                ResultCode::TYPE_MISMATCH
             );
         }
         if (is_int($value)) {

@@ -5,7 +5,7 @@ declare(strict_types=1);
 namespace SkypeBus\Type;
 
 use SkypeBus\Exception\InvalidArgumentException;
-use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\ResultCode;
 
 /**
  * D-Bus "o": an object path such as "/org/freedesktop/NetworkManager".
@@ -21,7 +21,7 @@ final class ObjectPath implements TypedValue
             throw new InvalidArgumentException(
                 sprintf('"%s" is not a valid D-Bus object path', $path),
                 'net.skypebus.Error.InvalidName',
-                Errors::INVALID_NAME
+                ResultCode::INVALID_NAME
             );
         }
         $this->path = $path;

@@ -5,7 +5,7 @@ declare(strict_types=1);
 namespace SkypeBus\Type;
 
 use SkypeBus\Exception\InvalidArgumentException;
-use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\ResultCode;
 use SkypeBus\Internal\RequestEncoder;
 use SkypeBus\Internal\Signature as SignatureParser;
 use SkypeBus\Internal\Values;
@@ -35,7 +35,7 @@ final class Struct implements TypedValue
             throw new InvalidArgumentException(
                 'A struct needs a non-empty list of members',
                 'net.skypebus.Error.TypeMismatch',
-                Errors::TYPE_MISMATCH
+                ResultCode::TYPE_MISMATCH
             );
         }
         if ($signature === null) {
@@ -46,7 +46,7 @@ final class Struct implements TypedValue
                 throw new InvalidArgumentException(
                     sprintf('"%s" is not a struct type of %d members', $signature, count($members)),
                     'net.skypebus.Error.TypeMismatch',
-                    Errors::TYPE_MISMATCH
+                    ResultCode::TYPE_MISMATCH
                 );
             }
         }

@@ -5,7 +5,7 @@ declare(strict_types=1);
 namespace SkypeBus\Type;
 
 use SkypeBus\Exception\InvalidArgumentException;
-use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\ResultCode;
 use SkypeBus\Internal\RequestEncoder;
 use SkypeBus\Internal\Signature as SignatureParser;
 
@@ -67,7 +67,7 @@ final class Variant implements TypedValue
                 throw new InvalidArgumentException(
                     sprintf('A Variant of type "%s" cannot hold a value typed "%s"', $this->signature, $data->getSignature()),
                     'net.skypebus.Error.TypeMismatch',
-                    Errors::TYPE_MISMATCH
+                    ResultCode::TYPE_MISMATCH
                 );
             }
             return $data->jsonSerialize();
@@ -173,7 +173,7 @@ final class Variant implements TypedValue
                 $type
             ),
             'net.skypebus.Error.TypeMismatch',
-            Errors::TYPE_MISMATCH
+            ResultCode::TYPE_MISMATCH
         );
     }
 }

@@ -22,6 +22,7 @@ use SkypeBus\Exception\UnknownMethodException;
 use SkypeBus\Exception\UnknownObjectException;
 use SkypeBus\Exception\UnknownPropertyException;
 use SkypeBus\Internal\Errors;
+use SkypeBus\Internal\ResultCode;
 
 /**
  * The mapping from what the library reports (result code, error name, message) to exceptions.
@@ -36,35 +37,35 @@ final class ErrorsTest extends TestCase
         $e = 'org.freedesktop.DBus.Error.';
         $own = 'net.skypebus.Error.';
         return [
-            'service unknown' => [1, $e . 'ServiceUnknown', ServiceUnknownException::class],
-            'name has no owner' => [1, $e . 'NameHasNoOwner', ServiceUnknownException::class],
-            'unknown method' => [1, $e . 'UnknownMethod', UnknownMethodException::class],
-            'unknown object' => [1, $e . 'UnknownObject', UnknownObjectException::class],
-            'unknown interface' => [1, $e . 'UnknownInterface', UnknownInterfaceException::class],
-            'unknown property' => [1, $e . 'UnknownProperty', UnknownPropertyException::class],
-            'no reply from the bus' => [1, $e . 'NoReply', NoReplyException::class],
-            'local timeout' => [2, $e . 'NoReply', TimeoutException::class],
-            'access denied' => [1, $e . 'AccessDenied', AccessDeniedException::class],
-            'invalid args' => [1, $e . 'InvalidArgs', InvalidArgsException::class],
-            'bus disconnected' => [1, $e . 'Disconnected', DisconnectedException::class],
-            'other d-bus error' => [1, $e . 'Failed', DBusException::class],
-            'custom d-bus error' => [1, 'com.example.Error.Whatever', DBusException::class],
-            'our disconnected' => [10, $own . 'Disconnected', DisconnectedException::class],
-            'connect failed' => [11, $own . 'ConnectFailed', ConnectFailedException::class],
-            'invalid json' => [3, $own . 'InvalidJson', InvalidArgumentException::class],
-            'invalid request' => [4, $own . 'InvalidRequest', InvalidArgumentException::class],
-            'type mismatch' => [5, $own . 'TypeMismatch', InvalidArgumentException::class],
-            'invalid signature' => [6, $own . 'InvalidSignature', InvalidArgumentException::class],
-            'invalid name' => [7, $own . 'InvalidName', InvalidArgumentException::class],
-            'invalid utf-8' => [8, $own . 'InvalidUtf8', InvalidArgumentException::class],
-            'null argument' => [9, $own . 'NullArgument', InvalidArgumentException::class],
-            'limit exceeded' => [12, $own . 'LimitExceeded', InvalidArgumentException::class],
-            'invalid message' => [13, $own . 'InvalidMessage', DBusException::class],
-            'not supported' => [14, $own . 'NotSupported', DBusException::class],
-            'io' => [15, $own . 'IO', DBusException::class],
-            'panic' => [16, $own . 'Panic', DBusException::class],
-            'empty' => [18, $own . 'Empty', DBusException::class],
-            'our name on a d-bus error code stays generic' => [1, $own . 'TypeMismatch', DBusException::class],
+            'service unknown' => [ResultCode::DBUS_ERROR, $e . 'ServiceUnknown', ServiceUnknownException::class],
+            'name has no owner' => [ResultCode::DBUS_ERROR, $e . 'NameHasNoOwner', ServiceUnknownException::class],
+            'unknown method' => [ResultCode::DBUS_ERROR, $e . 'UnknownMethod', UnknownMethodException::class],
+            'unknown object' => [ResultCode::DBUS_ERROR, $e . 'UnknownObject', UnknownObjectException::class],
+            'unknown interface' => [ResultCode::DBUS_ERROR, $e . 'UnknownInterface', UnknownInterfaceException::class],
+            'unknown property' => [ResultCode::DBUS_ERROR, $e . 'UnknownProperty', UnknownPropertyException::class],
+            'no reply from the bus' => [ResultCode::DBUS_ERROR, $e . 'NoReply', NoReplyException::class],
+            'local timeout' => [ResultCode::TIMEOUT, $e . 'NoReply', TimeoutException::class],
+            'access denied' => [ResultCode::DBUS_ERROR, $e . 'AccessDenied', AccessDeniedException::class],
+            'invalid args' => [ResultCode::DBUS_ERROR, $e . 'InvalidArgs', InvalidArgsException::class],
+            'bus disconnected' => [ResultCode::DBUS_ERROR, $e . 'Disconnected', DisconnectedException::class],
+            'other d-bus error' => [ResultCode::DBUS_ERROR, $e . 'Failed', DBusException::class],
+            'custom d-bus error' => [ResultCode::DBUS_ERROR, 'com.example.Error.Whatever', DBusException::class],
+            'our disconnected' => [ResultCode::DISCONNECTED, $own . 'Disconnected', DisconnectedException::class],
+            'connect failed' => [ResultCode::CONNECT_FAILED, $own . 'ConnectFailed', ConnectFailedException::class],
+            'invalid json' => [ResultCode::INVALID_JSON, $own . 'InvalidJson', InvalidArgumentException::class],
+            'invalid request' => [ResultCode::INVALID_REQUEST, $own . 'InvalidRequest', InvalidArgumentException::class],
+            'type mismatch' => [ResultCode::TYPE_MISMATCH, $own . 'TypeMismatch', InvalidArgumentException::class],
+            'invalid signature' => [ResultCode::INVALID_SIGNATURE, $own . 'InvalidSignature', InvalidArgumentException::class],
+            'invalid name' => [ResultCode::INVALID_NAME, $own . 'InvalidName', InvalidArgumentException::class],
+            'invalid utf-8' => [ResultCode::INVALID_UTF8, $own . 'InvalidUtf8', InvalidArgumentException::class],
+            'null argument' => [ResultCode::NULL_ARGUMENT, $own . 'NullArgument', InvalidArgumentException::class],
+            'limit exceeded' => [ResultCode::LIMIT_EXCEEDED, $own . 'LimitExceeded', InvalidArgumentException::class],
+            'invalid message' => [ResultCode::INVALID_MESSAGE, $own . 'InvalidMessage', DBusException::class],
+            'not supported' => [ResultCode::NOT_SUPPORTED, $own . 'NotSupported', DBusException::class],
+            'io' => [ResultCode::IO_ERROR, $own . 'IO', DBusException::class],
+            'panic' => [ResultCode::PANIC, $own . 'Panic', DBusException::class],
+            'empty' => [ResultCode::EMPTY, $own . 'Empty', DBusException::class],
+            'our name on a d-bus error code stays generic' => [ResultCode::DBUS_ERROR, $own . 'TypeMismatch', DBusException::class],
         ];
     }
 
@@ -85,19 +86,19 @@ final class ErrorsTest extends TestCase
 
     public function testTimeoutIsANoReply(): void
     {
-        self::assertInstanceOf(NoReplyException::class, Errors::exceptionFor(Errors::TIMEOUT, 'org.freedesktop.DBus.Error.NoReply', ''));
-        self::assertNotInstanceOf(TimeoutException::class, Errors::exceptionFor(Errors::DBUS_ERROR, 'org.freedesktop.DBus.Error.NoReply', ''));
+        self::assertInstanceOf(NoReplyException::class, Errors::exceptionFor(ResultCode::TIMEOUT, 'org.freedesktop.DBus.Error.NoReply', ''));
+        self::assertNotInstanceOf(TimeoutException::class, Errors::exceptionFor(ResultCode::DBUS_ERROR, 'org.freedesktop.DBus.Error.NoReply', ''));
     }
 
     public function testArgumentErrorsAreSplInvalidArgumentExceptions(): void
     {
-        self::assertInstanceOf(\InvalidArgumentException::class, Errors::exceptionFor(Errors::TYPE_MISMATCH, 'net.skypebus.Error.TypeMismatch', ''));
-        self::assertInstanceOf(\RuntimeException::class, Errors::exceptionFor(Errors::DBUS_ERROR, 'org.freedesktop.DBus.Error.Failed', ''));
+        self::assertInstanceOf(\InvalidArgumentException::class, Errors::exceptionFor(ResultCode::TYPE_MISMATCH, 'net.skypebus.Error.TypeMismatch', ''));
+        self::assertInstanceOf(\RuntimeException::class, Errors::exceptionFor(ResultCode::DBUS_ERROR, 'org.freedesktop.DBus.Error.Failed', ''));
     }
 
     public function testSkypeErrorsCarryTheSkypeCodeAndText(): void
     {
-        $e = Errors::exceptionFor(Errors::SKYPE_ERROR, 'net.skypebus.Error.Skype', 'Invalid/unknown chat name given', 510);
+        $e = Errors::exceptionFor(ResultCode::SKYPE_ERROR, 'net.skypebus.Error.Skype', 'Invalid/unknown chat name given', 510);
         self::assertSame(SkypeException::class, get_class($e));
         self::assertInstanceOf(SkypeBusException::class, $e);
         self::assertInstanceOf(\RuntimeException::class, $e);
@@ -105,13 +106,13 @@ final class ErrorsTest extends TestCase
         self::assertSame('Invalid/unknown chat name given', $e->getMessage());
         self::assertSame('net.skypebus.Error.Skype', $e->getErrorName());
 
-        $e = Errors::exceptionFor(Errors::SKYPE_ERROR, 'net.skypebus.Error.Skype', 'access denied by the user', 68);
+        $e = Errors::exceptionFor(ResultCode::SKYPE_ERROR, 'net.skypebus.Error.Skype', 'access denied by the user', 68);
         self::assertSame(68, $e->getCode());
     }
 
     public function testSkypeNotSignedInIsASkypeExceptionOfItsOwn(): void
     {
-        $e = Errors::exceptionFor(Errors::SKYPE_ERROR, Errors::SKYPE_NOT_SIGNED_IN, 'Skype is not signed in', 0);
+        $e = Errors::exceptionFor(ResultCode::SKYPE_ERROR, Errors::SKYPE_NOT_SIGNED_IN, 'Skype is not signed in', 0);
         self::assertSame(SkypeNotSignedInException::class, get_class($e));
         self::assertInstanceOf(SkypeException::class, $e);
         self::assertSame(0, $e->getCode());
@@ -122,15 +123,15 @@ final class ErrorsTest extends TestCase
     {
         $e = Errors::closed();
         self::assertSame('net.skypebus.Error.Disconnected', $e->getErrorName());
-        self::assertSame(Errors::DISCONNECTED, $e->getCode());
+        self::assertSame(ResultCode::DISCONNECTED, $e->getCode());
     }
 
     public function testAnAssociativeArrayIsNotCalledAnObject(): void
     {
-        $e = Errors::exceptionFor(5, 'net.skypebus.Error.TypeMismatch', "arg 0: expected string 's', got an object with 1 key");
+        $e = Errors::exceptionFor(ResultCode::TYPE_MISMATCH, 'net.skypebus.Error.TypeMismatch', "arg 0: expected string 's', got an object with 1 key");
         self::assertSame("arg 0: expected string 's', got an associative array with 1 key", $e->getMessage());
         // D-Bus errors keep their message exactly.
-        $dbus = Errors::exceptionFor(1, 'com.example.Error', 'got an object with 1 key');
+        $dbus = Errors::exceptionFor(ResultCode::DBUS_ERROR, 'com.example.Error', 'got an object with 1 key');
         self::assertSame('got an object with 1 key', $dbus->getMessage());
     }
 
