@@ -587,12 +587,12 @@ enum skypebus_result skypebus_pending_call_wait(const struct skypebus_pending_ca
 /**
  * Cancels the call if it is still in flight: its reply, if one comes, is ignored, it gets no
  * `call_finished` event, and waiting for it gives `SKYPEBUS_INVALID_REQUEST`. The peer still
- * runs the method (D-Bus has no way to take a call back). A call that already finished keeps
- * its result (cancelling it does nothing). The handle must still be freed. NULL `pending`
- * gives `SKYPEBUS_NULL_ARGUMENT`; in a forked child, `SKYPEBUS_DISCONNECTED`. Thread-safe.
+ * runs the method (D-Bus has no way to take a call back). Returns true when the call was in
+ * flight and is now cancelled; false when it had finished already (it keeps its result), was
+ * cancelled before, for NULL, and in a process forked after the call was started. The handle
+ * must still be freed. Thread-safe.
  */
-enum skypebus_result skypebus_pending_call_cancel(const struct skypebus_pending_call *pending,
-                                                  struct skypebus_error **err);
+bool skypebus_pending_call_cancel(const struct skypebus_pending_call *pending);
 
 /**
  * Frees the handle, cancelling the call if it is still in flight (as
