@@ -58,6 +58,7 @@ use zbus::message::Flags;
 use crate::error::{Error, Kind, Result};
 use crate::json::DecodeOptions;
 use crate::message;
+use crate::request::{MAX_TIMEOUT_MS, check_keys, json_object};
 
 /// Default bound on queued notifications (signals and name events).
 pub const DEFAULT_QUEUE_LIMIT: usize = 4096;
@@ -89,6 +90,82 @@ impl Default for Limits {
             call_timeout: DEFAULT_CALL_TIMEOUT,
             max_pending_calls: DEFAULT_MAX_PENDING_CALLS,
             max_async_calls: DEFAULT_MAX_ASYNC_CALLS,
+        }
+    }
+}
+
+/// Changes to a connection's [`Limits`] (`skypebus_connection_set_event_options`): each field
+/// that is set replaces its bound, the others keep theirs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    pub queue_limit: Option<usize>,
+    pub queue_bytes: Option<usize>,
+    pub call_timeout: Option<Duration>,
+    pub max_pending_calls: Option<usize>,
+    pub max_async_calls: Option<usize>,
+}
+
+/// Largest `queue_limit`.
+pub const MAX_QUEUE_LIMIT: u64 = 1 << 24;
+/// Largest `queue_bytes`.
+pub const MAX_QUEUE_BYTES: u64 = 1 << 40;
+/// Largest `max_pending_calls`.
+pub const MAX_PENDING_CALLS: u64 = 1 << 20;
+/// Largest `max_async_calls`.
+pub const MAX_ASYNC_CALLS: u64 = 1 << 16;
+
+impl Options {
+    /// Parses `{"queue_limit", "queue_bytes", "call_timeout_ms", "max_pending_calls",
+    /// "max_async_calls"}`, every key optional, each a positive integer up to its bound.
+    pub fn parse(text: &str) -> Result<Options> {
+        let map = json_object(text, "event options")?;
+        check_keys(
+            &map,
+            &[
+                "queue_limit",
+                "queue_bytes",
+                "call_timeout_ms",
+                "max_pending_calls",
+                "max_async_calls",
+            ],
+            "event options",
+        )?;
+        let int = |key: &str, max: u64| -> Result<Option<u64>> {
+            match map.get(key) {
+                None => Ok(None),
+                Some(v) => match v.as_u64() {
+                    Some(n) if n >= 1 && n <= max => Ok(Some(n)),
+                    _ => Err(Error::invalid_request(format!(
+                        "\"{key}\" must be an integer from 1 to {max}, not {v}"
+                    ))),
+                },
+            }
+        };
+        Ok(Options {
+            queue_limit: int("queue_limit", MAX_QUEUE_LIMIT)?.map(|n| n as usize),
+            queue_bytes: int("queue_bytes", MAX_QUEUE_BYTES)?.map(|n| n as usize),
+            call_timeout: int("call_timeout_ms", MAX_TIMEOUT_MS)?.map(Duration::from_millis),
+            max_pending_calls: int("max_pending_calls", MAX_PENDING_CALLS)?.map(|n| n as usize),
+            max_async_calls: int("max_async_calls", MAX_ASYNC_CALLS)?.map(|n| n as usize),
+        })
+    }
+
+    /// The bounds `limits` become with these options.
+    pub fn apply(&self, limits: &mut Limits) {
+        if let Some(n) = self.queue_limit {
+            limits.queue_limit = n;
+        }
+        if let Some(n) = self.queue_bytes {
+            limits.queue_bytes = n;
+        }
+        if let Some(t) = self.call_timeout {
+            limits.call_timeout = t;
+        }
+        if let Some(n) = self.max_pending_calls {
+            limits.max_pending_calls = n;
+        }
+        if let Some(n) = self.max_async_calls {
+            limits.max_async_calls = n;
         }
     }
 }

@@ -431,7 +431,7 @@ pub extern "C" fn skypebus_introspect(
                 "an introspect request must be a JSON object",
             ));
         };
-        crate::call::check_keys(
+        crate::request::check_keys(
             &map,
             &["destination", "path", "timeout_ms"],
             "an introspect request",
@@ -449,7 +449,7 @@ pub extern "C" fn skypebus_introspect(
                 ));
             }
         };
-        let timeout = crate::call::parse_timeout(map.get("timeout_ms"))?
+        let timeout = crate::request::parse_timeout(map.get("timeout_ms"))?
             .unwrap_or_else(|| conn.inner.default_timeout());
         let out = introspect_json(
             &crate::hub::lookup(&conn.inner)?,

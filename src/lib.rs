@@ -34,6 +34,7 @@ pub mod json;
 pub mod message;
 pub mod pending;
 pub mod property;
+pub mod request;
 pub mod runtime;
 pub mod schema;
 pub mod serve;

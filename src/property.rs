@@ -19,11 +19,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::call::{check_keys, parse_timeout, parse_value_options, string_key};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::introspect::{self, Target};
 use crate::json::{DecodeOptions, EncodeOptions};
+use crate::request::{check_keys, json_object, parse_timeout, parse_value_options, string_key};
 use crate::signature::{self, Type};
 
 const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
@@ -67,11 +67,7 @@ const KEYS: &[&str] = &[
 impl PropertyRequest {
     /// Parses a request from JSON text.
     pub fn parse(text: &str) -> Result<PropertyRequest> {
-        let Value::Object(mut map) = crate::json::parse_json_strict(text)? else {
-            return Err(Error::invalid_request(
-                "a property request must be a JSON object",
-            ));
-        };
+        let mut map = json_object(text, "a property request")?;
         check_keys(&map, KEYS, "a property request")?;
         let op = match string_key(&map, "op")?.as_deref() {
             Some("get") => Op::Get,

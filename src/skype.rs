@@ -72,7 +72,7 @@ const CLIENT_XML: &str = r#"<node>
 
 /// Skype notifications may also sit in the connection's queue until the helper takes them; this
 /// many at most (further ones are dropped by the serving machinery and counted there).
-const QUEUED_NOTIFY_CALLS: u64 = 4096;
+const QUEUED_NOTIFY_CALLS: usize = 4096;
 
 /// Whom the helper is attached to, and with which protocol.
 #[derive(Debug, Default)]
@@ -224,9 +224,11 @@ impl Skype {
         // they must not expire meanwhile.
         crate::hub::set_options(
             &conn,
-            &json!({"call_timeout_ms": crate::call::MAX_TIMEOUT_MS,
-                    "max_pending_calls": QUEUED_NOTIFY_CALLS})
-            .to_string(),
+            &crate::event::Options {
+                call_timeout: Some(Duration::from_millis(crate::request::MAX_TIMEOUT_MS)),
+                max_pending_calls: Some(QUEUED_NOTIFY_CALLS),
+                ..Default::default()
+            },
         )?;
         crate::hub::export(&conn, CLIENT_PATH, CLIENT_XML, None)?;
         let protocol = if protocol == 0 {

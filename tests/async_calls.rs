@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use skypebus::call::CallRequest;
 use skypebus::connection::Connection;
 use skypebus::error::Kind;
+use skypebus::event::Options;
 use skypebus::hub;
 use skypebus::pending::{self, PendingCall};
 use skypebus::signal::{MatchRule, SignalRequest};
@@ -174,7 +175,7 @@ fn cancel_free_and_the_bound(t: Transport) {
     let sleep = slow_peer(&mut bus, &conn);
     let fd = hub::event_fd(&conn).unwrap();
     // Cancel: no result, no event, and the slot is free again.
-    hub::set_options(&conn, r#"{"max_async_calls": 2}"#).unwrap();
+    hub::set_options(&conn, &Options::parse(r#"{"max_async_calls": 2}"#).unwrap()).unwrap();
     let a = start(&conn, sleep.clone());
     let b = start(&conn, sleep.clone());
     let refused = pending::start(&conn, CallRequest::from_value(get_id()).unwrap());

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use skypebus::connection::Connection;
 use skypebus::driver;
 use skypebus::error::{Error, Kind};
+use skypebus::event::Options;
 use skypebus::hub;
 use skypebus::signal::MatchRule;
 use support::{PrivateBus, Transport, call_json, driver};
@@ -739,7 +740,11 @@ fn skype_shaped_notify_calls_arrive_in_order(t: Transport) {
 fn unanswered_call_handles_expire_and_are_released(t: Transport) {
     let bus = PrivateBus::on(t);
     let conn = server(&bus);
-    hub::set_options(&conn, r#"{"call_timeout_ms": 300}"#).unwrap();
+    hub::set_options(
+        &conn,
+        &Options::parse(r#"{"call_timeout_ms": 300}"#).unwrap(),
+    )
+    .unwrap();
     let target = bus.target();
     let caller = std::thread::spawn(move || {
         let client = skypebus::hub::open(target).unwrap();
@@ -776,7 +781,11 @@ fn unanswered_call_handles_expire_and_are_released(t: Transport) {
 fn too_many_unanswered_calls_are_refused_not_queued(t: Transport) {
     let bus = PrivateBus::on(t);
     let conn = server(&bus);
-    hub::set_options(&conn, r#"{"max_pending_calls": 2}"#).unwrap();
+    hub::set_options(
+        &conn,
+        &Options::parse(r#"{"max_pending_calls": 2}"#).unwrap(),
+    )
+    .unwrap();
     let client = bus.connect();
     let mut pending = Vec::new();
     for i in 0..2 {

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use skypebus::connection::Connection;
 use skypebus::error::Kind;
 use skypebus::event;
+use skypebus::event::Options;
 use skypebus::hub;
 use skypebus::signal::{self, MatchRule, SignalRequest};
 use support::{PrivateBus, Transport, driver};
@@ -318,7 +319,7 @@ fn queue_bound_drops_the_oldest_and_counts(t: Transport) {
     let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let emitter = bus.connect();
-    hub::set_options(&conn, r#"{"queue_limit": 10}"#).unwrap();
+    hub::set_options(&conn, &Options::parse(r#"{"queue_limit": 10}"#).unwrap()).unwrap();
     subscribe(&conn, json!({"interface": "com.example.Q"}));
     for i in 0..25 {
         emit(
@@ -335,7 +336,11 @@ fn queue_bound_drops_the_oldest_and_counts(t: Transport) {
         .collect();
     assert_eq!(got, (15..25).collect::<Vec<_>>());
     // A byte bound too: each message is well over 100 bytes, so only the newest stays.
-    hub::set_options(&conn, r#"{"queue_limit": 1000, "queue_bytes": 100}"#).unwrap();
+    hub::set_options(
+        &conn,
+        &Options::parse(r#"{"queue_limit": 1000, "queue_bytes": 100}"#).unwrap(),
+    )
+    .unwrap();
     for i in 0..5 {
         emit(
             &emitter,
@@ -355,7 +360,7 @@ fn queue_bound_drops_the_oldest_and_counts(t: Transport) {
         r#"[]"#,
         r#"{"queue_limit": 1.5}"#,
     ] {
-        let e = hub::set_options(&conn, bad).unwrap_err();
+        let e = Options::parse(bad).unwrap_err();
         assert_eq!(e.kind, Kind::InvalidRequest, "{bad}");
     }
 }
@@ -364,7 +369,7 @@ fn thousands_of_unpulled_signals_do_not_delay_a_method_call(t: Transport) {
     let bus = PrivateBus::on(t);
     let conn = bus.connect();
     let emitter = bus.connect();
-    hub::set_options(&conn, r#"{"queue_limit": 256}"#).unwrap();
+    hub::set_options(&conn, &Options::parse(r#"{"queue_limit": 256}"#).unwrap()).unwrap();
     subscribe(&conn, json!({"interface": "com.example.Flood"}));
     // More than zbus' own queue (1024) and more than our bound.
     const N: usize = 5000;

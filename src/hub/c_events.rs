@@ -167,6 +167,6 @@ pub extern "C" fn skypebus_connection_set_event_options(
     ffi_boundary!(err, {
         let conn = ffi::try_ref(conn, "conn")?;
         let text = crate::error::str_from_c(options_json, "options_json")?;
-        super::set_options(&conn.inner, text)
+        super::set_options(&conn.inner, &crate::event::Options::parse(text)?)
     })
 }

@@ -5,13 +5,10 @@ use std::os::fd::RawFd;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use super::{Hub, of};
-use crate::call::{MAX_TIMEOUT_MS, check_keys, json_kind};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
-use crate::event::{self, Event, Limits, Stats};
+use crate::event::{self, Event, Limits, Options, Stats};
 use crate::serve;
 
 /// Longest wait inside the runtime in one go: longer waits are done in slices of this length,
@@ -166,61 +163,13 @@ pub fn event_fd(conn: &Connection) -> Result<RawFd> {
     Ok(fd)
 }
 
-/// Parses and applies event options: `queue_limit`, `queue_bytes`, `call_timeout_ms`,
-/// `max_pending_calls`, `max_async_calls` (all positive integers; absent keys keep their value).
-pub fn set_options(conn: &Connection, json: &str) -> Result<()> {
-    let v = crate::json::parse_json_strict(json)?;
-    let Value::Object(map) = v else {
-        return Err(Error::invalid_request(format!(
-            "event options must be a JSON object, not {}",
-            json_kind(&v)
-        )));
-    };
-    check_keys(
-        &map,
-        &[
-            "queue_limit",
-            "queue_bytes",
-            "call_timeout_ms",
-            "max_pending_calls",
-            "max_async_calls",
-        ],
-        "event options",
-    )?;
-    let int = |key: &str, max: u64| -> Result<Option<u64>> {
-        match map.get(key) {
-            None => Ok(None),
-            Some(v) => match v.as_u64() {
-                Some(n) if n >= 1 && n <= max => Ok(Some(n)),
-                _ => Err(Error::invalid_request(format!(
-                    "\"{key}\" must be an integer from 1 to {max}, not {v}"
-                ))),
-            },
-        }
-    };
-    let queue_limit = int("queue_limit", 1 << 24)?;
-    let queue_bytes = int("queue_bytes", 1 << 40)?;
-    let call_timeout = int("call_timeout_ms", MAX_TIMEOUT_MS)?;
-    let max_pending = int("max_pending_calls", 1 << 20)?;
-    let max_async = int("max_async_calls", 1 << 16)?;
+/// Applies event options to `conn`'s queue (absent fields keep their value); a smaller queue
+/// bound drops the oldest queued notifications at once (counted).
+pub fn set_options(conn: &Connection, options: &Options) -> Result<()> {
     let hub = of(conn)?;
     let mut st = hub.lock();
     let st = &mut *st;
-    if let Some(n) = queue_limit {
-        st.limits.queue_limit = n as usize;
-    }
-    if let Some(n) = queue_bytes {
-        st.limits.queue_bytes = n as usize;
-    }
-    if let Some(n) = call_timeout {
-        st.limits.call_timeout = Duration::from_millis(n);
-    }
-    if let Some(n) = max_pending {
-        st.limits.max_pending_calls = n as usize;
-    }
-    if let Some(n) = max_async {
-        st.limits.max_async_calls = n as usize;
-    }
+    options.apply(&mut st.limits);
     st.queue.trim(&st.limits);
     Ok(())
 }

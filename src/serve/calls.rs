@@ -7,11 +7,11 @@ use std::fmt::Write as _;
 use serde_json::Value;
 use zbus::Message;
 
-use crate::call::{check_keys, json_kind, parse_value_options};
 use crate::error::{Error, Result};
 use crate::event::push_str_field;
 use crate::json::{self, EncodeOptions};
 use crate::message;
+use crate::request::{check_keys, json_kind, parse_value_options};
 use crate::schema::Emits;
 use crate::signature;
 

@@ -65,10 +65,10 @@ use zbus::Message;
 use zbus::names::ErrorName;
 
 use crate::action::Action;
-use crate::call::{check_keys, json_kind, parse_value_options};
 use crate::error::{Error, Kind, Result};
 use crate::event::{Event, Limits, no_reply_expected};
 use crate::json::{self, DecodeOptions};
+use crate::request::{check_keys, json_kind, json_object, parse_value_options};
 use crate::schema::{self, Interface, Mode};
 use crate::signature;
 
@@ -240,13 +240,7 @@ fn parse_export_options(
     let Some(text) = text else {
         return Ok((ExportOptions::default(), values));
     };
-    let v = json::parse_json_strict(text)?;
-    let Value::Object(map) = v else {
-        return Err(Error::invalid_request(format!(
-            "export options must be a JSON object, not {}",
-            json_kind(&v)
-        )));
-    };
+    let map = json_object(text, "export options")?;
     check_keys(&map, &["variants", "bytes", "properties"], "export options")?;
     let (typed_variants, bytes_base64) = parse_value_options(&map)?;
     let opts = ExportOptions {

@@ -55,11 +55,11 @@ pub use rule::{ArgMatch, MAX_ARG_INDEX, MatchRule};
 use serde_json::{Map, Value};
 use zbus::Message;
 
-use crate::call::{check_keys, json_kind, parse_value_options, string_key};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::json::{self, EncodeOptions};
 use crate::message;
+use crate::request::{check_keys, json_kind, json_object, parse_value_options, string_key};
 use crate::signature;
 
 /// A signal to emit.
@@ -77,13 +77,7 @@ pub struct SignalRequest {
 impl SignalRequest {
     /// Parses `{"path","interface","member","destination"?,"signature"?,"args"?,"bytes"?}`.
     pub fn parse(text: &str) -> Result<SignalRequest> {
-        let v = json::parse_json_strict(text)?;
-        let Value::Object(mut map) = v else {
-            return Err(Error::invalid_request(format!(
-                "a signal must be a JSON object, not {}",
-                json_kind(&v)
-            )));
-        };
+        let mut map = json_object(text, "a signal")?;
         check_keys(
             &map,
             &[

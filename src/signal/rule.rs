@@ -6,11 +6,11 @@ use serde_json::Value;
 use zbus::Message;
 use zbus::names::{BusName, InterfaceName, MemberName};
 
-use crate::call::{json_kind, parse_value_options, string_key};
 use crate::driver::{DRIVER, Table};
 use crate::error::{Error, Result};
 use crate::json::{self, DecodeOptions};
 use crate::message;
+use crate::request::{json_kind, parse_value_options, string_key};
 use crate::signature::{self, Type};
 
 /// Highest argument index a match may name (the specification's limit).

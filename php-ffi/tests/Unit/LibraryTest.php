@@ -36,6 +36,9 @@ final class LibraryTest extends TestCase
         self::assertSame('libskypebus.so.' . Library::ABI_VERSION, Library::SONAME);
     }
 
+    /**
+     * @group host
+     */
     public function testThePackagedFilesAreWhatTheGeneratorMakesOfTheCHeader(): void
     {
         $root = dirname(self::packageDir());
