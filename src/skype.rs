@@ -304,6 +304,7 @@ impl Skype {
                 path: SKYPE_PATH,
                 interface: SKYPE_INTERFACE,
                 method: "Invoke",
+                flags: 0,
             },
             &[Type::String],
             &[Value::String(format!("{prefix}{command}"))],

@@ -6,7 +6,8 @@
 //! {"destination": "org.freedesktop.DBus", "path": "/org/freedesktop/DBus",
 //!  "interface": "org.freedesktop.DBus", "method": "GetNameOwner", "signature": "s",
 //!  "args": ["org.freedesktop.DBus"], "timeout_ms": 1000, "variants": "typed",
-//!  "no_reply": false, "bytes": "base64"}
+//!  "no_reply": false, "no_auto_start": false, "allow_interactive_authorization": false,
+//!  "bytes": "base64"}
 //! ```
 //!
 //! Reply: `{"type": "<body signature>", "data": [arg, ...]}`, the envelope of
@@ -58,6 +59,10 @@ pub struct CallRequest {
     pub timeout: Option<Duration>,
     pub typed_variants: bool,
     pub no_reply: bool,
+    /// The `NO_AUTO_START` header flag: the bus does not start the destination.
+    pub no_auto_start: bool,
+    /// The `ALLOW_INTERACTIVE_AUTHORIZATION` header flag.
+    pub allow_interactive_authorization: bool,
     pub bytes_base64: bool,
     /// `"arrays": "base64"`: reply arrays of `n q i u x t d` as base64 of packed little-endian
     /// elements (DecodeOptions::arrays_base64).
@@ -65,6 +70,18 @@ pub struct CallRequest {
 }
 
 impl CallRequest {
+    /// The header flags the request asks for, beside `no_reply`.
+    pub fn header_flags(&self) -> u8 {
+        let mut flags = 0;
+        if self.no_auto_start {
+            flags |= message::NO_AUTO_START;
+        }
+        if self.allow_interactive_authorization {
+            flags |= message::ALLOW_INTERACTIVE_AUTHORIZATION;
+        }
+        flags
+    }
+
     pub(crate) fn decode_options(&self) -> DecodeOptions {
         DecodeOptions {
             typed_variants: self.typed_variants,
@@ -210,11 +227,13 @@ fn call_arguments<'a>(
 ///
 /// The request is an object with `path` and `method` and optionally `destination`,
 /// `interface`, `signature`, `args` (array), `timeout_ms` (0 = the connection's default,
-/// otherwise 1 to 2147483647), `variants` (`"typed"`), `no_reply` (bool), `bytes`
-/// (`"base64"`) and `arrays` (`"base64"`: reply arrays of `n q i u x t d` as base64 of their
-/// packed little-endian elements); any other key or option value is an error. A `no_reply` call
-/// returns as soon as
-/// the message is sent, with the reply `{"type":"","data":[]}`. See docs/mapping.md for values.
+/// otherwise 1 to 2147483647), `variants` (`"typed"`), `no_reply` (bool), `no_auto_start`
+/// (bool: the bus must not start the destination through service activation),
+/// `allow_interactive_authorization` (bool: the caller can wait for an authorization prompt),
+/// `bytes` (`"base64"`) and `arrays` (`"base64"`: reply arrays of `n q i u x t d` as base64 of
+/// their packed little-endian elements); any other key or option value is an error. A
+/// `no_reply` call returns as soon as the message is sent, with the reply
+/// `{"type":"","data":[]}`. See docs/mapping.md for values.
 ///
 /// A D-Bus error reply gives `SKYPEBUS_DBUS_ERROR` with its exact name and message; no reply in
 /// time gives `SKYPEBUS_TIMEOUT` (name `org.freedesktop.DBus.Error.NoReply`). The strings are
