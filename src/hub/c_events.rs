@@ -32,7 +32,10 @@ use crate::ffi::{self, ffi_boundary};
 ///   removes the event.
 ///
 /// Values follow the reply mapping (docs/mapping.md), with the `variants`/`bytes` options of the
-/// subscription (the oldest matching one) or of the export.
+/// subscription (the oldest matching one) or of the export. An `h` in an event is a new
+/// descriptor (close-on-exec) that the caller owns and must `close()`; the descriptors of events
+/// never taken (dropped from a full queue, or queued when the connection is freed) are closed
+/// by the library.
 ///
 /// **Nothing in time**: returns `SKYPEBUS_EMPTY` and leaves `*event_json_out` alone. Like every
 /// non-OK result, `*err` then receives an error object (name `net.skypebus.Error.Empty`) when
