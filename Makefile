@@ -96,6 +96,18 @@ test-c-serve: $(RELEASE)/test_serve $(RELEASE)/serve
 
 test-c: test-c-serve
 
+# --- A hostile peer (issue 18): the cases of tests/hostile.rs from C, on both wire paths, under
+# valgrind (the valgrind run checks every case as a plain run would) ---
+$(RELEASE)/test_hostile: tests/c/test_hostile.c tests/c/check.h include/skypebus.h build
+	gcc $(CFLAGS) -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
+
+.PHONY: test-c-hostile
+test-c-hostile: $(RELEASE)/test_hostile
+	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_hostile > target/valgrind-test_hostile.log
+	@echo "hostile peer: every case ends in its error (valgrind: no definitely or indirectly lost blocks, no invalid accesses)"
+
+test-c: test-c-hostile
+
 # Signals received/s and served calls/s from C against a forked peer (numbers, not a test).
 $(RELEASE)/serve_bench: bench/c/serve_bench.c include/skypebus.h build
 	gcc $(CFLAGS) -O2 -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
