@@ -123,7 +123,7 @@ test-php: build
 test-emulator: build
 	@if [ -d tests/skype ]; then scripts/test-emulator.sh; else echo "emulator tests not present yet"; fi
 
-test: deps build check-header lint test-rust test-c test-php test-emulator
+test: deps build check-header lint test-rust test-c test-php test-emulator test-fuzz
 	@echo "all test suites passed"
 
 demo: deps build
@@ -136,14 +136,26 @@ bench-deps:
 bench: bench-deps build
 	bench/run.sh
 
-# Coverage-guided fuzzing of the decoder, the encoder and the request parsers (libFuzzer through
-# cargo-fuzz; RUSTC_BOOTSTRAP lets the stable toolchain build with the sanitizer flags).
+# Coverage-guided fuzzing of the decoder, the encoder, the request parsers and the incoming path
+# as the socket sees it (libFuzzer through cargo-fuzz; RUSTC_BOOTSTRAP lets the stable toolchain
+# build with the sanitizer flags). Each target's corpus grows in fuzz/corpus/<target>; the seeds
+# committed in fuzz/seeds/<target> (real traffic, fuzz/capture-seeds.sh) are read as well. A run
+# that finds a crash, a panic or an input slower than FUZZ_TIMEOUT seconds fails.
 FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 10
+FUZZ_TARGETS ?= decode_body encode request incoming
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-	cd fuzz && for t in decode_body encode request; do \
-		RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 || exit 1; \
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+		mkdir -p corpus/$$t; \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run $$t corpus/$$t $$(test -d seeds/$$t && echo seeds/$$t) -- \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=4096 || exit 1; \
 	done
+
+# The short run of every target that make test includes.
+.PHONY: test-fuzz
+test-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=20
 
 clean:
 	cargo clean
