@@ -32,6 +32,7 @@ use zbus::{Message, MessageStream};
 
 use crate::error::{Error, Kind, Result};
 use crate::runtime::{self, Process};
+use crate::trace::{Direction, Trace};
 
 use crate::limits::READER_QUEUE as ZBUS_QUEUE;
 pub use crate::limits::{CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
@@ -93,16 +94,19 @@ pub(crate) struct Shared {
     default_timeout_ms: AtomicU64,
     /// What every incoming message is handed to.
     handler: Arc<dyn Handler>,
+    /// Where every message in and out is told (`SKYPEBUS_TRACE`); None: off.
+    trace: Option<&'static Trace>,
 }
 
 impl Shared {
-    fn new(handler: Arc<dyn Handler>) -> Self {
+    fn new(handler: Arc<dyn Handler>, trace: Option<&'static Trace>) -> Self {
         Shared {
             pending: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
             close_reason: Mutex::new(None),
             default_timeout_ms: AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64),
             handler,
+            trace,
         }
     }
 
@@ -161,7 +165,7 @@ impl Connection {
     /// connections are opened by `crate::hub::open`, which installs the hub.)
     pub fn open(target: Target, handler: Arc<dyn Handler>) -> Result<Connection> {
         let process = runtime::process()?;
-        let shared = Arc::new(Shared::new(handler));
+        let shared = Arc::new(Shared::new(handler, crate::trace::get()?));
         let conn = process.block_on(async {
             let (builder, what) = builder_for(&target)?;
             let mut builder =
@@ -304,6 +308,7 @@ impl Connection {
 
     /// Sends a message that expects no reply.
     pub async fn send(&self, msg: &Message) -> Result<()> {
+        trace_out(self.shared.trace, &self.conn, msg);
         self.conn.send(msg).await.map_err(|e| self.send_error(e))
     }
 
@@ -370,6 +375,9 @@ impl Connection {
 
     /// Sends several messages with as few writes as the socket allows.
     pub async fn send_all(&self, msgs: &[Message]) -> Result<()> {
+        for msg in msgs {
+            trace_out(self.shared.trace, &self.conn, msg);
+        }
         self.conn
             .send_all(msgs)
             .await
@@ -523,10 +531,11 @@ async fn next_message(stream: &mut MessageStream) -> Option<zbus::Result<Message
 /// (`next_tick` carries the due time from one message to the next).
 async fn next_incoming(
     stream: &mut MessageStream,
-    handler: &dyn Handler,
+    shared: &Shared,
     conn: &zbus::Connection,
     next_tick: &mut Option<tokio::time::Instant>,
 ) -> Option<zbus::Result<Message>> {
+    let handler = &*shared.handler;
     let next = next_message(stream);
     let Some(interval) = handler.tick_interval() else {
         *next_tick = None;
@@ -536,7 +545,7 @@ async fn next_incoming(
     let due = *next_tick.get_or_insert(now + interval);
     if now >= due {
         *next_tick = Some(now + interval);
-        send_each(conn, handler.on_tick()).await;
+        send_each(shared.trace, conn, handler.on_tick()).await;
     }
     tokio::pin!(next);
     loop {
@@ -545,7 +554,7 @@ async fn next_incoming(
             biased;
             m = &mut next => return m,
             _ = tokio::time::sleep_until(due) => {
-                send_each(conn, handler.on_tick()).await;
+                send_each(shared.trace, conn, handler.on_tick()).await;
                 match handler.tick_interval() {
                     Some(i) => *next_tick = Some(tokio::time::Instant::now() + i),
                     None => {
@@ -559,9 +568,18 @@ async fn next_incoming(
 }
 
 /// Sends what the handler asked for (send errors end up as the connection's loss).
-async fn send_each(conn: &zbus::Connection, msgs: Vec<Message>) {
+async fn send_each(trace: Option<&Trace>, conn: &zbus::Connection, msgs: Vec<Message>) {
     for m in msgs {
+        trace_out(trace, conn, &m);
         let _ = conn.send(&m).await;
+    }
+}
+
+/// Tells an outgoing message to the trace, when tracing is on.
+fn trace_out(trace: Option<&Trace>, conn: &zbus::Connection, msg: &Message) {
+    if let Some(trace) = trace {
+        let own_name = conn.unique_name().map(|n| n.as_str());
+        trace.message(Direction::Out, msg, own_name);
     }
 }
 
@@ -588,7 +606,7 @@ fn framing_error(e: &zbus::Error) -> String {
 async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Connection) {
     let handler = &*shared.handler;
     let mut tick = None;
-    while let Some(item) = next_incoming(&mut stream, handler, &conn, &mut tick).await {
+    while let Some(item) = next_incoming(&mut stream, &shared, &conn, &mut tick).await {
         let msg = match item {
             Ok(m) => m,
             Err(e) => {
@@ -596,6 +614,9 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
                 return;
             }
         };
+        if let Some(trace) = shared.trace {
+            trace.message(Direction::In, &msg, None);
+        }
         match msg.message_type() {
             MsgType::MethodReturn | MsgType::Error => {
                 handler.on_reply(&msg);
@@ -603,6 +624,7 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
             }
             MsgType::MethodCall => {
                 if let Some(reply) = handler.on_call(&msg) {
+                    trace_out(shared.trace, &conn, &reply);
                     let _ = conn.send(&reply).await;
                 }
             }

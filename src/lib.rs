@@ -44,6 +44,7 @@ pub mod signal;
 pub mod signature;
 pub mod skype;
 pub mod socket;
+pub mod trace;
 
 use std::ffi::c_char;
 
