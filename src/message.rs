@@ -93,9 +93,10 @@ fn align(pos: usize, n: usize) -> usize {
 
 /// The length of the message that `bytes` starts with (`bytes` being what a connection receives
 /// after authentication), read from its primary header as zbus' socket reader reads it before
-/// it allocates the message: None while the 16 bytes of the primary header are not all there;
-/// an error for an unknown endianness byte or a length over [`crate::limits::MAX_MESSAGE_LEN`].
-pub fn frame_len(bytes: &[u8]) -> Result<Option<usize>> {
+/// it allocates the message (the library's socket frames with it): None while the 16 bytes of
+/// the primary header are not all there; the errors zbus' reader gives for an unknown
+/// endianness byte and for a length over [`crate::limits::MAX_MESSAGE_LEN`].
+pub fn frame_len(bytes: &[u8]) -> zbus::Result<Option<usize>> {
     const PRIMARY: usize = 16;
     if bytes.len() < PRIMARY {
         return Ok(None);
@@ -103,20 +104,13 @@ pub fn frame_len(bytes: &[u8]) -> Result<Option<usize>> {
     let big = match bytes[0] {
         b'l' => false,
         b'B' => true,
-        other => {
-            return Err(Error::invalid_message(format!(
-                "unknown endianness byte {other:#04x}"
-            )));
-        }
+        _ => return Err(zbus::Error::IncorrectEndian),
     };
     let word = |at| u64::from(u32_at(bytes, at, big).unwrap_or(0));
     let header = PRIMARY as u64 + word(12);
     let total = header + (header.wrapping_neg() & 7) + word(4);
     if total > crate::limits::MAX_MESSAGE_LEN as u64 {
-        return Err(Error::limit(format!(
-            "a message of {total} bytes exceeds the D-Bus maximum of {}",
-            crate::limits::MAX_MESSAGE_LEN
-        )));
+        return Err(zbus::Error::ExcessData);
     }
     Ok(Some(total as usize))
 }

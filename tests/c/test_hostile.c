@@ -51,6 +51,8 @@ static const struct hostile_case CASES[] = {
     {"reply-for-no-call", SKYPEBUS_OK, NULL, KEPT},
     {"duplicate-reply", SKYPEBUS_OK, NULL, KEPT},
     {"error-without-name", SKYPEBUS_DISCONNECTED, OWN "Disconnected", CLOSED},
+    {"fds-never-came", SKYPEBUS_DISCONNECTED, OWN "Disconnected", CLOSED},
+    {"fd-index-out-of-range", SKYPEBUS_NOT_SUPPORTED, OWN "NotSupported", KEPT},
     {"half-message", SKYPEBUS_TIMEOUT, "org.freedesktop.DBus.Error.NoReply", STUCK},
     {"call-without-path", SKYPEBUS_DISCONNECTED, OWN "Disconnected", CLOSED},
     {"call-without-member", SKYPEBUS_DISCONNECTED, OWN "Disconnected", CLOSED},
