@@ -32,15 +32,10 @@ use zbus::{Message, MessageStream};
 
 use crate::error::{Error, Kind, Result};
 use crate::runtime::{self, Process};
+use crate::trace::{Direction, Trace};
 
-/// The default method-call timeout, as libdbus has it.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(25);
-
-/// How long opening a connection (connect, authenticate, `Hello`) may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(25);
-
-/// Capacity of zbus' unfiltered queue between its socket reader and our dispatcher.
-const ZBUS_QUEUE: usize = 1024;
+use crate::limits::READER_QUEUE as ZBUS_QUEUE;
+pub use crate::limits::{CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 
 /// Where to connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,16 +94,19 @@ pub(crate) struct Shared {
     default_timeout_ms: AtomicU64,
     /// What every incoming message is handed to.
     handler: Arc<dyn Handler>,
+    /// Where every message in and out is told (`SKYPEBUS_TRACE`); None: off.
+    trace: Option<&'static Trace>,
 }
 
 impl Shared {
-    fn new(handler: Arc<dyn Handler>) -> Self {
+    fn new(handler: Arc<dyn Handler>, trace: Option<&'static Trace>) -> Self {
         Shared {
             pending: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
             close_reason: Mutex::new(None),
             default_timeout_ms: AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64),
             handler,
+            trace,
         }
     }
 
@@ -167,7 +165,7 @@ impl Connection {
     /// connections are opened by `crate::hub::open`, which installs the hub.)
     pub fn open(target: Target, handler: Arc<dyn Handler>) -> Result<Connection> {
         let process = runtime::process()?;
-        let shared = Arc::new(Shared::new(handler));
+        let shared = Arc::new(Shared::new(handler, crate::trace::get()?));
         let conn = process.block_on(async {
             let (builder, what) = builder_for(&target)?;
             let mut builder =
@@ -175,9 +173,13 @@ impl Connection {
             if matches!(target, Target::Peer(_)) {
                 builder = builder.p2p();
             }
-            match tokio::time::timeout(CONNECT_TIMEOUT, builder.build()).await {
-                Ok(Ok(c)) => Ok(c),
-                Ok(Err(e)) => Err(connect_error(&what, e)),
+            match tokio::time::timeout(CONNECT_TIMEOUT, catch_panic(builder.build())).await {
+                Ok(Ok(Ok(c))) => Ok(c),
+                Ok(Ok(Err(e))) => Err(connect_error(&what, e)),
+                Ok(Err(panic)) => Err(Error::new(
+                    Kind::ConnectFailed,
+                    format!("cannot connect to {what}: the peer broke the authentication protocol ({panic})"),
+                )),
                 Err(_) => Err(Error::new(
                     Kind::ConnectFailed,
                     format!(
@@ -306,6 +308,7 @@ impl Connection {
 
     /// Sends a message that expects no reply.
     pub async fn send(&self, msg: &Message) -> Result<()> {
+        trace_out(self.shared.trace, &self.conn, msg);
         self.conn.send(msg).await.map_err(|e| self.send_error(e))
     }
 
@@ -372,6 +375,9 @@ impl Connection {
 
     /// Sends several messages with as few writes as the socket allows.
     pub async fn send_all(&self, msgs: &[Message]) -> Result<()> {
+        for msg in msgs {
+            trace_out(self.shared.trace, &self.conn, msg);
+        }
         self.conn
             .send_all(msgs)
             .await
@@ -500,6 +506,23 @@ fn connect_error(what: &str, e: zbus::Error) -> Error {
     Error::new(kind, format!("cannot connect to {what}: {e}"))
 }
 
+/// Runs `fut`, turning a panic while it is polled into `Err` with the panic's message. zbus'
+/// handshake indexes the server's lines unchecked (a bare `\n` from the server panics it); a
+/// hostile server must not be able to take the caller down.
+async fn catch_panic<F: std::future::Future>(fut: F) -> std::result::Result<F::Output, String> {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::task::Poll;
+    let mut fut = std::pin::pin!(fut);
+    poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(crate::ffi::panic_message(&*panic))),
+        },
+    )
+    .await
+}
+
 async fn next_message(stream: &mut MessageStream) -> Option<zbus::Result<Message>> {
     poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
 }
@@ -508,10 +531,11 @@ async fn next_message(stream: &mut MessageStream) -> Option<zbus::Result<Message
 /// (`next_tick` carries the due time from one message to the next).
 async fn next_incoming(
     stream: &mut MessageStream,
-    handler: &dyn Handler,
+    shared: &Shared,
     conn: &zbus::Connection,
     next_tick: &mut Option<tokio::time::Instant>,
 ) -> Option<zbus::Result<Message>> {
+    let handler = &*shared.handler;
     let next = next_message(stream);
     let Some(interval) = handler.tick_interval() else {
         *next_tick = None;
@@ -521,7 +545,7 @@ async fn next_incoming(
     let due = *next_tick.get_or_insert(now + interval);
     if now >= due {
         *next_tick = Some(now + interval);
-        send_each(conn, handler.on_tick()).await;
+        send_each(shared.trace, conn, handler.on_tick()).await;
     }
     tokio::pin!(next);
     loop {
@@ -530,7 +554,7 @@ async fn next_incoming(
             biased;
             m = &mut next => return m,
             _ = tokio::time::sleep_until(due) => {
-                send_each(conn, handler.on_tick()).await;
+                send_each(shared.trace, conn, handler.on_tick()).await;
                 match handler.tick_interval() {
                     Some(i) => *next_tick = Some(tokio::time::Instant::now() + i),
                     None => {
@@ -544,24 +568,55 @@ async fn next_incoming(
 }
 
 /// Sends what the handler asked for (send errors end up as the connection's loss).
-async fn send_each(conn: &zbus::Connection, msgs: Vec<Message>) {
+async fn send_each(trace: Option<&Trace>, conn: &zbus::Connection, msgs: Vec<Message>) {
     for m in msgs {
+        trace_out(trace, conn, &m);
         let _ = conn.send(&m).await;
     }
+}
+
+/// Tells an outgoing message to the trace, when tracing is on.
+fn trace_out(trace: Option<&Trace>, conn: &zbus::Connection, msg: &Message) {
+    if let Some(trace) = trace {
+        let own_name = conn.unique_name().map(|n| n.as_str());
+        trace.message(Direction::Out, msg, own_name);
+    }
+}
+
+/// What a read error of zbus' socket reader says about the peer. zbus checks the framing and
+/// the header of every message it reads (the endianness byte, the message type, the protocol
+/// version, the lengths against the specification's limits, each header field and the fields a
+/// message type requires) and ends the connection at the first message that breaks them.
+fn framing_error(e: &zbus::Error) -> String {
+    let what = match e {
+        zbus::Error::ExcessData => format!(
+            "the peer sent a message longer than the D-Bus maximum of {} bytes",
+            crate::limits::MAX_MESSAGE_LEN
+        ),
+        zbus::Error::IncorrectEndian => "the peer sent a message with an unknown endianness byte".to_owned(),
+        zbus::Error::InvalidField => "the peer sent a message header with an invalid field, message type or protocol version".to_owned(),
+        zbus::Error::MissingField => "the peer sent a message without a header field its type requires (PATH and MEMBER of a call; REPLY_SERIAL of a reply; ERROR_NAME of an error; PATH, INTERFACE and MEMBER of a signal)".to_owned(),
+        zbus::Error::InputOutput(_) => return e.to_string(),
+        other => format!("the peer sent a malformed message ({other})"),
+    };
+    format!("{what} ({e})")
 }
 
 /// Reads every incoming message of one connection until it closes.
 async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Connection) {
     let handler = &*shared.handler;
     let mut tick = None;
-    while let Some(item) = next_incoming(&mut stream, handler, &conn, &mut tick).await {
+    while let Some(item) = next_incoming(&mut stream, &shared, &conn, &mut tick).await {
         let msg = match item {
             Ok(m) => m,
             Err(e) => {
-                shared.mark_closed(&format!("the connection was lost: {e}"));
+                shared.mark_closed(&format!("the connection was lost: {}", framing_error(&e)));
                 return;
             }
         };
+        if let Some(trace) = shared.trace {
+            trace.message(Direction::In, &msg, None);
+        }
         match msg.message_type() {
             MsgType::MethodReturn | MsgType::Error => {
                 handler.on_reply(&msg);
@@ -569,6 +624,7 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
             }
             MsgType::MethodCall => {
                 if let Some(reply) = handler.on_call(&msg) {
+                    trace_out(shared.trace, &conn, &reply);
                     let _ = conn.send(&reply).await;
                 }
             }

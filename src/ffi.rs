@@ -44,15 +44,20 @@ pub(crate) fn finish(
 
 /// An error describing a caught panic.
 pub(crate) fn panic_error(panic: Box<dyn Any + Send>) -> Error {
-    let what = panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned());
+    let what = panic_message(&*panic);
     Error::new(
         Kind::Panic,
         format!("internal error (panic caught): {what}"),
     )
+}
+
+/// The message a panic was raised with.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 /// Fails with a NullArgument error when `ptr` is NULL.

@@ -7,8 +7,10 @@
 //! Modules, one per concept:
 //! - [`error`]: the error type, result codes and the C error object.
 //! - [`signature`]: D-Bus type signatures, parsed and checked against the spec's limits.
+//! - [`limits`]: every limit, the specification's and the library's, in one place.
 //! - [`json`]: the JSON <-> D-Bus value mapping, straight to and from the wire format.
 //! - [`runtime`]: how connections are driven (caller-driven with a helper thread), fork safety.
+//! - [`handshake`]: checks on what a server sends during authentication (the own socket).
 //! - [`connection`]: opening buses and peers, the dispatcher, waiting for replies.
 //! - [`message`]: building messages from JSON and reading received ones back.
 //! - [`call`]: the generic JSON method call.
@@ -27,9 +29,11 @@ pub mod driver;
 pub mod error;
 pub mod event;
 mod ffi;
+pub mod handshake;
 pub mod hub;
 pub mod introspect;
 pub mod json;
+pub mod limits;
 pub mod message;
 pub mod property;
 pub mod request;
@@ -40,6 +44,7 @@ pub mod signal;
 pub mod signature;
 pub mod skype;
 pub mod socket;
+pub mod trace;
 
 use std::ffi::c_char;
 

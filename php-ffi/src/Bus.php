@@ -767,14 +767,15 @@ final class Bus implements BusInterface
      * Tells this Bus's messages to a PSR-3 logger, one busctl-like line each: calls, property
      * requests, replies (debug), error replies (info), signals emitted and received, calls
      * served (debug). Null removes it. psr/log is not required by this package: any
-     * Psr\Log\LoggerInterface works. (SKYPEBUS_TRACE=1 in the environment prints the same lines
-     * to standard error, SKYPEBUS_TRACE=/path appends them to a file.)
+     * Psr\Log\LoggerInterface works. (SKYPEBUS_TRACE=1 in the environment makes the library
+     * print every message it sends and receives to standard error, SKYPEBUS_TRACE=/path appends
+     * them to a file: one wire-level line per message, for C programs and PHP alike.)
      *
      * @param \Psr\Log\LoggerInterface|null $logger
      */
     public function setLogger(?object $logger): void
     {
-        $this->connection->tracer = Tracer::withLogger($this->connection->tracer, $logger);
+        $this->connection->tracer = Tracer::withLogger($logger);
     }
 
     /**

@@ -342,4 +342,5 @@ impl Drop for Emulator {
         self.stop();
     }
 }
+pub mod hostile;
 pub mod p2p;
