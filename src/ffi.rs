@@ -109,6 +109,20 @@ pub(crate) fn c_string(s: String) -> Result<*mut c_char> {
         .map_err(|_| Error::new(Kind::Io, "a returned string contains a NUL byte"))
 }
 
+/// Copies `bytes` into the caller's buffer of `capacity` bytes at `buf` when they fit (true), or
+/// leaves it alone (false). `buf` may be NULL only when `bytes` is empty.
+pub(crate) fn copy_into(buf: *mut u8, capacity: usize, bytes: &[u8]) -> bool {
+    if bytes.len() > capacity {
+        return false;
+    }
+    if !bytes.is_empty() && !buf.is_null() {
+        // SAFETY: the caller gives `capacity` >= `bytes.len()` writable bytes at `buf`, which
+        // do not overlap a slice the library made.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, bytes.len()) };
+    }
+    true
+}
+
 /// A buffer for the caller: the bytes, leaked as a boxed slice, with their length; freed with
 /// `skypebus_bytes_free`. Never NULL (an empty buffer is a dangling, non-NULL pointer of length
 /// 0, which `skypebus_bytes_free` accepts).
@@ -118,9 +132,10 @@ pub(crate) fn bytes_into_raw(bytes: Vec<u8>) -> (*mut u8, usize) {
     (Box::into_raw(boxed).cast::<u8>(), len)
 }
 
-/// Frees a byte buffer returned by the library (`skypebus_call_bytes`), given with the length
-/// the library wrote with it. NULL is a no-op; freeing a buffer twice, with another length, or
-/// one not returned by this library is undefined behaviour. Thread-safe.
+/// Frees a byte buffer returned by the library (`skypebus_call_bytes`, `skypebus_call_into`),
+/// given with the length the library wrote with it. NULL is a no-op; freeing a buffer twice,
+/// with another length, or one not returned by this library is undefined behaviour.
+/// Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_bytes_free(bytes: *mut u8, len: usize) {
     if !bytes.is_null() {
