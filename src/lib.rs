@@ -14,6 +14,7 @@
 //! - [`connection`]: opening buses and peers, the dispatcher, waiting for replies.
 //! - [`message`]: building messages from JSON and reading received ones back.
 //! - [`call`]: the generic JSON method call.
+//! - [`pending`]: asynchronous calls (a handle now, the result as an event later).
 //! - [`property`]: Get, Set and GetAll of properties, typed by introspection.
 //! - [`schema`]: the one model of introspection data (interfaces, members, access, annotations).
 //! - [`introspect`]: introspection data, its caches, and typing calls without a signature.
@@ -35,6 +36,7 @@ pub mod introspect;
 pub mod json;
 pub mod limits;
 pub mod message;
+pub mod pending;
 pub mod property;
 pub mod request;
 pub mod runtime;
