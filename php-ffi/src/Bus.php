@@ -694,7 +694,12 @@ final class Bus implements BusInterface
      *   implements PropertyWriteHandler and refuses it.
      *
      * $options: 'variants' => 'typed' (the handler gets variants as Variant objects),
-     * 'properties' => ['<interface>' => ['<property>' => value]] (initial values).
+     * 'properties' => ['<interface>' => ['<property>' => value]] (initial values),
+     * 'objectManager' => true (the object is an org.freedesktop.DBus.ObjectManager: the library
+     * answers GetManagedObjects with the objects exported below its path, their interfaces and
+     * readable property values, and announces every object exported or unexported below it with
+     * InterfacesAdded and InterfacesRemoved; $handler may then be any object and the XML
+     * '<node/>').
      *
      * Moves a shared Bus to a private connection (see the class comment).
      *
