@@ -758,7 +758,8 @@ final class Bus implements BusInterface
      * The event machinery's counters: the library's (queued_signals, queued_calls,
      * pending_calls, subscriptions, exports, dropped_signals, refused_calls, expired_calls,
      * queue_limit, queue_bytes, call_timeout_ms, max_pending_calls) and PHP's
-     * (php_kept_signals, php_dropped_signals).
+     * (php_kept_signals, php_dropped_signals, php_cached_credentials: callers whose
+     * IncomingCall::getCredentials() answer is kept).
      *
      * @return array<string, int>
      */

@@ -109,6 +109,12 @@ final class Server
         return new ExportedObject($bus, $path);
     }
 
+    /** How many callers' credentials are cached. */
+    public function cachedCredentials(): int
+    {
+        return $this->credentials->cached();
+    }
+
     /** @throws InvalidArgumentException|SkypeBusException */
     public function unexport(string $path): void
     {

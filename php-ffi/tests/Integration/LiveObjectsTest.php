@@ -252,7 +252,8 @@ final class LiveObjectsTest extends IntegrationTestCase
             public function whoAmI(): string
             {
                 $call = $this->bus->currentCall();
-                $this->seen[] = ['sender' => $call->getSender()] + $call->getCredentials();
+                $this->seen[] = ['sender' => $call->getSender()] + $call->getCredentials()
+                    + ['cached' => $this->bus->eventStats()['php_cached_credentials']];
                 return 'ok';
             }
         };
@@ -273,5 +274,10 @@ final class LiveObjectsTest extends IntegrationTestCase
         self::assertStringStartsWith(':', $seen['sender']);
         self::assertSame($seen['uid'], $seen['all']['UnixUserID']);
         self::assertContains(posix_getegid(), $seen['groups']);
+        // Cached until the caller disconnects (gdbus exits once answered).
+        self::assertSame(1, $seen['cached']);
+        $this->processUntil(function (): bool {
+            return $this->bus->eventStats()['php_cached_credentials'] === 0;
+        }, 'the caller to disconnect');
     }
 }
