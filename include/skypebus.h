@@ -218,8 +218,10 @@ typedef enum skypebus_reply_format {
    * `unserialize()` reads: variants unwrapped to their value, `ay` as a binary
    * string, arrays of numbers as lists, `d` as a float (NAN, INF and -INF included), `t`
    * above 2^63-1 as a decimal string, dict keys as PHP keys an array (decimal integers as
-   * ints, booleans as 1 and 0, other keys as strings). The request's `variants`, `bytes`
-   * (for the reply) and `arrays` options shape only the JSON format.
+   * ints, booleans as 1 and 0, other keys as strings). With the request's `"arrays":
+   * "base64"`, a reply that is exactly one array of `n q i u x t d` comes instead as `P`, the
+   * element's type code and the elements packed little endian (for `unpack()`). The
+   * request's `variants` and `bytes` options (for the reply) shape only the JSON format.
    */
   SKYPEBUS_REPLY_PHP = 1,
 } skypebus_reply_format;
@@ -767,7 +769,10 @@ enum skypebus_result skypebus_release_name(const struct skypebus_connection *con
  *
  * `options_json` may be NULL, or an object with `variants` (`"typed"`: variants in call
  * events as `{"type","data"}`), `bytes` (`"base64"`: `ay` as base64 both in events and in
- * replies) and `properties` (initial values: `{"<interface>": {"<property>": value}}`).
+ * replies), `properties` (initial values: `{"<interface>": {"<property>": value}}`) and
+ * `object_manager` (`true`: the object is an `org.freedesktop.DBus.ObjectManager` whose
+ * `GetManagedObjects` the library answers with the objects exported below it; exporting and
+ * unexporting an object below it emits `InterfacesAdded`/`InterfacesRemoved`).
  *
  * Needs a private connection (`skypebus_connection_open_private`); on the shared handle of
  * `skypebus_connection_open` it gives `SKYPEBUS_INVALID_REQUEST`.

@@ -216,6 +216,22 @@ fn gdbus_call(method: &str, args: &[&str]) -> Vec<String> {
     v
 }
 
+/// `gdbus introspect` of `path` on our served name.
+fn gdbus_introspect(bus: &PrivateBus, path: &str) -> String {
+    run_ok(
+        bus,
+        "gdbus",
+        &[
+            "introspect",
+            "--session",
+            "--dest",
+            NAME,
+            "--object-path",
+            path,
+        ],
+    )
+}
+
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
@@ -360,18 +376,7 @@ fn introspection_of_exported_paths_and_their_parents(t: Transport) {
     let conn = server(&bus);
     hub::export(&conn, "/com/example/Obj/Child", "<node/>", None).unwrap();
     // Nobody is inside the library: the library answers from the background.
-    let out = run_ok(
-        &bus,
-        "gdbus",
-        &[
-            "introspect",
-            "--session",
-            "--dest",
-            NAME,
-            "--object-path",
-            PATH,
-        ],
-    );
+    let out = gdbus_introspect(&bus, PATH);
     for want in [
         "interface com.example.Calc {",
         "Add(in  i a,",
@@ -1094,7 +1099,85 @@ fn closing_the_serving_connection_releases_its_handles(t: Transport) {
     assert_eq!(e.name, "org.freedesktop.DBus.Error.NoReply");
 }
 
+/// An exported ObjectManager: gdbus reads the objects below it with GetManagedObjects, and a
+/// subscriber sees InterfacesAdded and InterfacesRemoved as objects come and go below it (not
+/// for objects elsewhere).
+fn an_object_manager_publishes_the_objects_below_it(t: Transport) {
+    let bus = PrivateBus::on(t);
+    let conn = server(&bus);
+    let manager = "/com/example";
+    hub::export(
+        &conn,
+        manager,
+        "<node/>",
+        Some(r#"{"object_manager": true}"#),
+    )
+    .unwrap();
+    let watcher = bus.connect();
+    let (rule, opts) = MatchRule::from_value(&json!({
+        "sender": NAME, "interface": "org.freedesktop.DBus.ObjectManager"}))
+    .unwrap();
+    hub::subscribe(&watcher, rule, opts).unwrap();
+    let managed = || {
+        run_ok(
+            &bus,
+            "gdbus",
+            &[
+                "call",
+                "--session",
+                "--dest",
+                NAME,
+                "--object-path",
+                manager,
+                "--method",
+                "org.freedesktop.DBus.ObjectManager.GetManagedObjects",
+            ],
+        )
+    };
+    assert_eq!(
+        managed(),
+        "({objectpath '/com/example/Obj': {'com.example.Calc': {'Version': <'1.0'>, \
+         'Volume': <uint32 5>}, 'com.example.Other': {}}},)"
+    );
+    let introspected = gdbus_introspect(&bus, manager);
+    assert!(
+        introspected.contains("interface org.freedesktop.DBus.ObjectManager"),
+        "{introspected}"
+    );
+    // Exported below the manager: announced with its interfaces and stored properties.
+    let xml = r#"<node><interface name="com.example.Thing">
+        <property name="Name" type="s" access="read"/></interface></node>"#;
+    hub::export(
+        &conn,
+        "/com/example/things/t1",
+        xml,
+        Some(r#"{"properties": {"com.example.Thing": {"Name": "first"}}}"#),
+    )
+    .unwrap();
+    // Elsewhere: not announced.
+    hub::export(&conn, "/org/elsewhere", xml, None).unwrap();
+    hub::unexport(&conn, "/com/example/things/t1").unwrap();
+    let added = next(&watcher, 5000).expect("InterfacesAdded");
+    assert_eq!(added["member"], "InterfacesAdded");
+    assert_eq!(added["path"], manager);
+    assert_eq!(
+        added["data"],
+        json!(["/com/example/things/t1", {"com.example.Thing": {"Name": "first"}}])
+    );
+    let removed = next(&watcher, 5000).expect("InterfacesRemoved");
+    assert_eq!(removed["member"], "InterfacesRemoved");
+    assert_eq!(
+        removed["data"],
+        json!(["/com/example/things/t1", ["com.example.Thing"]])
+    );
+    assert!(next(&watcher, 200).is_none());
+    assert!(!managed().contains("things"));
+    let e = hub::export(&conn, "/x", "<node/>", Some(r#"{"object_manager": 1}"#)).unwrap_err();
+    assert_eq!(e.kind, Kind::InvalidRequest);
+}
+
 per_transport!(
+    an_object_manager_publishes_the_objects_below_it,
     gdbus_and_busctl_call_an_exported_object_with_typed_values,
     introspection_of_exported_paths_and_their_parents,
     library_answers_while_the_application_sleeps_outside,

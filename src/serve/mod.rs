@@ -23,6 +23,12 @@
 //!   the declared one), `UnknownProperty`, `PropertyReadOnly`, `AccessDenied` (reading a
 //!   write-only property), `LimitsExceeded` (too many unanswered calls).
 //!
+//! An object exported with the option `"object_manager": true` is also an
+//! `org.freedesktop.DBus.ObjectManager`: it answers `GetManagedObjects` with the objects
+//! exported below it (their interfaces and readable stored properties), and every object
+//! exported or unexported below it is announced with `InterfacesAdded`/`InterfacesRemoved`
+//! (objects below a nested manager belong to the nearest one).
+//!
 //! Calls without an interface header are resolved to the first declared interface (in XML order)
 //! that has the member, then to the standard interfaces.
 //!
@@ -48,6 +54,7 @@
 //! with the value; `invalidates`: name only; `const`/`false`: no signal).
 
 mod calls;
+mod manager;
 mod properties;
 mod registry;
 mod router;
@@ -68,7 +75,7 @@ use crate::action::Action;
 use crate::error::{Error, Kind, Result};
 use crate::event::{Event, Limits, no_reply_expected};
 use crate::json::{self, DecodeOptions};
-use crate::request::{check_keys, json_kind, json_object, parse_value_options};
+use crate::request::{bool_key, check_keys, json_kind, json_object, parse_value_options};
 use crate::schema::{self, Interface, Mode};
 use crate::signature;
 
@@ -241,8 +248,16 @@ fn parse_export_options(
         return Ok((ExportOptions::default(), values));
     };
     let map = json_object(text, "export options")?;
-    check_keys(&map, &["variants", "bytes", "properties"], "export options")?;
+    check_keys(
+        &map,
+        &["variants", "bytes", "properties", "object_manager"],
+        "export options",
+    )?;
     let (typed_variants, bytes_base64) = parse_value_options(&map)?;
+    let object_manager = match map.get("object_manager") {
+        None => false,
+        Some(v) => bool_key("object_manager", v)?,
+    };
     let opts = ExportOptions {
         decode: DecodeOptions {
             typed_variants,
@@ -250,6 +265,7 @@ fn parse_export_options(
             arrays_base64: false,
         },
         bytes_base64,
+        object_manager,
     };
     match map.get("properties") {
         None => {}
@@ -325,6 +341,7 @@ pub(crate) fn check_error_name(name: &str) -> Result<()> {
 }
 
 pub(crate) use calls::{Accepted, answer, parse_reply, release, unknown_handle};
+pub(crate) use manager::{interfaces_added, interfaces_removed};
 pub(crate) use properties::set as set_property;
 
 // ---------------------------------------------------------------------------------------------
@@ -407,7 +424,10 @@ pub extern "C" fn skypebus_release_name(
 ///
 /// `options_json` may be NULL, or an object with `variants` (`"typed"`: variants in call
 /// events as `{"type","data"}`), `bytes` (`"base64"`: `ay` as base64 both in events and in
-/// replies) and `properties` (initial values: `{"<interface>": {"<property>": value}}`).
+/// replies), `properties` (initial values: `{"<interface>": {"<property>": value}}`) and
+/// `object_manager` (`true`: the object is an `org.freedesktop.DBus.ObjectManager` whose
+/// `GetManagedObjects` the library answers with the objects exported below it; exporting and
+/// unexporting an object below it emits `InterfacesAdded`/`InterfacesRemoved`).
 ///
 /// Needs a private connection (`skypebus_connection_open_private`); on the shared handle of
 /// `skypebus_connection_open` it gives `SKYPEBUS_INVALID_REQUEST`.
