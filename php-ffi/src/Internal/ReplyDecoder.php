@@ -105,7 +105,8 @@ final class ReplyDecoder
         // A reply of one array of numbers comes packed ("P", the element's type code, the
         // elements little endian; requests ask for it with "arrays": "base64").
         if (($reply[0] ?? '') === 'P') {
-            return [self::unpackBytes(substr($reply, 2), $reply[1] ?? '')];
+            // (substr() past the end is false on PHP 7.4, "" on 8.0 and later.)
+            return [self::unpackBytes((string) substr($reply, 2), $reply[1] ?? '')];
         }
         $values = @unserialize($reply, ['allowed_classes' => false]);
         if (!is_array($values)) {
