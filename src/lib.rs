@@ -22,11 +22,11 @@
 
 pub mod action;
 pub mod call;
+mod capi;
 pub mod connection;
 pub mod driver;
 pub mod error;
 pub mod event;
-mod ffi;
 pub mod hub;
 pub mod introspect;
 pub mod json;
@@ -41,22 +41,5 @@ pub mod signature;
 pub mod skype;
 pub mod socket;
 
-use std::ffi::c_char;
-
 /// The ABI version; equals the SONAME major (`libskypebus.so.0`).
 pub const ABI_VERSION: u32 = 0;
-
-/// The library version, e.g. `"0.1.0"`: a static NUL-terminated string that must not be freed.
-/// Thread-safe.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
-}
-
-/// The ABI version, equal to the SONAME major of the library (`libskypebus.so.<ABI>`). A caller
-/// built against a header with another `SKYPEBUS_ABI_VERSION` must not use this library.
-/// Thread-safe.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_abi_version() -> u32 {
-    ABI_VERSION
-}

@@ -26,7 +26,6 @@
 //! Locks: the hub's state lock is short and never held across an `await`; the owner tracker's
 //! lock is taken after it, never before.
 
-mod c_events;
 mod events;
 mod serving;
 mod signals;

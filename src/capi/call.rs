@@ -1,0 +1,187 @@
+//! Calls: the generic call (JSON or bytes), `call_many`, properties and introspection.
+
+use std::ffi::c_char;
+
+use super::connection::ConnectionHandle;
+use super::{
+    Handle, boundary, bytes_into_raw, non_null, skypebus_connection, skypebus_error, str_from_c,
+    write_out, write_string,
+};
+use crate::call::{self, BytesOrJson, CallRequest};
+use crate::error::{Result, skypebus_result};
+use crate::introspect::{self, IntrospectRequest};
+use crate::property::{self, PropertyRequest};
+
+/// The connection and the parsed request of `skypebus_call` and `skypebus_call_bytes`, with
+/// their pointers checked.
+fn call_arguments<'a>(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_json_out: *mut *mut c_char,
+) -> Result<(&'a ConnectionHandle, CallRequest)> {
+    let conn = skypebus_connection::try_ref(conn, "conn")?;
+    let text = str_from_c(request_json, "request_json")?;
+    non_null(reply_json_out, "reply_json_out")?;
+    Ok((conn, CallRequest::parse(text)?))
+}
+
+/// Calls a D-Bus method described by the JSON text `request_json` and writes the reply envelope
+/// `{"type": "<body signature>", "data": [...]}` to `*reply_json_out`, a new string the caller
+/// frees with `skypebus_string_free`.
+///
+/// The request is an object with `path` and `method` and optionally `destination`,
+/// `interface`, `signature`, `args` (array), `timeout_ms` (0 = the connection's default,
+/// otherwise 1 to 2147483647), `variants` (`"typed"`), `no_reply` (bool), `bytes`
+/// (`"base64"`) and `arrays` (`"base64"`: reply arrays of `n q i u x t d` as base64 of their
+/// packed little-endian elements); any other key or option value is an error. A `no_reply` call
+/// returns as soon as
+/// the message is sent, with the reply `{"type":"","data":[]}`. See docs/mapping.md for values.
+///
+/// A D-Bus error reply gives `SKYPEBUS_DBUS_ERROR` with its exact name and message; no reply in
+/// time gives `SKYPEBUS_TIMEOUT` (name `org.freedesktop.DBus.Error.NoReply`). The strings are
+/// borrowed for the duration of the call. Thread-safe: several threads may call at once on one
+/// connection.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_call(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_json_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        let (conn, req) = call_arguments(conn, request_json, reply_json_out)?;
+        let reply = call::call(&conn.inner, &req)?;
+        write_string(reply_json_out, reply)?;
+        Ok(())
+    })
+}
+
+/// Like `skypebus_call`, with a binary side path for byte strings: when the reply's body is
+/// exactly one byte array (signature `ay`), its bytes are written raw to `*bytes_out` (a new
+/// buffer of `*bytes_len_out` bytes, never NULL, which the caller frees with
+/// `skypebus_bytes_free`) and `*reply_json_out` is set to NULL; any other reply (a `no_reply`
+/// call's too) is written to `*reply_json_out` exactly as `skypebus_call` writes it, with
+/// `*bytes_out` set to NULL and `*bytes_len_out` to 0. A megabyte comes back as itself, not as
+/// a JSON string of base64 to be copied and decoded again.
+///
+/// The request is that of `skypebus_call`; errors are those of `skypebus_call`, and on error
+/// nothing is written to the three out-parameters. NULL `conn`, `request_json` or any out
+/// pointer gives `SKYPEBUS_NULL_ARGUMENT`. The strings are borrowed for the duration of the call.
+/// Thread-safe as `skypebus_call`.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_call_bytes(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_json_out: *mut *mut c_char,
+    bytes_out: *mut *mut u8,
+    bytes_len_out: *mut usize,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        non_null(bytes_out, "bytes_out")?;
+        non_null(bytes_len_out, "bytes_len_out")?;
+        let (conn, req) = call_arguments(conn, request_json, reply_json_out)?;
+        match call::call_bytes(&conn.inner, &req)? {
+            BytesOrJson::Bytes(bytes) => {
+                let (ptr, len) = bytes_into_raw(bytes);
+                write_out(reply_json_out, std::ptr::null_mut());
+                write_out(bytes_out, ptr);
+                write_out(bytes_len_out, len);
+            }
+            BytesOrJson::Json(json) => {
+                write_string(reply_json_out, json)?;
+                write_out(bytes_out, std::ptr::null_mut());
+                write_out(bytes_len_out, 0);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Performs many calls, pipelined: up to 64 (or `max_in_flight`) are in flight at once, each with
+/// its own timeout. `requests_json` is a JSON array of call requests (each as for
+/// `skypebus_call`), or `{"requests": [...], "max_in_flight": N}` with N from 1 to 1024. Writes
+/// to `*replies_json_out` a JSON array with one entry per request, in order: the reply envelope,
+/// or `{"error": {"code": <skypebus_result>, "name": "...", "message": "..."}}`. A failed entry
+/// never fails the whole call; only a malformed batch (not an array, bad `max_in_flight`), NULL
+/// arguments or a closed connection do.
+///
+/// The string is freed with `skypebus_string_free`. Strings are borrowed for the duration of the
+/// call. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_call_many(
+    conn: *const skypebus_connection,
+    requests_json: *const c_char,
+    replies_json_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        let text = str_from_c(requests_json, "requests_json")?;
+        non_null(replies_json_out, "replies_json_out")?;
+        let (requests, max) = call::parse_many(text)?;
+        let out = call::call_many(&conn.inner, requests, max)?;
+        write_string(replies_json_out, out)?;
+        Ok(())
+    })
+}
+
+/// Gets, sets or gets all properties of an object, as described by the JSON text
+/// `request_json`: `{"destination", "path", "interface", "op": "get"|"set"|"get_all", "name",
+/// "value", "signature", "timeout_ms", "variants", "bytes"}` (see docs/properties.md). Writes the
+/// reply envelope to `*reply_out`, a new string the caller frees with `skypebus_string_free`:
+/// `get` gives `{"type": "<property type>", "data": value}`, `get_all`
+/// `{"type": "a{sv}", "data": {...}}`, `set` `{"type": "", "data": []}`.
+///
+/// `set` sends the value in a variant of the property's declared type (from the request's
+/// `signature`, else the peer's introspection data, else inferred). Errors as `skypebus_call`.
+/// Strings are borrowed for the duration of the call. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_properties(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        let text = str_from_c(request_json, "request_json")?;
+        non_null(reply_out, "reply_out")?;
+        let req = PropertyRequest::parse(text)?;
+        let out = property::properties(&conn.inner, &req)?;
+        write_string(reply_out, out)?;
+        Ok(())
+    })
+}
+
+/// Introspects an object and writes its interfaces, methods (with in/out signatures and
+/// argument names), properties (type, access), signals and child nodes as JSON to `*reply_out`,
+/// a new string the caller frees with `skypebus_string_free`. The request is
+/// `{"destination": "...", "path": "/...", "timeout_ms": 0}` (`destination` optional on a
+/// peer-to-peer connection, `timeout_ms` optional); the schema is in docs/introspection.md.
+///
+/// The peer is always asked (the answer also refreshes the connection's introspection cache).
+/// Strings are borrowed for the duration of the call. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_introspect(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        let text = str_from_c(request_json, "request_json")?;
+        non_null(reply_out, "reply_out")?;
+        let req = IntrospectRequest::parse(text)?;
+        let timeout = req.timeout.unwrap_or_else(|| conn.inner.default_timeout());
+        let out = introspect::introspect_json(
+            &crate::hub::lookup(&conn.inner)?,
+            req.destination.as_deref(),
+            &req.path,
+            timeout,
+        )?;
+        write_string(reply_out, out)?;
+        Ok(())
+    })
+}
