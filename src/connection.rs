@@ -71,6 +71,28 @@ type Registry = (
 );
 static SHARED: Mutex<Registry> = Mutex::new((0, std::collections::BTreeMap::new()));
 
+/// The registry of shared connections, locked; emptied first in a child after fork(), so a
+/// child never gets its parent's connections.
+fn shared_registry() -> std::sync::MutexGuard<'static, Registry> {
+    let pid = runtime::current_pid();
+    let mut registry = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    if registry.0 != pid {
+        let inherited = std::mem::take(&mut registry.1);
+        runtime::keep_forever(inherited);
+        registry.0 = pid;
+    }
+    registry
+}
+
+/// The usable shared connection registered for `key`, if any.
+fn shared_connection(key: &str) -> Option<Arc<Connection>> {
+    shared_registry()
+        .1
+        .get(key)
+        .and_then(std::sync::Weak::upgrade)
+        .filter(|c| c.check_usable().is_ok())
+}
+
 /// What a connection hands its incoming messages to (installed when it is opened). Every method
 /// runs on the dispatcher task, in the order the messages arrived, and must not block: take
 /// short locks, queue, and return what is to be sent.
@@ -165,28 +187,29 @@ pub struct Connection {
 impl Connection {
     /// Opens a connection with `handler` installed and starts its dispatcher. (The library's
     /// connections are opened by `crate::hub::open`, which installs the hub.)
-    pub fn open(target: Target, handler: Arc<dyn Handler>) -> Result<Connection> {
+    /// Run it on the process runtime ([`runtime::process`]).
+    pub async fn open(target: Target, handler: Arc<dyn Handler>) -> Result<Connection> {
         let process = runtime::process()?;
         let shared = Arc::new(Shared::new(handler));
-        let conn = process.block_on(async {
-            let (builder, what) = builder_for(&target)?;
-            let mut builder =
-                builder.max_queued(NonZeroUsize::new(ZBUS_QUEUE).unwrap_or(NonZeroUsize::MIN));
-            if matches!(target, Target::Peer(_)) {
-                builder = builder.p2p();
-            }
-            match tokio::time::timeout(CONNECT_TIMEOUT, builder.build()).await {
-                Ok(Ok(c)) => Ok(c),
-                Ok(Err(e)) => Err(connect_error(&what, e)),
-                Err(_) => Err(Error::new(
+        let (builder, what) = builder_for(&target)?;
+        let mut builder =
+            builder.max_queued(NonZeroUsize::new(ZBUS_QUEUE).unwrap_or(NonZeroUsize::MIN));
+        if matches!(target, Target::Peer(_)) {
+            builder = builder.p2p();
+        }
+        let conn = match tokio::time::timeout(CONNECT_TIMEOUT, builder.build()).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return Err(connect_error(&what, e)),
+            Err(_) => {
+                return Err(Error::new(
                     Kind::ConnectFailed,
                     format!(
                         "connecting to {what} did not complete within {} s",
                         CONNECT_TIMEOUT.as_secs()
                     ),
-                )),
+                ));
             }
-        })?;
+        };
         let stream = MessageStream::from(&conn);
         let dispatcher = {
             let shared = shared.clone();
@@ -218,7 +241,9 @@ impl Connection {
     /// The process-wide shared connection to `target`, opened (or replaced, when the previous
     /// one is closed) as needed with the handler `make` gives. Peer-to-peer targets are never
     /// shared.
-    pub fn open_shared(
+    ///
+    /// Run it on the process runtime ([`runtime::process`]).
+    pub async fn open_shared(
         target: Target,
         make: impl FnOnce() -> Arc<dyn Handler>,
     ) -> Result<Arc<Connection>> {
@@ -226,22 +251,23 @@ impl Connection {
             Target::Session => "session".to_owned(),
             Target::System => "system".to_owned(),
             Target::Bus(a) => format!("bus:{a}"),
-            Target::Peer(_) => return Connection::open(target, make()).map(Arc::new),
+            Target::Peer(_) => return Connection::open(target, make()).await.map(Arc::new),
         };
-        let pid = runtime::current_pid();
-        let mut registry = SHARED.lock().unwrap_or_else(|p| p.into_inner());
-        if registry.0 != pid {
-            // First use, or a child after fork(): never hand out the parent's connections.
-            let inherited = std::mem::take(&mut registry.1);
-            runtime::keep_forever(inherited);
-            registry.0 = pid;
+        if let Some(existing) = shared_connection(&key) {
+            return Ok(existing);
         }
+        // The registry is not locked while connecting: if another thread opened the same
+        // address meanwhile, the first one registered is kept and the other dropped.
+        let fresh = Arc::new(Connection::open(target, make()).await?);
+        let mut registry = shared_registry();
         if let Some(existing) = registry.1.get(&key).and_then(std::sync::Weak::upgrade)
             && existing.check_usable().is_ok()
         {
+            // `fresh` is dropped, after the lock (its Drop enters the runtime).
+            drop(registry);
+            drop(fresh);
             return Ok(existing);
         }
-        let fresh = Arc::new(Connection::open(target, make())?);
         registry.1.insert(key, Arc::downgrade(&fresh));
         Ok(fresh)
     }
@@ -434,6 +460,12 @@ impl Drop for Connection {
         dispatcher.abort();
         // Dropping the zbus connection closes the socket once its tasks are gone; run the
         // runtime briefly so they are cancelled on this thread rather than left to the helper.
+        // Inside the runtime already (a connection dropped by async code, e.g. a failed
+        // attach), whoever drives it goes on and cancels them.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            drop(conn);
+            return;
+        }
         self.process.block_on(async move {
             drop(conn);
             tokio::task::yield_now().await;

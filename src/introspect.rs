@@ -390,7 +390,7 @@ impl IntrospectRequest {
 
 /// Introspects a path and returns the documented JSON form (docs/introspection.md). Always asks
 /// the peer (and refreshes the caches with the answer).
-pub fn introspect_json(
+pub async fn introspect_json(
     look: &Lookup<'_>,
     destination: Option<&str>,
     path: &str,
@@ -407,7 +407,7 @@ pub fn introspect_json(
             "invalid object path \"{path}\""
         )));
     }
-    conn.process().block_on(async {
+    {
         let owner = resolve_owner(look, destination, timeout)
             .await?
             .ok_or_else(|| {
@@ -424,5 +424,5 @@ pub fn introspect_json(
         v["destination"] = json!(destination);
         v["path"] = json!(path);
         Ok(v.to_string())
-    })
+    }
 }

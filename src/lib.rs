@@ -2,23 +2,34 @@
 //!
 //! Call any D-Bus method with JSON arguments and get a JSON reply, receive and emit signals, own
 //! names and answer calls, and talk to the Skype desktop API (`com.Skype.API`). The D-Bus logic is
-//! plain Rust; the `extern "C"` functions are a thin layer over it (see `ffi`).
+//! plain, typed Rust: `async` functions where the bus is involved, which never enter the runtime
+//! themselves (a synchronous caller runs them with [`runtime::block_on`]). The `extern "C"`
+//! functions are a thin layer over it in `src/capi/`: each parses its JSON, checks its pointers
+//! behind one panic boundary, and enters the runtime once.
 //!
-//! Modules, one per concept:
-//! - [`error`]: the error type, result codes and the C error object.
+//! Modules, one per concept, lowest layer first (docs/architecture.md has the map; no module
+//! imports one below it, `scripts/check-modules.py` checks it):
+//! - [`error`]: the error type and the result codes.
+//! - [`socket`]: the library's own unix socket.
 //! - [`signature`]: D-Bus type signatures, parsed and checked against the spec's limits.
-//! - [`json`]: the JSON <-> D-Bus value mapping, straight to and from the wire format.
 //! - [`runtime`]: how connections are driven (caller-driven with a helper thread), fork safety.
-//! - [`connection`]: opening buses and peers, the dispatcher, waiting for replies.
-//! - [`message`]: building messages from JSON and reading received ones back.
-//! - [`call`]: the generic JSON method call.
-//! - [`property`]: Get, Set and GetAll of properties, typed by introspection.
+//! - [`json`]: the JSON <-> D-Bus value mapping, straight to and from the wire format.
 //! - [`schema`]: the one model of introspection data (interfaces, members, access, annotations).
-//! - [`introspect`]: introspection data, its caches, and typing calls without a signature.
+//! - [`request`]: what every JSON request kind shares (keys, kinds, timeouts, value options).
+//! - [`message`]: building messages from JSON and reading received ones back.
+//! - [`connection`]: opening buses and peers, the dispatcher, waiting for replies; its
+//!   [`connection::Handler`] is its only way up.
 //! - [`event`]: the per-connection event queue (signals, incoming calls, name events), pulled.
+//! - [`action`]: what a spoke asks the hub to do.
+//! - [`driver`]: the bus driver, owning names, name events, the owner tracker.
+//! - [`introspect`]: introspection data, its caches, and typing calls without a signature.
+//! - [`serve`]: exporting objects from introspection XML, the one object server.
 //! - [`signal`]: subscriptions with exactly matched rules, and emitting signals.
-//! - [`serve`]: owning names, exporting objects from introspection XML, the one object server.
+//! - [`hub`]: a connection's state above the transport and the routing of what arrives.
+//! - [`call`]: the generic JSON method call and `call_many`.
 //! - [`skype`]: the Skype desktop API helper (attach, commands, chat messages, notifications).
+//! - [`property`]: Get, Set and GetAll of properties, typed by introspection.
+//! - `capi` (private): the C ABI.
 
 pub mod action;
 pub mod call;

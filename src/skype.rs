@@ -203,7 +203,7 @@ impl Skype {
     /// Attaches to Skype on the bus at `address` (`"session"`, `"system"` or a D-Bus address)
     /// as the application `app_name`, asking for protocol `protocol` (0: [`DEFAULT_PROTOCOL`]).
     /// `timeout` bounds each step (0: the library's 25 s) and is the default of later commands.
-    pub fn attach(
+    pub async fn attach(
         address: &str,
         app_name: &str,
         protocol: u32,
@@ -214,7 +214,7 @@ impl Skype {
                 "the application name must not be empty or contain line breaks or NUL",
             ));
         }
-        let conn = crate::hub::open(Target::parse(address))?;
+        let conn = crate::hub::open(Target::parse(address)).await?;
         let timeout = if timeout.is_zero() {
             conn.default_timeout()
         } else {
@@ -249,10 +249,7 @@ impl Skype {
             notifications: Mutex::new(VecDeque::new()),
             dropped: AtomicU64::new(0),
         };
-        skype
-            .conn
-            .process()
-            .block_on(skype.attach_now(0, timeout))?;
+        skype.attach_now(0, timeout).await?;
         Ok(skype)
     }
 
@@ -432,25 +429,22 @@ impl Skype {
     /// returns the reply. `ERROR <code> <text>` replies are errors of [`Kind::Skype`]. When Skype
     /// restarted since the last command, the helper attaches again first. `timeout` zero: the
     /// default given at attach.
-    pub fn command(&self, command: &str, timeout: Duration) -> Result<String> {
+    pub async fn command(&self, command: &str, timeout: Duration) -> Result<String> {
         check_command(command)?;
         self.conn.check_usable()?;
         let timeout = self.timeout_or_default(timeout);
-        let reply = self
-            .conn
-            .process()
-            .block_on(self.command_async(command, timeout));
-        self.take_queued();
+        let reply = self.command_async(command, timeout).await;
+        self.take_queued().await;
         reply
     }
 
     /// Sends `text` to the contact `handle`: `CHAT CREATE <handle>`, then
     /// `CHATMESSAGE <chat> <text>` (the text verbatim: line breaks, any UTF-8).
-    pub fn send_chat_message(&self, handle: &str, text: &str) -> Result<SentMessage> {
+    pub async fn send_chat_message(&self, handle: &str, text: &str) -> Result<SentMessage> {
         check_handle(handle)?;
         check_no_nul(text, "a chat message")?;
         let create = format!("CHAT CREATE {handle}");
-        let reply = self.command(&create, Duration::ZERO)?;
+        let reply = self.command(&create, Duration::ZERO).await?;
         let chat = reply
             .strip_prefix("CHAT ")
             .and_then(|r| r.split_once(" STATUS "))
@@ -458,7 +452,7 @@ impl Skype {
             .filter(|id| !id.is_empty() && !id.contains(' '))
             .ok_or_else(|| unexpected(&create, &reply))?;
         let send = format!("CHATMESSAGE {chat} {text}");
-        let reply = self.command(&send, Duration::ZERO)?;
+        let reply = self.command(&send, Duration::ZERO).await?;
         let message = reply
             .strip_prefix("CHATMESSAGE ")
             .or_else(|| reply.strip_prefix("MESSAGE "))
@@ -471,7 +465,7 @@ impl Skype {
 
     /// Takes a queued event: a notification's text, or None when the event was something else
     /// (answered and consumed here).
-    fn take_event(&self, event: &str) -> Option<String> {
+    async fn take_event(&self, event: &str) -> Option<String> {
         let v: Value = serde_json::from_str(event).ok()?;
         if v["kind"] != "call" {
             return None;
@@ -482,16 +476,16 @@ impl Skype {
             _ => None,
         };
         // Releases the handle; sends an empty reply only if Skype wanted one.
-        let _ = crate::hub::reply(&self.conn, id, None);
+        let _ = crate::hub::reply(&self.conn, id, None).await;
         // A late reply of a command (`#<n> ...`) delivered through Notify is no notification:
         // its command has already failed with a timeout.
         text.filter(|t| !is_prefixed_reply(t))
     }
 
     /// Moves every notification already queued on the connection into the helper's buffer.
-    fn take_queued(&self) {
-        while let Ok(Some(event)) = crate::hub::next_event(&self.conn, Duration::ZERO) {
-            if let Some(text) = self.take_event(&event) {
+    async fn take_queued(&self) {
+        while let Ok(Some(event)) = crate::hub::next_event(&self.conn, Duration::ZERO).await {
+            if let Some(text) = self.take_event(&event).await {
                 self.buffer(text);
             }
         }
@@ -510,27 +504,24 @@ impl Skype {
     /// `timeout`; `Ok(None)` when none came in time. When Skype restarted, the helper attaches
     /// again first (so that notifications keep coming); while Skype is not running it just
     /// waits.
-    pub fn next_notification(&self, timeout: Duration) -> Result<Option<String>> {
+    pub async fn next_notification(&self, timeout: Duration) -> Result<Option<String>> {
         self.conn.check_usable()?;
         let deadline = Instant::now() + timeout;
         if let Some(text) = self.pop_buffered() {
             return Ok(Some(text));
         }
         let step = self.timeout;
-        self.conn.process().block_on(async {
-            match self.skype_owner(step).await? {
-                Some(_) => self.ensure_attached(step).await,
-                None => Ok(()),
-            }
-        })?;
+        if self.skype_owner(step).await?.is_some() {
+            self.ensure_attached(step).await?;
+        }
         loop {
             if let Some(text) = self.pop_buffered() {
                 return Ok(Some(text));
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            match crate::hub::next_event(&self.conn, left)? {
+            match crate::hub::next_event(&self.conn, left).await? {
                 Some(event) => {
-                    if let Some(text) = self.take_event(&event) {
+                    if let Some(text) = self.take_event(&event).await {
                         return Ok(Some(text));
                     }
                 }

@@ -7,7 +7,7 @@ mod support;
 use serde_json::{Value, json};
 use skypebus::connection::Connection;
 use skypebus::error::Kind;
-use support::{PrivateBus, Transport, add_echo, call_json};
+use support::{Block, PrivateBus, Transport, add_echo, call_json};
 
 const NAME: &str = "net.skypebus.Echo";
 const PATH: &str = "/net/skypebus/Echo";
@@ -242,7 +242,7 @@ fn nesting_limits_are_errors_not_crashes(t: Transport) {
         "}".repeat(100)
     );
     let req = skypebus::call::CallRequest::parse(&nested).unwrap();
-    let e = skypebus::call::call(&conn, &req).unwrap_err();
+    let e = skypebus::call::call(&conn, &req).block().unwrap_err();
     assert!(
         matches!(e.kind, Kind::LimitExceeded | Kind::TypeMismatch),
         "{e}"
@@ -376,24 +376,28 @@ fn a_byte_array_reply_comes_back_raw(t: Transport) {
     };
     let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 256) as u8).collect();
     assert_eq!(
-        call_bytes(&conn, &request("Raw", &bytes, "")).unwrap(),
+        call_bytes(&conn, &request("Raw", &bytes, ""))
+            .block()
+            .unwrap(),
         BytesOrJson::Bytes(bytes.clone())
     );
     assert_eq!(
-        call_bytes(&conn, &request("Raw", &[], "")).unwrap(),
+        call_bytes(&conn, &request("Raw", &[], "")).block().unwrap(),
         BytesOrJson::Bytes(vec![])
     );
     let two = request("Two", &[1, 2], r#","bytes":"base64""#);
     assert_eq!(
-        call_bytes(&conn, &two).unwrap(),
-        BytesOrJson::Json(call(&conn, &two).unwrap())
+        call_bytes(&conn, &two).block().unwrap(),
+        BytesOrJson::Json(call(&conn, &two).block().unwrap())
     );
     let quiet = request("Raw", &[1], r#","no_reply":true"#);
     assert_eq!(
-        call_bytes(&conn, &quiet).unwrap(),
+        call_bytes(&conn, &quiet).block().unwrap(),
         BytesOrJson::Json(r#"{"type":"","data":[]}"#.to_owned())
     );
-    let e = call_bytes(&conn, &request("Fail", &[1], "")).unwrap_err();
+    let e = call_bytes(&conn, &request("Fail", &[1], ""))
+        .block()
+        .unwrap_err();
     assert_eq!(e.name, "net.skypebus.Echo.Error.No");
 }
 

@@ -122,8 +122,8 @@ fn check_names(req: &CallRequest) -> Result<()> {
 }
 
 /// Performs a call and returns the reply envelope as JSON text.
-pub fn call(conn: &Connection, req: &CallRequest) -> Result<String> {
-    match call_message(conn, req)? {
+pub async fn call(conn: &Connection, req: &CallRequest) -> Result<String> {
+    match call_message(conn, req).await? {
         None => Ok(NO_REPLY_ENVELOPE.to_owned()),
         Some(reply) => reply_envelope(&reply, req.decode_options()),
     }
@@ -138,8 +138,8 @@ pub enum BytesOrJson {
 
 /// Performs a call; a reply whose body is exactly one byte array (`ay`) comes back as its
 /// bytes, any other as the reply envelope [`call`] gives.
-pub fn call_bytes(conn: &Connection, req: &CallRequest) -> Result<BytesOrJson> {
-    let Some(reply) = call_message(conn, req)? else {
+pub async fn call_bytes(conn: &Connection, req: &CallRequest) -> Result<BytesOrJson> {
+    let Some(reply) = call_message(conn, req).await? else {
         return Ok(BytesOrJson::Json(NO_REPLY_ENVELOPE.to_owned()));
     };
     if reply.message_type() == MsgType::Error {
@@ -161,23 +161,20 @@ pub fn call_bytes(conn: &Connection, req: &CallRequest) -> Result<BytesOrJson> {
 }
 
 /// Performs a call and returns its reply message (`None` for a `no_reply` call).
-fn call_message(conn: &Connection, req: &CallRequest) -> Result<Option<Message>> {
+async fn call_message(conn: &Connection, req: &CallRequest) -> Result<Option<Message>> {
     conn.check_usable()?;
     validate_names(req)?;
     let timeout = req.timeout.unwrap_or_else(|| conn.default_timeout());
-    let reply = conn.process().block_on(async {
-        let deadline = tokio::time::Instant::now() + timeout;
-        let types = argument_types_by(conn, req, deadline, timeout).await?;
-        let msg = build_call(req, &types)?;
-        if req.no_reply {
-            conn.send(&msg).await?;
-            return Ok(None);
-        }
-        conn.start_call(&msg)
-            .await?
-            .reply(deadline, timeout)
-            .await
-            .map(Some)
-    })?;
-    Ok(reply)
+    let deadline = tokio::time::Instant::now() + timeout;
+    let types = argument_types_by(conn, req, deadline, timeout).await?;
+    let msg = build_call(req, &types)?;
+    if req.no_reply {
+        conn.send(&msg).await?;
+        return Ok(None);
+    }
+    conn.start_call(&msg)
+        .await?
+        .reply(deadline, timeout)
+        .await
+        .map(Some)
 }

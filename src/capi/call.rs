@@ -4,8 +4,8 @@ use std::ffi::c_char;
 
 use super::connection::ConnectionHandle;
 use super::{
-    Handle, boundary, bytes_into_raw, non_null, skypebus_connection, skypebus_error, str_from_c,
-    write_out, write_string,
+    Handle, boundary, bytes_into_raw, non_null, run, skypebus_connection, skypebus_error,
+    str_from_c, write_out, write_string,
 };
 use crate::call::{self, BytesOrJson, CallRequest};
 use crate::error::{Result, skypebus_result};
@@ -50,7 +50,7 @@ pub extern "C" fn skypebus_call(
 ) -> skypebus_result {
     boundary!(err = err, {
         let (conn, req) = call_arguments(conn, request_json, reply_json_out)?;
-        let reply = call::call(&conn.inner, &req)?;
+        let reply = run(&conn.inner, call::call(&conn.inner, &req))??;
         write_string(reply_json_out, reply)?;
         Ok(())
     })
@@ -81,7 +81,7 @@ pub extern "C" fn skypebus_call_bytes(
         non_null(bytes_out, "bytes_out")?;
         non_null(bytes_len_out, "bytes_len_out")?;
         let (conn, req) = call_arguments(conn, request_json, reply_json_out)?;
-        match call::call_bytes(&conn.inner, &req)? {
+        match run(&conn.inner, call::call_bytes(&conn.inner, &req))?? {
             BytesOrJson::Bytes(bytes) => {
                 let (ptr, len) = bytes_into_raw(bytes);
                 write_out(reply_json_out, std::ptr::null_mut());
@@ -120,7 +120,7 @@ pub extern "C" fn skypebus_call_many(
         let text = str_from_c(requests_json, "requests_json")?;
         non_null(replies_json_out, "replies_json_out")?;
         let (requests, max) = call::parse_many(text)?;
-        let out = call::call_many(&conn.inner, requests, max)?;
+        let out = run(&conn.inner, call::call_many(&conn.inner, requests, max))??;
         write_string(replies_json_out, out)?;
         Ok(())
     })
@@ -148,7 +148,7 @@ pub extern "C" fn skypebus_properties(
         let text = str_from_c(request_json, "request_json")?;
         non_null(reply_out, "reply_out")?;
         let req = PropertyRequest::parse(text)?;
-        let out = property::properties(&conn.inner, &req)?;
+        let out = run(&conn.inner, property::properties(&conn.inner, &req))??;
         write_string(reply_out, out)?;
         Ok(())
     })
@@ -175,12 +175,11 @@ pub extern "C" fn skypebus_introspect(
         non_null(reply_out, "reply_out")?;
         let req = IntrospectRequest::parse(text)?;
         let timeout = req.timeout.unwrap_or_else(|| conn.inner.default_timeout());
-        let out = introspect::introspect_json(
-            &crate::hub::lookup(&conn.inner)?,
-            req.destination.as_deref(),
-            &req.path,
-            timeout,
-        )?;
+        let look = crate::hub::lookup(&conn.inner)?;
+        let out = run(
+            &conn.inner,
+            introspect::introspect_json(&look, req.destination.as_deref(), &req.path, timeout),
+        )??;
         write_string(reply_out, out)?;
         Ok(())
     })

@@ -9,6 +9,7 @@ use super::{
 };
 use crate::connection::{Connection, Target};
 use crate::error::{Error, Result, skypebus_result};
+use crate::runtime;
 
 use super::skypebus_error;
 
@@ -55,9 +56,9 @@ impl ConnectionHandle {
 fn open_into(target: Target, shared: bool, out: *mut *mut skypebus_connection) -> Result<()> {
     non_null(out, "out")?;
     let inner = if shared {
-        crate::hub::open_shared(target)?
+        runtime::block_on(crate::hub::open_shared(target))??
     } else {
-        Arc::new(crate::hub::open(target)?)
+        Arc::new(runtime::block_on(crate::hub::open(target))??)
     };
     write_out(
         out,

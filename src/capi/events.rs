@@ -3,8 +3,8 @@
 use std::ffi::c_char;
 
 use super::{
-    Handle, boundary, millis, non_null, skypebus_connection, skypebus_error, str_from_c, write_out,
-    write_string,
+    Handle, boundary, millis, non_null, run, skypebus_connection, skypebus_error, str_from_c,
+    write_out, write_string,
 };
 use crate::error::{Result, skypebus_result};
 use crate::event::Options;
@@ -62,7 +62,10 @@ pub extern "C" fn skypebus_next_event(
         let conn = skypebus_connection::try_ref(conn, "conn")?;
         non_null(event_json_out, "event_json_out")?;
         next_text(
-            hub::next_event(&conn.inner, millis(timeout_ms))?,
+            run(
+                &conn.inner,
+                hub::next_event(&conn.inner, millis(timeout_ms)),
+            )??,
             event_json_out,
         )
     })

@@ -210,6 +210,22 @@ pub(crate) fn drop_unless_forked<T: Send + 'static>(value: T, owned: bool) {
     }
 }
 
+/// Runs `fut`, an operation of the typed API on `conn`, to completion: the one place an
+/// exported function enters the runtime. `conn`'s own runtime, unless the process is a child
+/// forked after `conn` was opened: then the child's runtime, where the operation fails with
+/// `SKYPEBUS_DISCONNECTED` (or, like unsubscribing, does nothing) without touching the
+/// parent's.
+pub(crate) fn run<F: std::future::Future>(
+    conn: &crate::connection::Connection,
+    fut: F,
+) -> Result<F::Output> {
+    if conn.owned_by_this_process() {
+        Ok(conn.process().block_on(fut))
+    } else {
+        crate::runtime::block_on(fut)
+    }
+}
+
 /// A timeout given in milliseconds.
 pub(crate) fn millis(ms: u32) -> std::time::Duration {
     std::time::Duration::from_millis(u64::from(ms))

@@ -4,8 +4,8 @@
 use std::ffi::c_char;
 
 use super::{
-    Handle, boundary, non_null, opt_str_from_c, skypebus_connection, skypebus_error, str_from_c,
-    write_out, write_string,
+    Handle, boundary, non_null, opt_str_from_c, run, skypebus_connection, skypebus_error,
+    str_from_c, write_out, write_string,
 };
 use crate::driver;
 use crate::error::skypebus_result;
@@ -77,7 +77,8 @@ pub extern "C" fn skypebus_request_name(
         let conn = skypebus_connection::try_ref(conn, "conn")?;
         let name = str_from_c(name, "name")?;
         non_null(answer_out, "answer_out")?;
-        let answer = driver::request_name(conn.private("owning a name")?, name, flags)?;
+        let private = conn.private("owning a name")?;
+        let answer = run(private, driver::request_name(private, name, flags))??;
         write_out(answer_out, answer);
         Ok(())
     })
@@ -99,7 +100,7 @@ pub extern "C" fn skypebus_release_name(
         let conn = skypebus_connection::try_ref(conn, "conn")?;
         let name = str_from_c(name, "name")?;
         non_null(answer_out, "answer_out")?;
-        let answer = driver::release_name(&conn.inner, name)?;
+        let answer = run(&conn.inner, driver::release_name(&conn.inner, name))??;
         write_out(answer_out, answer);
         Ok(())
     })
@@ -218,7 +219,10 @@ pub extern "C" fn skypebus_set_property(
         let iface = str_from_c(interface, "interface")?;
         let name = str_from_c(name, "name")?;
         let value = json::parse_json_strict(str_from_c(value_json, "value_json")?)?;
-        hub::set_property(&conn.inner, path, iface, name, &value, None)
+        run(
+            &conn.inner,
+            hub::set_property(&conn.inner, path, iface, name, &value, None),
+        )?
     })
 }
 
@@ -244,7 +248,7 @@ pub extern "C" fn skypebus_reply(
     boundary!(err = err, {
         let conn = skypebus_connection::try_ref(conn, "conn")?;
         let text = opt_str_from_c(reply_json, "reply_json")?;
-        hub::reply(&conn.inner, call, text)
+        run(&conn.inner, hub::reply(&conn.inner, call, text))?
     })
 }
 
@@ -267,6 +271,6 @@ pub extern "C" fn skypebus_reply_error(
         let conn = skypebus_connection::try_ref(conn, "conn")?;
         let name = str_from_c(error_name, "error_name")?;
         let text = opt_str_from_c(message, "message")?.unwrap_or("");
-        hub::reply_error(&conn.inner, call, name, text)
+        run(&conn.inner, hub::reply_error(&conn.inner, call, name, text))?
     })
 }

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 
 use super::{
-    Handle, boundary, non_null, skypebus_connection, skypebus_error, str_from_c, write_out,
+    Handle, boundary, non_null, run, skypebus_connection, skypebus_error, str_from_c, write_out,
 };
 use crate::error::skypebus_result;
 use crate::hub;
@@ -39,7 +39,8 @@ pub extern "C" fn skypebus_subscribe(
         let text = str_from_c(match_json, "match_json")?;
         non_null(id_out, "id_out")?;
         let (rule, opts) = MatchRule::parse(text)?;
-        let id = hub::subscribe(conn.private("subscribing to signals")?, rule, opts)?;
+        let private = conn.private("subscribing to signals")?;
+        let id = run(private, hub::subscribe(private, rule, opts))??;
         write_out(id_out, id);
         Ok(())
     })
@@ -57,7 +58,7 @@ pub extern "C" fn skypebus_unsubscribe(
 ) -> skypebus_result {
     boundary!(err = err, {
         let conn = skypebus_connection::try_ref(conn, "conn")?;
-        hub::unsubscribe(&conn.inner, id)
+        run(&conn.inner, hub::unsubscribe(&conn.inner, id))?
     })
 }
 
@@ -76,6 +77,6 @@ pub extern "C" fn skypebus_emit(
         let conn = skypebus_connection::try_ref(conn, "conn")?;
         let text = str_from_c(signal_json, "signal_json")?;
         let req = SignalRequest::parse(text)?;
-        signal::emit(&conn.inner, &req)
+        run(&conn.inner, signal::emit(&conn.inner, &req))?
     })
 }

@@ -4,10 +4,11 @@ use std::ffi::c_char;
 
 use super::events::next_text;
 use super::{
-    Handle, boundary, drop_unless_forked, millis, non_null, skypebus_error, str_from_c, write_out,
-    write_string,
+    Handle, boundary, drop_unless_forked, millis, non_null, run, skypebus_error, str_from_c,
+    write_out, write_string,
 };
 use crate::error::skypebus_result;
+use crate::runtime;
 use crate::skype::Skype;
 
 /// An application attached to Skype (opaque), from `skypebus_skype_attach`.
@@ -61,7 +62,12 @@ pub extern "C" fn skypebus_skype_attach(
         let address = str_from_c(address, "address")?;
         let app_name = str_from_c(app_name, "app_name")?;
         non_null(out, "out")?;
-        let inner = Skype::attach(address, app_name, protocol, millis(timeout_ms))?;
+        let inner = runtime::block_on(Skype::attach(
+            address,
+            app_name,
+            protocol,
+            millis(timeout_ms),
+        ))??;
         write_out(out, skypebus_skype::into_raw(inner));
         Ok(())
     })
@@ -110,7 +116,10 @@ pub extern "C" fn skypebus_skype_command(
         let skype = skypebus_skype::try_ref(skype, "skype")?;
         let command = str_from_c(command, "command")?;
         non_null(reply_out, "reply_out")?;
-        let reply = skype.command(command, millis(timeout_ms))?;
+        let reply = run(
+            skype.connection(),
+            skype.command(command, millis(timeout_ms)),
+        )??;
         write_string(reply_out, reply)?;
         Ok(())
     })
@@ -139,7 +148,7 @@ pub extern "C" fn skypebus_skype_send_chat_message(
         let handle = str_from_c(handle, "handle")?;
         let text = str_from_c(text, "text")?;
         non_null(result_json_out, "result_json_out")?;
-        let sent = skype.send_chat_message(handle, text)?;
+        let sent = run(skype.connection(), skype.send_chat_message(handle, text))??;
         write_string(result_json_out, sent.to_json())?;
         Ok(())
     })
@@ -168,7 +177,10 @@ pub extern "C" fn skypebus_skype_next_notification(
         let skype = skypebus_skype::try_ref(skype, "skype")?;
         non_null(notification_out, "notification_out")?;
         next_text(
-            skype.next_notification(millis(timeout_ms))?,
+            run(
+                skype.connection(),
+                skype.next_notification(millis(timeout_ms)),
+            )??,
             notification_out,
         )
     })

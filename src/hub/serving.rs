@@ -62,7 +62,7 @@ pub fn unexport(conn: &Connection, path: &str) -> Result<()> {
 
 /// Stores a property value (typed by its declared type) and emits `PropertiesChanged` when it
 /// changed.
-pub fn set_property(
+pub async fn set_property(
     conn: &Connection,
     path: &str,
     iface: &str,
@@ -76,33 +76,31 @@ pub fn set_property(
         serve::set_property(&mut st.serve, path, iface, name, value, bytes_base64)?
     };
     if let Some(signal) = signal {
-        conn.process().block_on(conn.send(&signal))?;
+        conn.send(&signal).await?;
     }
     Ok(())
 }
 
 /// Answers call `id` with return values (`reply_json` as for `skypebus_reply`). On an error the
 /// handle stays valid, so the application can still answer with an error.
-pub fn reply(conn: &Connection, id: u64, reply_json: Option<&str>) -> Result<()> {
+pub async fn reply(conn: &Connection, id: u64, reply_json: Option<&str>) -> Result<()> {
     conn.check_usable()?;
     let hub = of(conn)?;
     let (args, b64) = serve::parse_reply(reply_json)?;
     let snap = hub.snapshot(id)?;
     let answer = serve::answer(&snap, &args, b64)?;
     let signal = hub.release(id, &snap, answer.accepted)?;
-    conn.process().block_on(async {
-        if !snap.no_reply {
-            conn.send(&answer.reply).await?;
-        }
-        if let Some(s) = signal {
-            conn.send(&s).await?;
-        }
-        Ok(())
-    })
+    if !snap.no_reply {
+        conn.send(&answer.reply).await?;
+    }
+    if let Some(s) = signal {
+        conn.send(&s).await?;
+    }
+    Ok(())
 }
 
 /// Answers call `id` with a D-Bus error.
-pub fn reply_error(conn: &Connection, id: u64, name: &str, text: &str) -> Result<()> {
+pub async fn reply_error(conn: &Connection, id: u64, name: &str, text: &str) -> Result<()> {
     conn.check_usable()?;
     serve::check_error_name(name)?;
     let hub = of(conn)?;
@@ -112,5 +110,5 @@ pub fn reply_error(conn: &Connection, id: u64, name: &str, text: &str) -> Result
     if snap.no_reply {
         return Ok(());
     }
-    conn.process().block_on(conn.send(&msg))
+    conn.send(&msg).await
 }

@@ -151,8 +151,8 @@ pub fn build_signal(req: &SignalRequest) -> Result<Message> {
 }
 
 /// Emits a signal.
-pub fn emit(conn: &Connection, req: &SignalRequest) -> Result<()> {
+pub async fn emit(conn: &Connection, req: &SignalRequest) -> Result<()> {
     conn.check_usable()?;
     let msg = build_signal(req)?;
-    conn.process().block_on(conn.send(&msg))
+    conn.send(&msg).await
 }
