@@ -188,11 +188,13 @@ extern "C" {
  *
  * The request is an object with `path` and `method` and optionally `destination`,
  * `interface`, `signature`, `args` (array), `timeout_ms` (0 = the connection's default,
- * otherwise 1 to 2147483647), `variants` (`"typed"`), `no_reply` (bool), `bytes`
- * (`"base64"`) and `arrays` (`"base64"`: reply arrays of `n q i u x t d` as base64 of their
- * packed little-endian elements); any other key or option value is an error. A `no_reply` call
- * returns as soon as
- * the message is sent, with the reply `{"type":"","data":[]}`. See docs/mapping.md for values.
+ * otherwise 1 to 2147483647), `variants` (`"typed"`), `no_reply` (bool), `no_auto_start`
+ * (bool: the bus must not start the destination through service activation),
+ * `allow_interactive_authorization` (bool: the caller can wait for an authorization prompt),
+ * `bytes` (`"base64"`) and `arrays` (`"base64"`: reply arrays of `n q i u x t d` as base64 of
+ * their packed little-endian elements); any other key or option value is an error. A
+ * `no_reply` call returns as soon as the message is sent, with the reply
+ * `{"type":"","data":[]}`. See docs/mapping.md for values.
  *
  * A D-Bus error reply gives `SKYPEBUS_DBUS_ERROR` with its exact name and message; no reply in
  * time gives `SKYPEBUS_TIMEOUT` (name `org.freedesktop.DBus.Error.NoReply`). The strings are

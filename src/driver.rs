@@ -56,6 +56,7 @@ pub async fn call(
         interface: Some(DRIVER),
         member,
         no_reply: false,
+        flags: 0,
     };
     let msg = message::method_call(&header, &types, &args, Default::default())?;
     before_send(msg.primary_header().serial_num().get());

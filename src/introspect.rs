@@ -169,6 +169,8 @@ pub(crate) struct Target<'a> {
     pub path: &'a str,
     pub interface: &'a str,
     pub method: &'a str,
+    /// Header flags beside no-reply (`crate::message::NO_AUTO_START`, ...).
+    pub flags: u8,
 }
 
 /// A method call with its arguments already typed, for the library's own calls (built like user
@@ -186,6 +188,7 @@ pub(crate) async fn call_typed(
         interface: Some(to.interface),
         member: to.method,
         no_reply: false,
+        flags: to.flags,
     };
     let msg = crate::message::method_call(&header, types, args, Default::default())?;
     conn.call_checked(&msg, timeout).await
@@ -255,6 +258,7 @@ pub(crate) async fn node_info(
                 path,
                 interface: "org.freedesktop.DBus.Introspectable",
                 method: "Introspect",
+                flags: 0,
             },
             &[],
             &[],

@@ -167,7 +167,15 @@ pub struct CallHeader<'a> {
     pub interface: Option<&'a str>,
     pub member: &'a str,
     pub no_reply: bool,
+    /// Further header flags ([`NO_AUTO_START`], [`ALLOW_INTERACTIVE_AUTHORIZATION`]).
+    pub flags: u8,
 }
+
+/// Header flag: do not start the destination through service activation (the bus answers
+/// `ServiceUnknown` when nobody owns the name).
+pub const NO_AUTO_START: u8 = 0x2;
+/// Header flag: the caller is prepared to wait for an interactive authorization prompt.
+pub const ALLOW_INTERACTIVE_AUTHORIZATION: u8 = 0x4;
 
 /// Builds a method call whose header this module writes itself (little endian), around a body
 /// from our encoder: zbus' generic header serializer costs about a quarter of a small call.
@@ -202,7 +210,7 @@ pub fn method_call_with(
         return Err(Error::limit("the body signature is longer than 255 bytes"));
     }
     let mut m: Vec<u8> = Vec::with_capacity(256);
-    m.extend_from_slice(&[b'l', 1, if header.no_reply { 1 } else { 0 }, 1]);
+    m.extend_from_slice(&[b'l', 1, u8::from(header.no_reply) | header.flags, 1]);
     m.extend_from_slice(&[0; 4]); // body length, written below
     m.extend_from_slice(&next_call_serial().to_le_bytes());
     m.extend_from_slice(&[0; 4]); // header fields length, written below

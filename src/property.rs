@@ -4,7 +4,8 @@
 //! ```json
 //! {"destination": "org.example", "path": "/org/example", "interface": "org.example.Iface",
 //!  "op": "get" | "set" | "get_all", "name": "Volume", "value": 0.5, "signature": "d",
-//!  "timeout_ms": 0, "variants": "typed", "bytes": "base64"}
+//!  "timeout_ms": 0, "variants": "typed", "bytes": "base64", "no_auto_start": false,
+//!  "allow_interactive_authorization": false}
 //! ```
 //!
 //! - `get` replies `{"type": "<the property's type>", "data": value}`, as
@@ -23,7 +24,9 @@ use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::introspect::{self, Target};
 use crate::json::{DecodeOptions, EncodeOptions};
-use crate::request::{check_keys, json_object, parse_timeout, parse_value_options, string_key};
+use crate::request::{
+    bool_key, check_keys, json_object, parse_timeout, parse_value_options, string_key,
+};
 use crate::signature::{self, Type};
 
 const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
@@ -49,6 +52,8 @@ pub struct PropertyRequest {
     pub timeout: Option<Duration>,
     pub typed_variants: bool,
     pub bytes_base64: bool,
+    /// Header flags of the call (`no_auto_start`, `allow_interactive_authorization`).
+    pub flags: u8,
 }
 
 const KEYS: &[&str] = &[
@@ -62,6 +67,8 @@ const KEYS: &[&str] = &[
     "timeout_ms",
     "variants",
     "bytes",
+    "no_auto_start",
+    "allow_interactive_authorization",
 ];
 
 impl PropertyRequest {
@@ -104,6 +111,20 @@ impl PropertyRequest {
             _ => {}
         }
         let (typed_variants, bytes_base64) = parse_value_options(&map)?;
+        let mut flags = 0;
+        for (key, flag) in [
+            ("no_auto_start", crate::message::NO_AUTO_START),
+            (
+                "allow_interactive_authorization",
+                crate::message::ALLOW_INTERACTIVE_AUTHORIZATION,
+            ),
+        ] {
+            if let Some(value) = map.get(key)
+                && bool_key(key, value)?
+            {
+                flags |= flag;
+            }
+        }
         Ok(PropertyRequest {
             destination: string_key(&map, "destination")?,
             path,
@@ -115,6 +136,7 @@ impl PropertyRequest {
             timeout: parse_timeout(map.get("timeout_ms"))?,
             typed_variants,
             bytes_base64,
+            flags,
         })
     }
 }
@@ -132,6 +154,8 @@ pub async fn properties(conn: &Connection, req: &PropertyRequest) -> Result<Stri
         timeout: None,
         typed_variants: false,
         no_reply: false,
+        no_auto_start: false,
+        allow_interactive_authorization: false,
         bytes_base64: false,
         arrays_base64: false,
     })?;
@@ -146,6 +170,7 @@ pub async fn properties(conn: &Connection, req: &PropertyRequest) -> Result<Stri
         path: &req.path,
         interface: PROPERTIES,
         method,
+        flags: req.flags,
     };
     let iface = Value::String(req.interface.clone());
     match req.op {
@@ -203,6 +228,7 @@ pub async fn properties(conn: &Connection, req: &PropertyRequest) -> Result<Stri
                 interface: Some(PROPERTIES),
                 member: "Set",
                 no_reply: false,
+                flags: req.flags,
             };
             let msg = crate::message::method_call(
                 &header,

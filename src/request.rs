@@ -25,6 +25,18 @@ pub fn string_key(map: &Map<String, Value>, key: &str) -> Result<Option<String>>
     }
 }
 
+/// A boolean request key's value; anything but `true` or `false` is an `InvalidRequest` error
+/// naming the key.
+pub fn bool_key(key: &str, value: &Value) -> Result<bool> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        other => Err(Error::invalid_request(format!(
+            "request key \"{key}\" must be true or false, not {}",
+            json_kind(other)
+        ))),
+    }
+}
+
 /// A short description of a JSON value's kind for error messages.
 pub fn json_kind(v: &Value) -> &'static str {
     match v {

@@ -301,6 +301,7 @@ impl Skype {
                 path: SKYPE_PATH,
                 interface: SKYPE_INTERFACE,
                 method: "Invoke",
+                flags: 0,
             },
             &[Type::String],
             &[Value::String(format!("{prefix}{command}"))],

@@ -369,6 +369,20 @@ fn request_texts_are_checked_key_by_key() {
     assert_eq!((r.path.as_str(), r.method.as_str()), ("/a", "M"));
     assert_eq!(r.args.values().unwrap(), &[json!(1), json!("é")][..]);
     assert!(r.no_reply && r.typed_variants && r.timeout.is_none());
+    assert_eq!(r.header_flags(), 0);
+    // The header flags of a system bus call.
+    let r = CallRequest::parse(
+        r#"{"path":"/a","method":"M","no_auto_start":true,"allow_interactive_authorization":true}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        r.header_flags(),
+        skypebus::message::NO_AUTO_START | skypebus::message::ALLOW_INTERACTIVE_AUTHORIZATION
+    );
+    assert_eq!(
+        kind(r#"{"path":"/","method":"X","allow_interactive_authorization":"yes"}"#),
+        Kind::InvalidRequest
+    );
     // The same rules through the Value form (used by call_many).
     let e = CallRequest::from_value(json!({"path": "/", "method": "X", "bogus": 1})).unwrap_err();
     assert_eq!(e.kind, Kind::InvalidRequest);

@@ -3,7 +3,9 @@
 
 use serde_json::json;
 use skypebus::json::EncodeOptions;
-use skypebus::message::{CallHeader, body_signature, method_call};
+use skypebus::message::{
+    ALLOW_INTERACTIVE_AUTHORIZATION, CallHeader, NO_AUTO_START, body_signature, method_call,
+};
 use skypebus::signature::parse_signature;
 use zbus::Message;
 use zbus::message::Flags;
@@ -29,6 +31,7 @@ fn headers_parse_back_to_their_parts() {
                 interface: Some("org.freedesktop.DBus"),
                 member: "RequestName",
                 no_reply: false,
+                flags: 0,
             },
             "su",
             json!(["com.example.A", 4]),
@@ -40,6 +43,7 @@ fn headers_parse_back_to_their_parts() {
                 interface: None,
                 member: "Ping",
                 no_reply: true,
+                flags: 0,
             },
             "",
             json!([]),
@@ -51,6 +55,7 @@ fn headers_parse_back_to_their_parts() {
                 interface: Some("a.b"),
                 member: "M",
                 no_reply: false,
+                flags: NO_AUTO_START | ALLOW_INTERACTIVE_AUTHORIZATION,
             },
             "(si)a{sv}ay",
             json!([["x", 1], {"k": {"type": "y", "data": 2}}, [1, 2, 3]]),
@@ -66,6 +71,17 @@ fn headers_parse_back_to_their_parts() {
         assert_eq!(
             header.primary().flags().contains(Flags::NO_REPLY_EXPECTED),
             h.no_reply
+        );
+        assert_eq!(
+            header.primary().flags().contains(Flags::NO_AUTO_START),
+            h.flags & NO_AUTO_START != 0
+        );
+        assert_eq!(
+            header
+                .primary()
+                .flags()
+                .contains(Flags::ALLOW_INTERACTIVE_AUTH),
+            h.flags & ALLOW_INTERACTIVE_AUTHORIZATION != 0
         );
         assert_eq!(msg.message_type(), zbus::message::Type::MethodCall);
         // The exact signature string, `(si)` kept apart from `si`.
@@ -99,6 +115,7 @@ fn serials_are_unique_and_in_the_upper_half() {
         interface: None,
         member: "M",
         no_reply: false,
+        flags: 0,
     };
     let a = ours(&h, "", json!([])).primary_header().serial_num().get();
     let b = ours(&h, "", json!([])).primary_header().serial_num().get();

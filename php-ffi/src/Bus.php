@@ -12,6 +12,7 @@ use SkypeBus\Internal\CallOptions;
 use SkypeBus\Internal\Calls;
 use SkypeBus\Internal\CallTarget;
 use SkypeBus\Internal\Connection;
+use SkypeBus\Internal\Credentials;
 use SkypeBus\Internal\EventLoop;
 use SkypeBus\Internal\HeaderConstants;
 use SkypeBus\Internal\PropertyTarget;
@@ -48,6 +49,11 @@ use SkypeBus\Internal\Tracer;
  */
 final class Bus implements BusInterface
 {
+    /** The bus driver's name and interface. */
+    private const DRIVER = 'org.freedesktop.DBus';
+    /** The bus driver's object path. */
+    private const DRIVER_PATH = '/org/freedesktop/DBus';
+
     /** RequestName flag: let another connection that asks with NAME_REPLACE_EXISTING take the name. */
     public const NAME_ALLOW_REPLACEMENT = HeaderConstants::NAME_ALLOW_REPLACEMENT;
     /** RequestName flag: take the name from its owner if that owner allowed replacement. */
@@ -96,7 +102,7 @@ final class Bus implements BusInterface
         $this->connection = $connection;
         $this->calls = new Calls($connection);
         $this->signals = new Signals($connection);
-        $this->server = new Server($connection);
+        $this->server = new Server($connection, new Credentials($this->calls, $this->signals));
         $this->loop = new EventLoop($connection, $this->signals, $this->server);
     }
 
@@ -153,7 +159,11 @@ final class Bus implements BusInterface
      * With no signature the library finds one (introspection, then inference); give one to be
      * exact. Typed values (SkypeBus\Type\*) fix the type of a single value. $options: 'timeout'
      * (seconds, default 25), 'variants' => 'typed' (variants come back as Variant objects
-     * instead of their values), 'noReply' => true (do not wait; returns []).
+     * instead of their values), 'noReply' => true (do not wait; returns []), 'noAutoStart' =>
+     * true (the bus must not start the destination through service activation: a name nobody
+     * owns gives ServiceUnknownException), 'allowInteractiveAuthorization' => true (the service
+     * may ask the user for authorization, through polkit, before it answers: give a timeout long
+     * enough; without it such a service answers InteractiveAuthorizationRequiredException).
      *
      * @param string $destination a bus name; '' for none (peer-to-peer connections)
      * @param list<mixed> $args
@@ -187,15 +197,19 @@ final class Bus implements BusInterface
      * @param string|null $interface the interface of the methods and properties; null finds each
      *                               member's interface in the introspection data
      * @param array<string, mixed> $options call options for every method call of the proxy
-     *                                      ('timeout', 'variants', 'noReply'), and 'signatures':
+     *                                      ('timeout', 'variants', 'noReply', 'noAutoStart',
+     *                                      'allowInteractiveAuthorization'), 'signatures':
      *                                      method name => the signature of its arguments, for
-     *                                      peers whose introspection data is missing or wrong
+     *                                      peers whose introspection data is missing or wrong,
+     *                                      and 'cacheProperties' => true: properties read once,
+     *                                      then kept current by PropertiesChanged (see Proxy)
      */
     public function proxy(string $destination, string $path, ?string $interface = null, array $options = []): Proxy
     {
         $signatures = Proxy::signatures($options['signatures'] ?? []);
-        unset($options['signatures']);
-        return new Proxy($this, $this->calls, $destination, $path, $interface, CallOptions::fromArray($options), $signatures);
+        $cache = Proxy::cacheOption($options['cacheProperties'] ?? false);
+        unset($options['signatures'], $options['cacheProperties']);
+        return new Proxy($this, $this->calls, $destination, $path, $interface, CallOptions::fromArray($options), $signatures, $cache);
     }
 
     /**
@@ -313,6 +327,99 @@ final class Bus implements BusInterface
     }
 
     /**
+     * True when someone owns the bus name $name now (org.freedesktop.DBus.NameHasOwner). A name
+     * that only service activation could start has no owner yet.
+     *
+     * @throws InvalidArgumentException|SkypeBusException
+     */
+    public function nameHasOwner(string $name): bool
+    {
+        [$owned] = $this->call(self::DRIVER, self::DRIVER_PATH, self::DRIVER, 'NameHasOwner', [$name], 's');
+        return (bool) $owned;
+    }
+
+    /**
+     * The unique name (":1.42") of the owner of the bus name $name now, or null when nobody owns
+     * it (org.freedesktop.DBus.GetNameOwner; it starts nothing through activation).
+     *
+     * @throws InvalidArgumentException|SkypeBusException
+     */
+    public function getNameOwner(string $name): ?string
+    {
+        try {
+            [$owner] = $this->call(self::DRIVER, self::DRIVER_PATH, self::DRIVER, 'GetNameOwner', [$name], 's');
+        } catch (Exception\ServiceUnknownException $e) {
+            if ($e->getErrorName() === 'org.freedesktop.DBus.Error.NameHasNoOwner') {
+                return null;
+            }
+            throw $e;
+        }
+        return (string) $owner;
+    }
+
+    /**
+     * Watches who owns the bus name $name (a well-known or a unique name): an event each time
+     * it gains an owner, changes owner or loses its owner, from the bus's NameOwnerChanged.
+     *
+     * With a $handler, process() (and serve(), nextSignal()) runs $handler(NameOwnerChange
+     * $change) for each event; without one, each event is a Signal for nextSignal() and
+     * signals() (member NameOwnerChanged, arguments [name, old owner, new owner], '' for none).
+     * The watch lasts until $subscription->unsubscribe() or close().
+     *
+     *     $bus->watchName('org.example.Service', function (NameOwnerChange $change): void {
+     *         echo $change->getName(), ': ', $change->getOldOwner() ?? '-', ' -> ', $change->getNewOwner() ?? '-', "\n";
+     *     });
+     *     while (true) { $bus->serve(1.0); }
+     *
+     * Moves a shared Bus to a private connection (see the class comment).
+     *
+     * @param (callable(NameOwnerChange): void)|null $handler
+     * @throws InvalidArgumentException|SkypeBusException
+     */
+    public function watchName(string $name, ?callable $handler = null): Subscription
+    {
+        $match = [
+            'sender' => self::DRIVER,
+            'path' => self::DRIVER_PATH,
+            'interface' => self::DRIVER,
+            'member' => 'NameOwnerChanged',
+            'arg0' => $name,
+        ];
+        if ($handler === null) {
+            return $this->subscribe($match);
+        }
+        return $this->listen($match, static function (Signal $signal) use ($handler): void {
+            $handler(NameOwnerChange::fromSignal($signal));
+        });
+    }
+
+    /**
+     * The objects $destination publishes under its org.freedesktop.DBus.ObjectManager at $path:
+     * an ObjectTree whose getObjects() is GetManagedObjects (path => interface => property =>
+     * value), kept current by InterfacesAdded, InterfacesRemoved and PropertiesChanged whenever
+     * this Bus processes events (process(), serve(), nextSignal()).
+     *
+     * Moves a shared Bus to a private connection (see the class comment).
+     *
+     * @throws Exception\DBusException|InvalidArgumentException
+     */
+    public function objectManager(string $destination, string $path): ObjectTree
+    {
+        return new ObjectTree($this, $destination, $path);
+    }
+
+    /**
+     * @internal Proxy::on(), watchName(): a subscription whose signals go to $listener (when
+     *           events are processed) instead of nextSignal()
+     * @param array<string, string> $match
+     * @param callable(Signal): void $listener
+     */
+    public function listen(array $match, callable $listener): Subscription
+    {
+        return new Subscription($this, $this->signals->listen($match, $listener), $match);
+    }
+
+    /**
      * Subscribes to the signals that match $match; take them with nextSignal() or signals().
      * The subscription lasts until Subscription::unsubscribe() or close(): dropping the
      * returned object does not end it.
@@ -406,8 +513,11 @@ final class Bus implements BusInterface
     }
 
     /**
-     * Answers the calls already waiting, without waiting for more, and returns how many it
-     * answered (signals are kept for nextSignal(), as in serve()).
+     * Dispatches whatever is ready, without waiting for more, and returns how many calls it
+     * answered: calls to our exported objects are answered (their handlers run here), signals
+     * go to their handlers (Proxy::on(), watchName() with a handler), to the ObjectTrees and to
+     * the proxies that cache properties; other signals are kept for nextSignal(), as in
+     * serve(). Never blocks: call it from an event loop when eventStream() is readable.
      *
      * @throws SkypeBusException
      */

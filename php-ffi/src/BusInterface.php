@@ -91,6 +91,12 @@ interface BusInterface
     /** @throws SkypeBusException */
     public function getUniqueName(): string;
 
+    /** @throws InvalidArgumentException|SkypeBusException */
+    public function nameHasOwner(string $name): bool;
+
+    /** @throws InvalidArgumentException|SkypeBusException */
+    public function getNameOwner(string $name): ?string;
+
     public function close(): void;
 
     public function isClosed(): bool;

@@ -14,6 +14,7 @@ use SkypeBus\Internal\CallTarget;
 use SkypeBus\Internal\Errors;
 use SkypeBus\Internal\ResultCode;
 use SkypeBus\Internal\Introspection;
+use SkypeBus\Internal\PropertyCache;
 use SkypeBus\Internal\PropertyTarget;
 use SkypeBus\Internal\Signature;
 use SkypeBus\Internal\Values;
@@ -40,7 +41,16 @@ use SkypeBus\Internal\Values;
  * each member's interface (name the interface to save that round trip). A method the peer does
  * not have gives an UnknownMethodException that lists the methods it has.
  *
- * The proxy has no methods or properties of its own, so no remote name is ever shadowed.
+ * Signals: $proxy->on('Changed', function (...$args) { ... }) runs the handler with the
+ * arguments of each Changed signal of the object when the bus processes events
+ * (Bus::process(), serve(), nextSignal()); it returns the Subscription that ends it.
+ *
+ * Live properties: with the option 'cacheProperties' => true, each property is read once and
+ * then kept current by the object's PropertiesChanged signals (applied when the bus processes
+ * events); a property the peer invalidates is read again on its next access.
+ *
+ * The proxy has no methods or properties of its own but on(), so no other remote name is
+ * shadowed (a remote method named "on" is reached with Bus::call()).
  */
 final class Proxy implements ProxyInterface
 {
@@ -80,6 +90,9 @@ final class Proxy implements ProxyInterface
     /** @var Introspection|false|null the data, false when unavailable, null before the first look */
     private $introspection;
 
+    /** @var PropertyCache|null the live property values ('cacheProperties') */
+    private $cache;
+
     /**
      * Use Bus::proxy().
      *
@@ -92,9 +105,13 @@ final class Proxy implements ProxyInterface
         string $path,
         ?string $interface,
         CallOptions $options,
-        array $signatures = []
+        array $signatures = [],
+        bool $cacheProperties = false
     ) {
         $this->signatures = $signatures;
+        if ($cacheProperties) {
+            $this->cache = new PropertyCache($bus, $destination, $path, $options->typedVariants);
+        }
         $this->bus = $bus;
         $this->calls = $calls;
         $this->destination = $destination;
@@ -151,7 +168,13 @@ final class Proxy implements ProxyInterface
      */
     public function __get(string $name)
     {
-        return $this->calls->getProperty($this->properties[$name] ?? $this->propertyTarget($name), $this->propertyOptions);
+        $target = $this->properties[$name] ?? $this->propertyTarget($name);
+        if ($this->cache !== null) {
+            return $this->cache->get($target->interface, $name, function () use ($target) {
+                return $this->calls->getProperty($target, $this->propertyOptions);
+            });
+        }
+        return $this->calls->getProperty($target, $this->propertyOptions);
     }
 
     /**
@@ -161,7 +184,51 @@ final class Proxy implements ProxyInterface
      */
     public function __set(string $name, $value): void
     {
-        $this->calls->setProperty($this->properties[$name] ?? $this->propertyTarget($name), $value, null, $this->propertyOptions);
+        $target = $this->properties[$name] ?? $this->propertyTarget($name);
+        if ($this->cache !== null) {
+            $this->cache->forget($target->interface, $name);
+        }
+        $this->calls->setProperty($target, $value, null, $this->propertyOptions);
+    }
+
+    /**
+     * Runs $handler with the arguments of each signal $signal of this object (from the
+     * proxy's destination, in the proxy's interface, else the one interface of the
+     * introspection data that declares the signal) when the bus processes events:
+     * Bus::process(), serve(), nextSignal(). Returns the Subscription that ends it.
+     *
+     *     $device->on('StateChanged', function (int $new, int $old, int $reason): void { ... });
+     *
+     * Moves a shared Bus to a private connection (see Bus).
+     *
+     * @throws InvalidArgumentException|Exception\SkypeBusException
+     */
+    public function on(string $signal, callable $handler): Subscription
+    {
+        $interface = $this->interface;
+        if ($interface === null) {
+            $introspection = $this->introspection();
+            $interface = $introspection !== null ? $introspection->signalInterface($signal) : null;
+            if ($interface === null) {
+                throw Errors::invalid(sprintf(
+                    '%s at %s %s no signal "%s": name its interface in Bus::proxy()',
+                    $this->destination,
+                    $this->path,
+                    $introspection !== null ? 'declares' : 'gives no introspection data, so it declares',
+                    $signal
+                ));
+            }
+        }
+        $match = ['path' => $this->path, 'interface' => $interface, 'member' => $signal];
+        if ($this->destination !== '') {
+            $match['sender'] = $this->destination;
+        }
+        if ($this->options->typedVariants) {
+            $match['variants'] = 'typed';
+        }
+        return $this->bus->listen($match, static function (Signal $signal) use ($handler): void {
+            $handler(...$signal->getArgs());
+        });
     }
 
     /** True when the object has the property (by its introspection data, else by reading it). */
@@ -197,6 +264,7 @@ final class Proxy implements ProxyInterface
             'timeout' => $this->options->timeoutMs !== null ? $this->options->timeoutMs / 1000 : null,
             'variants' => $this->options->typedVariants ? 'typed' : 'plain',
             'noReply' => $this->options->noReply,
+            'cacheProperties' => $this->cache !== null,
             'bus' => $this->bus,
         ];
     }
@@ -284,6 +352,21 @@ final class Proxy implements ProxyInterface
             Signature::split($signature);
         }
         return $signatures;
+    }
+
+    /**
+     * The checked 'cacheProperties' option of Bus::proxy().
+     *
+     * @internal
+     * @param mixed $value
+     * @throws InvalidArgumentException
+     */
+    public static function cacheOption($value): bool
+    {
+        if (!is_bool($value)) {
+            throw Errors::invalid(sprintf('The proxy option "cacheProperties" must be a bool, %s given', Values::describe($value)));
+        }
+        return $value;
     }
 
     /** The target of the property $name, made once. */

@@ -6,7 +6,8 @@
 //! {"destination": "org.freedesktop.DBus", "path": "/org/freedesktop/DBus",
 //!  "interface": "org.freedesktop.DBus", "method": "GetNameOwner", "signature": "s",
 //!  "args": ["org.freedesktop.DBus"], "timeout_ms": 1000, "variants": "typed",
-//!  "no_reply": false, "bytes": "base64"}
+//!  "no_reply": false, "no_auto_start": false, "allow_interactive_authorization": false,
+//!  "bytes": "base64"}
 //! ```
 //!
 //! Reply: `{"type": "<body signature>", "data": [arg, ...]}`, the envelope of
@@ -58,6 +59,10 @@ pub struct CallRequest {
     pub timeout: Option<Duration>,
     pub typed_variants: bool,
     pub no_reply: bool,
+    /// The `NO_AUTO_START` header flag: the bus does not start the destination.
+    pub no_auto_start: bool,
+    /// The `ALLOW_INTERACTIVE_AUTHORIZATION` header flag.
+    pub allow_interactive_authorization: bool,
     pub bytes_base64: bool,
     /// `"arrays": "base64"`: reply arrays of `n q i u x t d` as base64 of packed little-endian
     /// elements (DecodeOptions::arrays_base64).
@@ -65,6 +70,18 @@ pub struct CallRequest {
 }
 
 impl CallRequest {
+    /// The header flags the request asks for, beside `no_reply`.
+    pub fn header_flags(&self) -> u8 {
+        let mut flags = 0;
+        if self.no_auto_start {
+            flags |= message::NO_AUTO_START;
+        }
+        if self.allow_interactive_authorization {
+            flags |= message::ALLOW_INTERACTIVE_AUTHORIZATION;
+        }
+        flags
+    }
+
     pub(crate) fn decode_options(&self) -> DecodeOptions {
         DecodeOptions {
             typed_variants: self.typed_variants,

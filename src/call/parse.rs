@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::CallRequest;
 use crate::error::{Error, Result};
 use crate::json;
-use crate::request::{json_kind, parse_timeout, value_options};
+use crate::request::{bool_key, json_kind, parse_timeout, value_options};
 
 const CALL_KEYS: &[&str] = &[
     "destination",
@@ -21,6 +21,8 @@ const CALL_KEYS: &[&str] = &[
     "no_reply",
     "bytes",
     "arrays",
+    "no_auto_start",
+    "allow_interactive_authorization",
 ];
 
 impl CallRequest {
@@ -67,6 +69,8 @@ struct RequestFields {
     bytes: Option<String>,
     arrays: Option<String>,
     no_reply: bool,
+    no_auto_start: bool,
+    allow_interactive_authorization: bool,
     /// Bit i set: `CALL_KEYS[i]` was seen.
     seen: u16,
 }
@@ -140,15 +144,11 @@ impl RequestFields {
                 }
             },
             "timeout_ms" => self.timeout = parse_timeout(Some(&value))?,
-            "no_reply" => match value {
-                Value::Bool(b) => self.no_reply = b,
-                other => {
-                    return Err(Error::invalid_request(format!(
-                        "request key \"no_reply\" must be true or false, not {}",
-                        json_kind(&other)
-                    )));
-                }
-            },
+            "no_reply" => self.no_reply = bool_key(key, &value)?,
+            "no_auto_start" => self.no_auto_start = bool_key(key, &value)?,
+            "allow_interactive_authorization" => {
+                self.allow_interactive_authorization = bool_key(key, &value)?
+            }
             _ => unreachable!("every key of CALL_KEYS is handled"),
         }
         Ok(())
@@ -183,6 +183,8 @@ impl RequestFields {
             timeout: self.timeout,
             typed_variants,
             no_reply: self.no_reply,
+            no_auto_start: self.no_auto_start,
+            allow_interactive_authorization: self.allow_interactive_authorization,
             bytes_base64,
             arrays_base64,
         })

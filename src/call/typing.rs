@@ -50,6 +50,7 @@ pub fn build_call(req: &CallRequest, args: &ArgumentTypes) -> Result<Message> {
         interface: req.interface.as_deref().or(args.interface.as_deref()),
         member: &req.method,
         no_reply: req.no_reply,
+        flags: req.header_flags(),
     };
     let opts = EncodeOptions {
         bytes_base64: req.bytes_base64,

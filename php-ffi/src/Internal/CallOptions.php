@@ -8,7 +8,10 @@ use SkypeBus\Exception\InvalidArgumentException;
 
 /**
  * The checked $options of Bus::call(): 'timeout' (seconds, int or float > 0), 'variants'
- * ('typed' or 'plain'), 'noReply' (bool). Any other key is an error. A value object, made once
+ * ('typed' or 'plain'), 'noReply', 'noAutoStart', 'allowInteractiveAuthorization' (bools; the
+ * last two are header flags: the bus must not start the destination through service activation;
+ * the caller can wait while the service asks the user for authorization). Any other key is an
+ * error. A value object, made once
  * per set of options where it can be (defaults(), a Proxy's options) and only read afterwards,
  * but for the JSON text RequestEncoder keeps on it.
  *
@@ -16,7 +19,7 @@ use SkypeBus\Exception\InvalidArgumentException;
  */
 final class CallOptions
 {
-    public const KNOWN = ['timeout', 'variants', 'noReply'];
+    public const KNOWN = ['timeout', 'variants', 'noReply', 'noAutoStart', 'allowInteractiveAuthorization'];
 
     /** @var int|null timeout in milliseconds; null for the connection default (25 s) */
     public $timeoutMs;
@@ -26,6 +29,12 @@ final class CallOptions
 
     /** @var bool send without expecting a reply */
     public $noReply = false;
+
+    /** @var bool the NO_AUTO_START header flag */
+    public $noAutoStart = false;
+
+    /** @var bool the ALLOW_INTERACTIVE_AUTHORIZATION header flag */
+    public $allowInteractiveAuthorization = false;
 
     /**
      * @var string|null the JSON keys that follow a call's arguments when "ay" goes as base64,
@@ -70,10 +79,12 @@ final class CallOptions
                     $checked->typedVariants = $value === 'typed';
                     break;
                 case 'noReply':
+                case 'noAutoStart':
+                case 'allowInteractiveAuthorization':
                     if (!is_bool($value)) {
-                        throw self::invalid(sprintf('The option "noReply" must be a bool, %s given', self::show($value)));
+                        throw self::invalid(sprintf('The option "%s" must be a bool, %s given', $key, self::show($value)));
                     }
-                    $checked->noReply = $value;
+                    $checked->{(string) $key} = $value;
                     break;
                 default:
                     throw self::invalid(sprintf(
@@ -95,6 +106,8 @@ final class CallOptions
         $options = new self();
         $options->timeoutMs = $this->timeoutMs;
         $options->typedVariants = $this->typedVariants;
+        $options->noAutoStart = $this->noAutoStart;
+        $options->allowInteractiveAuthorization = $this->allowInteractiveAuthorization;
         return $options;
     }
 

@@ -8,6 +8,7 @@ use SkypeBus\Exception\AccessDeniedException;
 use SkypeBus\Exception\ConnectFailedException;
 use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\DisconnectedException;
+use SkypeBus\Exception\InteractiveAuthorizationRequiredException;
 use SkypeBus\Exception\InvalidArgsException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\NameTakenException;
@@ -52,6 +53,7 @@ final class Errors
         'org.freedesktop.DBus.Error.UnknownProperty' => UnknownPropertyException::class,
         'org.freedesktop.DBus.Error.NoReply' => NoReplyException::class,
         'org.freedesktop.DBus.Error.AccessDenied' => AccessDeniedException::class,
+        'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired' => InteractiveAuthorizationRequiredException::class,
         'org.freedesktop.DBus.Error.InvalidArgs' => InvalidArgsException::class,
         'org.freedesktop.DBus.Error.Disconnected' => DisconnectedException::class,
     ];

@@ -276,7 +276,8 @@ final class EventLoop
     {
         switch ($event['kind'] ?? null) {
             case 'signal':
-                return $this->signals->signalOf($event);
+                $signal = $this->signals->signalOf($event);
+                return $this->signals->dispatch($signal) ? $signal : null;
             case 'call':
                 $this->server->answerCall($event);
                 return null;

@@ -16,7 +16,7 @@ use SkypeBus\Exception\InvalidArgumentException;
 final class Introspection
 {
     /**
-     * @var array<string, array{methods: array<string, array<string, mixed>>, properties: array<string, array<string, mixed>>}>
+     * @var array<string, array{methods: array<string, array<string, mixed>>, properties: array<string, array<string, mixed>>, signals: array<string, array<string, mixed>>}>
      */
     private $interfaces = [];
 
@@ -34,7 +34,11 @@ final class Introspection
             foreach ($interface['properties'] ?? [] as $property) {
                 $properties[(string) $property['name']] = $property;
             }
-            $this->interfaces[(string) $interface['name']] = ['methods' => $methods, 'properties' => $properties];
+            $signals = [];
+            foreach ($interface['signals'] ?? [] as $signal) {
+                $signals[(string) $signal['name']] = $signal;
+            }
+            $this->interfaces[(string) $interface['name']] = ['methods' => $methods, 'properties' => $properties, 'signals' => $signals];
         }
     }
 
@@ -46,6 +50,17 @@ final class Introspection
     public function methodInterface(string $name): ?string
     {
         $found = $this->find('methods', $name, null);
+        return $found === null ? null : $found[0];
+    }
+
+    /**
+     * The interface of a signal: the one interface that has it. Null when none has it.
+     *
+     * @throws InvalidArgumentException when several interfaces have it
+     */
+    public function signalInterface(string $name): ?string
+    {
+        $found = $this->find('signals', $name, null);
         return $found === null ? null : $found[0];
     }
 
@@ -124,7 +139,7 @@ final class Introspection
                 sprintf(
                     '"%s" is a %s of several interfaces (%s): name the interface in Bus::proxy()',
                     $name,
-                    $kind === 'methods' ? 'method' : 'property',
+                    ['methods' => 'method', 'properties' => 'property', 'signals' => 'signal'][$kind],
                     implode(', ', array_keys($matches))
                 ),
                 'net.skypebus.Error.InvalidRequest',

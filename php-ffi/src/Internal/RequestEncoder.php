@@ -110,7 +110,8 @@ final class RequestEncoder
      */
     private static function tail(CallOptions $options, bool $base64): string
     {
-        $key = ($options->noReply ? 'n' : '') . ($base64 ? 'b' : '') . $options->timeoutMs;
+        $key = ($options->noReply ? 'n' : '') . ($options->noAutoStart ? 's' : '')
+            . ($options->allowInteractiveAuthorization ? 'i' : '') . ($base64 ? 'b' : '') . $options->timeoutMs;
         $tail = self::$tails[$key] ?? null;
         if ($tail === null) {
             $tail = ',' . substr(self::encode(self::requestTail([], $options, $base64)), 1);
@@ -376,6 +377,12 @@ final class RequestEncoder
     {
         if ($options->timeoutMs !== null) {
             $request['timeout_ms'] = $options->timeoutMs;
+        }
+        if ($options->noAutoStart) {
+            $request['no_auto_start'] = true;
+        }
+        if ($options->allowInteractiveAuthorization) {
+            $request['allow_interactive_authorization'] = true;
         }
         // Always typed: the contents of a variant are decoded by their type ("ay" in a variant).
         $request['variants'] = 'typed';

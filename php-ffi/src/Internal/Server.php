@@ -34,9 +34,13 @@ final class Server
     /** @var int calls and property writes answered, for serve() and process() */
     public $answered = 0;
 
-    public function __construct(Connection $connection)
+    /** @var Credentials the callers' credentials, for IncomingCall::getCredentials() */
+    private $credentials;
+
+    public function __construct(Connection $connection, Credentials $credentials)
     {
         $this->connection = $connection;
+        $this->credentials = $credentials;
     }
 
     /**
@@ -220,6 +224,7 @@ final class Server
     {
         $this->exports = [];
         $this->ownedNames = [];
+        $this->credentials->reset();
     }
 
     /**
@@ -236,7 +241,8 @@ final class Server
             (string) ($event['interface'] ?? ''),
             (string) ($event['member'] ?? ''),
             (string) ($event['type'] ?? ''),
-            (bool) ($event['no_reply'] ?? false)
+            (bool) ($event['no_reply'] ?? false),
+            \Closure::fromCallable([$this->credentials, 'of'])
         );
         if ($this->connection->tracer !== null) {
             $this->connection->tracer->incoming($call);

@@ -12,9 +12,11 @@ use SkypeBus\Signal;
 use SkypeBus\Subscription;
 
 /**
- * Bus's signals: the subscriptions (id => whether their variants come typed), emitting, turning
- * a signal event into a Signal, and the signals the event loop took while serving, kept on the
- * PHP side for nextSignal() (bounded; the oldest are dropped and counted).
+ * Bus's signals: the subscriptions (id => whether their variants come typed), the listeners of
+ * some of them (handlers run by the event loop: Proxy::on(), watchName(), ObjectTree, cached
+ * properties, credentials), emitting, turning a signal event into a Signal, and the signals the
+ * event loop took while serving, kept on the PHP side for nextSignal() (bounded; the oldest are
+ * dropped and counted).
  *
  * @internal
  */
@@ -28,6 +30,9 @@ final class Signals
 
     /** @var array<int, bool> active subscription id => typed variants */
     private $subscriptions = [];
+
+    /** @var array<int, callable(Signal): void> subscription id => the listener that takes its signals */
+    private $listeners = [];
 
     /** @var \SplQueue<Signal> signals taken while serving, kept for nextSignal() */
     private $kept;
@@ -51,6 +56,49 @@ final class Signals
      * @throws InvalidArgumentException|SkypeBusException
      */
     public function subscribe(Bus $bus, array $match): Subscription
+    {
+        return new Subscription($bus, $this->add($match), $match);
+    }
+
+    /**
+     * Subscribes with a listener: the signals of this subscription go to $listener when the
+     * event loop takes them (process(), serve(), nextSignal()), not to nextSignal(). Returns the
+     * subscription id (end it with unsubscribe()).
+     *
+     * @param array<string, string> $match
+     * @param callable(Signal): void $listener
+     * @throws InvalidArgumentException|SkypeBusException
+     */
+    public function listen(array $match, callable $listener): int
+    {
+        $id = $this->add($match);
+        $this->listeners[$id] = $listener;
+        return $id;
+    }
+
+    /**
+     * Runs the listeners of the subscriptions $signal matched; true when it also matched a
+     * subscription without a listener (it is then for nextSignal()).
+     */
+    public function dispatch(Signal $signal): bool
+    {
+        $forPuller = false;
+        foreach ($signal->getSubscriptions() as $id) {
+            $listener = $this->listeners[$id] ?? null;
+            if ($listener !== null) {
+                $listener($signal);
+            } elseif (isset($this->subscriptions[$id])) {
+                $forPuller = true;
+            }
+        }
+        return $forPuller;
+    }
+
+    /**
+     * @param array<string, string> $match
+     * @throws InvalidArgumentException|SkypeBusException
+     */
+    private function add(array $match): int
     {
         $request = [];
         $typed = false;
@@ -76,7 +124,7 @@ final class Signals
         $this->connection->ensurePrivate();
         $id = $this->connection->native->subscribe($this->connection->handle(), RequestEncoder::encode((object) $request));
         $this->subscriptions[$id] = $typed;
-        return new Subscription($bus, $id, $match);
+        return $id;
     }
 
     /**
@@ -90,7 +138,7 @@ final class Signals
         if (!isset($this->subscriptions[$id]) || $handle === null) {
             return;
         }
-        unset($this->subscriptions[$id]);
+        unset($this->subscriptions[$id], $this->listeners[$id]);
         $this->connection->native->unsubscribe($handle, $id);
     }
 
@@ -200,6 +248,7 @@ final class Signals
     public function reset(): void
     {
         $this->subscriptions = [];
+        $this->listeners = [];
         $this->kept = new \SplQueue();
     }
 }

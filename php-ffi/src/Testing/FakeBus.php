@@ -56,6 +56,9 @@ final class FakeBus implements BusInterface
     /** @var list<array{path: string, interface: string, member: string, args: list<mixed>, signature: string|null, destination: string|null}> */
     private $emitted = [];
 
+    /** @var array<string, string|null> bus name => its owner, set with setNameOwner() */
+    private $owners = [];
+
     /** @var bool */
     private $closed = false;
 
@@ -165,7 +168,8 @@ final class FakeBus implements BusInterface
     {
         $this->assertOpen();
         $signatures = Proxy::signatures($options['signatures'] ?? []);
-        unset($options['signatures']);
+        Proxy::cacheOption($options['cacheProperties'] ?? false);
+        unset($options['signatures'], $options['cacheProperties']);
         CallOptions::fromArray($options);
         return new FakeProxy($this, $destination, $path, $interface, $options, $signatures);
     }
@@ -237,6 +241,36 @@ final class FakeBus implements BusInterface
     ): void {
         $this->assertOpen();
         $this->emitted[] = compact('path', 'interface', 'member', 'args', 'signature', 'destination');
+    }
+
+    /**
+     * Sets who owns a bus name for nameHasOwner() and getNameOwner() (null: nobody). A name not
+     * set is owned by ':1.2' when replies or properties are scripted for it, else by nobody.
+     */
+    public function setNameOwner(string $name, ?string $owner): self
+    {
+        $this->owners[$name] = $owner;
+        return $this;
+    }
+
+    public function nameHasOwner(string $name): bool
+    {
+        return $this->getNameOwner($name) !== null;
+    }
+
+    public function getNameOwner(string $name): ?string
+    {
+        $this->assertOpen();
+        if (array_key_exists($name, $this->owners)) {
+            return $this->owners[$name];
+        }
+        $prefix = $name . "\0";
+        foreach (array_merge(array_keys($this->replies), array_keys($this->properties)) as $key) {
+            if (strncmp($key, $prefix, strlen($prefix)) === 0) {
+                return ':1.2';
+            }
+        }
+        return null;
     }
 
     public function getUniqueName(): string

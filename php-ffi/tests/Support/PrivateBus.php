@@ -56,11 +56,7 @@ final class PrivateBus
         $tcp = $transport === 'tcp'
             ? "<listen>tcp:host=127.0.0.1,port=0</listen>\n  <auth>ANONYMOUS</auth>\n  <allow_anonymous/>"
             : '';
-        $dir = sys_get_temp_dir() . '/skypebus-php-test-' . getmypid() . '-' . bin2hex(random_bytes(4));
-        if (!mkdir($dir, 0755)) {
-            throw new \RuntimeException("cannot create $dir");
-        }
-        chmod($dir, 0755);
+        $dir = self::newDirectory();
         $bus = new self($dir);
         file_put_contents($dir . '/bus.conf', <<<XML
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -85,6 +81,39 @@ final class PrivateBus
 </busconfig>
 XML
         );
+        $bus->launch($transport);
+        return $bus;
+    }
+
+    /**
+     * Starts a bus with a configuration of tests/support (a policy, activation files in
+     * directory() . '/services'), where @DIR@ stands for the bus's own directory.
+     */
+    public static function startWithConfig(string $config): self
+    {
+        $bus = new self(self::newDirectory());
+        mkdir($bus->dir . '/services', 0755);
+        $template = (string) file_get_contents(dirname(__DIR__, 3) . '/tests/support/' . $config);
+        file_put_contents($bus->dir . '/bus.conf', str_replace('@DIR@', $bus->dir, $template));
+        $bus->launch('unix');
+        return $bus;
+    }
+
+    /** A new directory for a bus, named after this process (run.sh finds what is left). */
+    private static function newDirectory(): string
+    {
+        $dir = sys_get_temp_dir() . '/skypebus-php-test-' . getmypid() . '-' . bin2hex(random_bytes(4));
+        if (!mkdir($dir, 0755)) {
+            throw new \RuntimeException("cannot create $dir");
+        }
+        chmod($dir, 0755);
+        return $dir;
+    }
+
+    /** Starts dbus-daemon on directory() . '/bus.conf' and reads its addresses. */
+    private function launch(string $transport): void
+    {
+        $dir = $this->dir;
         $process = proc_open(
             ['dbus-daemon', '--config-file=' . $dir . '/bus.conf', '--print-address=1', '--nofork'],
             [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['file', $dir . '/dbus-daemon.log', 'w']],
@@ -93,7 +122,7 @@ XML
         if (!is_resource($process)) {
             throw new \RuntimeException('cannot start dbus-daemon (apt-get install dbus-daemon)');
         }
-        $bus->daemon = $process;
+        $this->daemon = $process;
         $line = fgets($pipes[1]);
         fclose($pipes[1]);
         // With several listening addresses, dbus-daemon prints them all, ';'-separated.
@@ -102,13 +131,12 @@ XML
             $addresses[(string) strstr($address, ':', true)] = $address;
         }
         if (!isset($addresses['unix'], $addresses[$transport])) {
-            $bus->stop();
+            $this->stop();
             throw new \RuntimeException("dbus-daemon gave no unix and $transport address: " . var_export($line, true));
         }
-        $bus->address = $addresses['unix'];
-        $bus->clientAddress = $addresses[$transport];
+        $this->address = $addresses['unix'];
+        $this->clientAddress = $addresses[$transport];
         @chmod($dir . '/bus', 0777);
-        return $bus;
     }
 
     public function address(): string

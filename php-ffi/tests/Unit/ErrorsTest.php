@@ -9,6 +9,7 @@ use SkypeBus\Exception\AccessDeniedException;
 use SkypeBus\Exception\ConnectFailedException;
 use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\DisconnectedException;
+use SkypeBus\Exception\InteractiveAuthorizationRequiredException;
 use SkypeBus\Exception\InvalidArgsException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\NoReplyException;
@@ -46,6 +47,7 @@ final class ErrorsTest extends TestCase
             'no reply from the bus' => [ResultCode::DBUS_ERROR, $e . 'NoReply', NoReplyException::class],
             'local timeout' => [ResultCode::TIMEOUT, $e . 'NoReply', TimeoutException::class],
             'access denied' => [ResultCode::DBUS_ERROR, $e . 'AccessDenied', AccessDeniedException::class],
+            'interactive authorization required' => [ResultCode::DBUS_ERROR, $e . 'InteractiveAuthorizationRequired', InteractiveAuthorizationRequiredException::class],
             'invalid args' => [ResultCode::DBUS_ERROR, $e . 'InvalidArgs', InvalidArgsException::class],
             'bus disconnected' => [ResultCode::DBUS_ERROR, $e . 'Disconnected', DisconnectedException::class],
             'other d-bus error' => [ResultCode::DBUS_ERROR, $e . 'Failed', DBusException::class],
