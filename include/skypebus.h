@@ -104,6 +104,50 @@ typedef enum skypebus_result {
 } skypebus_result;
 
 /**
+ * The limits, for C (docs/limits.md says what happens at each).
+ */
+typedef enum skypebus_limit {
+  /**
+   * Longest message in bytes (128 MiB, the D-Bus specification's). A longer one is refused
+   * before it is sent (`SKYPEBUS_LIMIT_EXCEEDED`); a received header that claims more ends
+   * the connection before anything is allocated (`SKYPEBUS_DISCONNECTED` for waiting calls).
+   */
+  SKYPEBUS_MAX_MESSAGE_BYTES = 134217728,
+  /**
+   * Longest array in bytes (64 MiB). Sending: `SKYPEBUS_LIMIT_EXCEEDED`; receiving: the
+   * reply is refused with `SKYPEBUS_LIMIT_EXCEEDED`, the connection stays.
+   */
+  SKYPEBUS_MAX_ARRAY_BYTES = 67108864,
+  /**
+   * Longest signature, and longest bus name, interface, member or error name, in bytes.
+   */
+  SKYPEBUS_MAX_SIGNATURE_BYTES = 255,
+  /**
+   * Most nested arrays, and most nested structs, in a type
+   * (`SKYPEBUS_LIMIT_EXCEEDED`).
+   */
+  SKYPEBUS_MAX_NESTING = 32,
+  /**
+   * Most nested containers of a value, variants included (`SKYPEBUS_LIMIT_EXCEEDED`).
+   */
+  SKYPEBUS_MAX_TOTAL_NESTING = 64,
+  /**
+   * Longest line a server may send during authentication on a unix socket (a longer one
+   * fails the connect with `SKYPEBUS_CONNECT_FAILED`).
+   */
+  SKYPEBUS_MAX_AUTH_LINE_BYTES = 16384,
+  /**
+   * Default bound on queued signals and name events; the oldest are dropped and counted.
+   */
+  SKYPEBUS_DEFAULT_QUEUE_LIMIT = 4096,
+  /**
+   * Default bound on incoming calls waiting for `skypebus_reply`; further calls are answered
+   * `org.freedesktop.DBus.Error.LimitsExceeded` and counted.
+   */
+  SKYPEBUS_DEFAULT_MAX_PENDING_CALLS = 1024,
+} skypebus_limit;
+
+/**
  * Flags of `RequestName` (combine with `|`).
  */
 typedef enum skypebus_name_flag {

@@ -33,14 +33,8 @@ use zbus::{Message, MessageStream};
 use crate::error::{Error, Kind, Result};
 use crate::runtime::{self, Process};
 
-/// The default method-call timeout, as libdbus has it.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(25);
-
-/// How long opening a connection (connect, authenticate, `Hello`) may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(25);
-
-/// Capacity of zbus' unfiltered queue between its socket reader and our dispatcher.
-const ZBUS_QUEUE: usize = 1024;
+use crate::limits::READER_QUEUE as ZBUS_QUEUE;
+pub use crate::limits::{CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 
 /// Where to connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,9 +191,17 @@ impl Connection {
         if matches!(target, Target::Peer(_)) {
             builder = builder.p2p();
         }
-        let conn = match tokio::time::timeout(CONNECT_TIMEOUT, builder.build()).await {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => return Err(connect_error(&what, e)),
+        let conn = match tokio::time::timeout(CONNECT_TIMEOUT, catch_panic(builder.build())).await {
+            Ok(Ok(Ok(c))) => c,
+            Ok(Ok(Err(e))) => return Err(connect_error(&what, e)),
+            Ok(Err(panic)) => {
+                return Err(Error::new(
+                    Kind::ConnectFailed,
+                    format!(
+                        "cannot connect to {what}: the peer broke the authentication protocol ({panic})"
+                    ),
+                ));
+            }
             Err(_) => {
                 return Err(Error::new(
                     Kind::ConnectFailed,
@@ -532,6 +534,23 @@ fn connect_error(what: &str, e: zbus::Error) -> Error {
     Error::new(kind, format!("cannot connect to {what}: {e}"))
 }
 
+/// Runs `fut`, turning a panic while it is polled into `Err` with the panic's message. zbus'
+/// handshake indexes the server's lines unchecked (a bare `\n` from the server panics it); a
+/// hostile server must not be able to take the caller down.
+async fn catch_panic<F: std::future::Future>(fut: F) -> std::result::Result<F::Output, String> {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::task::Poll;
+    let mut fut = std::pin::pin!(fut);
+    poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(crate::error::panic_message(&*panic))),
+        },
+    )
+    .await
+}
+
 async fn next_message(stream: &mut MessageStream) -> Option<zbus::Result<Message>> {
     poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
 }
@@ -582,6 +601,25 @@ async fn send_each(conn: &zbus::Connection, msgs: Vec<Message>) {
     }
 }
 
+/// What a read error of zbus' socket reader says about the peer. zbus checks the framing and
+/// the header of every message it reads (the endianness byte, the message type, the protocol
+/// version, the lengths against the specification's limits, each header field and the fields a
+/// message type requires) and ends the connection at the first message that breaks them.
+fn framing_error(e: &zbus::Error) -> String {
+    let what = match e {
+        zbus::Error::ExcessData => format!(
+            "the peer sent a message longer than the D-Bus maximum of {} bytes",
+            crate::limits::MAX_MESSAGE_LEN
+        ),
+        zbus::Error::IncorrectEndian => "the peer sent a message with an unknown endianness byte".to_owned(),
+        zbus::Error::InvalidField => "the peer sent a message header with an invalid field, message type or protocol version".to_owned(),
+        zbus::Error::MissingField => "the peer sent a message without a header field its type requires (PATH and MEMBER of a call; REPLY_SERIAL of a reply; ERROR_NAME of an error; PATH, INTERFACE and MEMBER of a signal)".to_owned(),
+        zbus::Error::InputOutput(_) => return e.to_string(),
+        other => format!("the peer sent a malformed message ({other})"),
+    };
+    format!("{what} ({e})")
+}
+
 /// Reads every incoming message of one connection until it closes.
 async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Connection) {
     let handler = &*shared.handler;
@@ -590,7 +628,7 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
         let msg = match item {
             Ok(m) => m,
             Err(e) => {
-                shared.mark_closed(&format!("the connection was lost: {e}"));
+                shared.mark_closed(&format!("the connection was lost: {}", framing_error(&e)));
                 return;
             }
         };

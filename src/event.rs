@@ -58,14 +58,9 @@ use crate::json::DecodeOptions;
 use crate::message;
 use crate::request::{MAX_TIMEOUT_MS, check_keys, json_object};
 
-/// Default bound on queued notifications (signals and name events).
-pub const DEFAULT_QUEUE_LIMIT: usize = 4096;
-/// Default bound on the bytes of queued notifications (their raw message sizes).
-pub const DEFAULT_QUEUE_BYTES: usize = 64 << 20;
-/// Default lifetime of an unanswered call handle: the usual D-Bus client timeout.
-pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(25);
-/// Default bound on call handles alive at once.
-pub const DEFAULT_MAX_PENDING_CALLS: usize = 1024;
+pub use crate::limits::{
+    DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_PENDING_CALLS, DEFAULT_QUEUE_BYTES, DEFAULT_QUEUE_LIMIT,
+};
 
 /// Bounds of one connection's queue, set with `skypebus_connection_set_event_options`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

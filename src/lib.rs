@@ -10,9 +10,11 @@
 //! Modules, one per concept, lowest layer first (docs/architecture.md has the map; no module
 //! imports one below it, `scripts/check-modules.py` checks it):
 //! - [`error`]: the error type and the result codes.
-//! - [`socket`]: the library's own unix socket.
+//! - [`limits`]: every limit, the specification's and the library's, in one place.
 //! - [`signature`]: D-Bus type signatures, parsed and checked against the spec's limits.
 //! - [`runtime`]: how connections are driven (caller-driven with a helper thread), fork safety.
+//! - [`handshake`]: checks on what a server sends during authentication (the own socket).
+//! - [`socket`]: the library's own unix socket.
 //! - [`json`]: the JSON <-> D-Bus value mapping, straight to and from the wire format.
 //! - [`schema`]: the one model of introspection data (interfaces, members, access, annotations).
 //! - [`request`]: what every JSON request kind shares (keys, kinds, timeouts, value options).
@@ -38,9 +40,11 @@ pub mod connection;
 pub mod driver;
 pub mod error;
 pub mod event;
+pub mod handshake;
 pub mod hub;
 pub mod introspect;
 pub mod json;
+pub mod limits;
 pub mod message;
 pub mod property;
 pub mod request;

@@ -9,8 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 
-/// Largest accepted `timeout_ms`: about 24.8 days, as libdbus' maximum.
-pub const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
+pub use crate::limits::MAX_TIMEOUT_MS;
 
 /// The string value of an optional key of a JSON request object; any other type is an
 /// `InvalidRequest` error naming the key. Shared by every JSON request kind.

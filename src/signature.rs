@@ -16,18 +16,10 @@ use std::fmt;
 
 use crate::error::{Error, Result};
 
-/// Maximum length of a signature, in bytes.
-pub const MAX_SIGNATURE_LEN: usize = 255;
-/// Maximum number of nested arrays.
-pub const MAX_ARRAY_DEPTH: u8 = 32;
-/// Maximum number of nested structs (dict entries count as structs).
-pub const MAX_STRUCT_DEPTH: u8 = 32;
-/// Maximum number of nested containers of any kind, variants included.
-pub const MAX_TOTAL_DEPTH: u8 = 64;
-/// Maximum length of an array's data, in bytes (64 MiB).
-pub const MAX_ARRAY_LEN: usize = 64 << 20;
-/// Maximum length of a whole message, in bytes (128 MiB).
-pub const MAX_MESSAGE_LEN: usize = 128 << 20;
+pub use crate::limits::{
+    MAX_ARRAY_DEPTH, MAX_ARRAY_LEN, MAX_MESSAGE_LEN, MAX_SIGNATURE_LEN, MAX_STRUCT_DEPTH,
+    MAX_TOTAL_DEPTH,
+};
 
 /// One complete D-Bus type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -15,6 +15,10 @@
 //! hand it out to zbus' message reader, so one `recv` usually brings a whole message, and a short
 //! read ends the wait for more without a further `recv` that would only say "nothing left".
 //!
+//! While the client authenticates, the reader hands zbus the server's bytes one line at a time
+//! and checks them (`crate::handshake`): zbus' own reading of those lines has no bound and
+//! panics on a bare line feed.
+//!
 //! File descriptors are not passed (the mapping's `h` is not supported), so the connection does
 //! not negotiate them.
 
@@ -27,6 +31,8 @@ use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use zbus::Message;
 use zbus::connection::socket::{ReadHalf, Socket, Split, WriteHalf};
+
+use crate::handshake::{self, ClientLines, ServerLines};
 
 /// How many bytes one read may take at most into the buffer.
 const READ_BUFFER: usize = 64 * 1024;
@@ -55,14 +61,19 @@ impl Socket for ReadOnlyWatched {
     type WriteHalf = Writer;
 
     fn split(self) -> Split<Reader, Writer> {
+        let answers = handshake::answers();
         Split::new(
             Reader {
                 io: self.io.clone(),
                 buffer: vec![0; READ_BUFFER].into_boxed_slice(),
                 start: 0,
                 end: 0,
+                sasl: Some(ServerLines::new(answers.clone())),
             },
-            Writer { io: self.io },
+            Writer {
+                io: self.io,
+                sasl: Some(ClientLines::new(answers)),
+            },
         )
     }
 }
@@ -81,6 +92,42 @@ pub struct Reader {
     buffer: Box<[u8]>,
     start: usize,
     end: usize,
+    /// The server's authentication lines, until the server has answered them all.
+    sasl: Option<ServerLines>,
+}
+
+impl Reader {
+    /// Fills the buffer when it is empty; false at the end of the stream.
+    async fn fill(&mut self) -> io::Result<bool> {
+        if self.start == self.end {
+            let n = read_into(&self.io, &mut self.buffer).await?;
+            if n == 0 {
+                return Ok(false);
+            }
+            self.start = 0;
+            self.end = n;
+        }
+        Ok(true)
+    }
+
+    /// [`ReadHalf::recvmsg`] while the client authenticates: at most the rest of one line of
+    /// the server's, checked.
+    async fn recv_handshake(&mut self, out: &mut [u8]) -> io::Result<(usize, Vec<OwnedFd>)> {
+        if !self.fill().await? {
+            return Ok((0, Vec::new()));
+        }
+        let limit = out.len().min(self.end - self.start);
+        let Some(lines) = &mut self.sasl else {
+            return Ok((0, Vec::new()));
+        };
+        let n = lines.take(&self.buffer[self.start..self.start + limit])?;
+        if lines.done() {
+            self.sasl = None;
+        }
+        out[..n].copy_from_slice(&self.buffer[self.start..self.start + n]);
+        self.start += n;
+        Ok((n, Vec::new()))
+    }
 }
 
 /// One `recv` into `buf` as soon as the socket is readable. A read that does not fill `buf`
@@ -127,18 +174,16 @@ impl ReadHalf for Reader {
         if out.is_empty() {
             return Ok((0, Vec::new()));
         }
-        if self.start == self.end {
-            // A large remainder of a message goes straight to its destination.
-            if out.len() >= self.buffer.len() {
-                let n = read_into(&self.io, out).await?;
-                return Ok((n, Vec::new()));
-            }
-            let n = read_into(&self.io, &mut self.buffer).await?;
-            if n == 0 {
-                return Ok((0, Vec::new()));
-            }
-            self.start = 0;
-            self.end = n;
+        if self.sasl.is_some() {
+            return self.recv_handshake(out).await;
+        }
+        // A large remainder of a message goes straight to its destination.
+        if self.start == self.end && out.len() >= self.buffer.len() {
+            let n = read_into(&self.io, out).await?;
+            return Ok((n, Vec::new()));
+        }
+        if !self.fill().await? {
+            return Ok((0, Vec::new()));
         }
         let n = out.len().min(self.end - self.start);
         out[..n].copy_from_slice(&self.buffer[self.start..self.start + n]);
@@ -155,6 +200,8 @@ impl ReadHalf for Reader {
 #[derive(Debug)]
 pub struct Writer {
     io: Arc<AsyncFd<OwnedFd>>,
+    /// The client's authentication commands, until `BEGIN` is written.
+    sasl: Option<ClientLines>,
 }
 
 impl Writer {
@@ -236,7 +283,14 @@ impl WriteHalf for Writer {
                 "this connection does not pass file descriptors",
             ));
         }
-        self.write_some(&[IoSlice::new(buffer)]).await
+        let n = self.write_some(&[IoSlice::new(buffer)]).await?;
+        if let Some(lines) = &mut self.sasl {
+            lines.wrote(&buffer[..n]);
+            if lines.done() {
+                self.sasl = None;
+            }
+        }
+        Ok(n)
     }
 
     async fn send_message(&mut self, msg: &Message) -> zbus::Result<()> {

@@ -126,11 +126,7 @@ pub(crate) fn finish<T: Into<skypebus_result>>(
 
 /// An error describing a caught panic.
 fn panic_error(panic: Box<dyn Any + Send>) -> Error {
-    let what = panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned());
+    let what = crate::error::panic_message(&*panic);
     Error::new(
         Kind::Panic,
         format!("internal error (panic caught): {what}"),

@@ -354,4 +354,5 @@ impl Drop for Emulator {
         self.stop();
     }
 }
+pub mod hostile;
 pub mod p2p;
