@@ -71,10 +71,11 @@ test-rust: build
 $(RELEASE)/test_cpp: tests/c/test_cpp.cpp include/skypebus.h build
 	g++ -std=c++17 -Wall -Wextra -Werror -pedantic -O1 -g -Iinclude -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
 
-test-c: $(RELEASE)/test_call $(RELEASE)/test_skype $(RELEASE)/test_cpp
+test-c: $(RELEASE)/test_call $(RELEASE)/test_skype $(RELEASE)/test_cpp $(RELEASE)/test_trace
 	tests/c/readme_examples.sh
 	LD_LIBRARY_PATH=$(RELEASE) php -d ffi.enable=1 tests/php/ffi_header.php php-ffi/include/skypebus.h $(LIB)
 	$(RUN_BUS) $(RELEASE)/test_cpp
+	$(RUN_BUS) tests/c/test_trace.sh $(RELEASE)/test_trace
 	$(RUN_BUS) $(RELEASE)/test_call
 	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_call > target/valgrind-test_call.log
 	$(RUN_BUS) $(RELEASE)/test_skype

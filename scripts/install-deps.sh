@@ -21,7 +21,7 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Node.js and npm (for the PHP 7.4 syntax check through php-wasm): the machine's own if it has
+# Node.js and npm (for the PHP 7.4 and 8.x checks through php-wasm): the machine's own if it has
 # them (they may not come from Debian), Debian's otherwise.
 command -v npm >/dev/null || missing+=(nodejs npm)
 if ((${#missing[@]})); then

@@ -31,6 +31,7 @@ ENUM_CLASSES = {
     "skypebus_name_flag": "HeaderConstants",
     "skypebus_request_name_reply": "HeaderConstants",
     "skypebus_release_name_reply": "HeaderConstants",
+    "skypebus_reply_format": "HeaderConstants",
 }
 CONSTANT_PREFIX = "SKYPEBUS_"
 
@@ -40,7 +41,8 @@ CLASS_DOCS = {
     "HeaderConstants": "The constants of the C header besides the result codes: the ABI version,\n"
     "the FFI scope and library name (#define SKYPEBUS_ABI_VERSION, FFI_SCOPE, FFI_LIB), and the\n"
     "flags and answers of RequestName and ReleaseName (enum skypebus_name_flag,\n"
-    "skypebus_request_name_reply, skypebus_release_name_reply).",
+    "skypebus_request_name_reply, skypebus_release_name_reply), and the reply formats of\n"
+    "skypebus_call_into() (enum skypebus_reply_format).",
 }
 
 

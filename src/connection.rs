@@ -32,6 +32,7 @@ use zbus::{Message, MessageStream};
 
 use crate::error::{Error, Kind, Result};
 use crate::runtime::{self, Process};
+use crate::trace::{Direction, Trace};
 
 use crate::limits::READER_QUEUE as ZBUS_QUEUE;
 pub use crate::limits::{CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
@@ -115,16 +116,19 @@ pub(crate) struct Shared {
     default_timeout_ms: AtomicU64,
     /// What every incoming message is handed to.
     handler: Arc<dyn Handler>,
+    /// Where every message in and out is told (`SKYPEBUS_TRACE`); None: off.
+    trace: Option<&'static Trace>,
 }
 
 impl Shared {
-    fn new(handler: Arc<dyn Handler>) -> Self {
+    fn new(handler: Arc<dyn Handler>, trace: Option<&'static Trace>) -> Self {
         Shared {
             pending: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
             close_reason: Mutex::new(None),
             default_timeout_ms: AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64),
             handler,
+            trace,
         }
     }
 
@@ -184,7 +188,7 @@ impl Connection {
     /// Run it on the process runtime ([`runtime::process`]).
     pub async fn open(target: Target, handler: Arc<dyn Handler>) -> Result<Connection> {
         let process = runtime::process()?;
-        let shared = Arc::new(Shared::new(handler));
+        let shared = Arc::new(Shared::new(handler, crate::trace::get()?));
         let (builder, what) = builder_for(&target)?;
         let mut builder =
             builder.max_queued(NonZeroUsize::new(ZBUS_QUEUE).unwrap_or(NonZeroUsize::MIN));
@@ -334,6 +338,7 @@ impl Connection {
 
     /// Sends a message that expects no reply.
     pub async fn send(&self, msg: &Message) -> Result<()> {
+        trace_out(self.shared.trace, &self.conn, msg);
         self.conn.send(msg).await.map_err(|e| self.send_error(e))
     }
 
@@ -400,6 +405,9 @@ impl Connection {
 
     /// Sends several messages with as few writes as the socket allows.
     pub async fn send_all(&self, msgs: &[Message]) -> Result<()> {
+        for msg in msgs {
+            trace_out(self.shared.trace, &self.conn, msg);
+        }
         self.conn
             .send_all(msgs)
             .await
@@ -559,10 +567,11 @@ async fn next_message(stream: &mut MessageStream) -> Option<zbus::Result<Message
 /// (`next_tick` carries the due time from one message to the next).
 async fn next_incoming(
     stream: &mut MessageStream,
-    handler: &dyn Handler,
+    shared: &Shared,
     conn: &zbus::Connection,
     next_tick: &mut Option<tokio::time::Instant>,
 ) -> Option<zbus::Result<Message>> {
+    let handler = &*shared.handler;
     let next = next_message(stream);
     let Some(interval) = handler.tick_interval() else {
         *next_tick = None;
@@ -572,7 +581,7 @@ async fn next_incoming(
     let due = *next_tick.get_or_insert(now + interval);
     if now >= due {
         *next_tick = Some(now + interval);
-        send_each(conn, handler.on_tick()).await;
+        send_each(shared.trace, conn, handler.on_tick()).await;
     }
     tokio::pin!(next);
     loop {
@@ -581,7 +590,7 @@ async fn next_incoming(
             biased;
             m = &mut next => return m,
             _ = tokio::time::sleep_until(due) => {
-                send_each(conn, handler.on_tick()).await;
+                send_each(shared.trace, conn, handler.on_tick()).await;
                 match handler.tick_interval() {
                     Some(i) => *next_tick = Some(tokio::time::Instant::now() + i),
                     None => {
@@ -595,9 +604,18 @@ async fn next_incoming(
 }
 
 /// Sends what the handler asked for (send errors end up as the connection's loss).
-async fn send_each(conn: &zbus::Connection, msgs: Vec<Message>) {
+async fn send_each(trace: Option<&Trace>, conn: &zbus::Connection, msgs: Vec<Message>) {
     for m in msgs {
+        trace_out(trace, conn, &m);
         let _ = conn.send(&m).await;
+    }
+}
+
+/// Tells an outgoing message to the trace, when tracing is on.
+fn trace_out(trace: Option<&Trace>, conn: &zbus::Connection, msg: &Message) {
+    if let Some(trace) = trace {
+        let own_name = conn.unique_name().map(|n| n.as_str());
+        trace.message(Direction::Out, msg, own_name);
     }
 }
 
@@ -624,7 +642,7 @@ fn framing_error(e: &zbus::Error) -> String {
 async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Connection) {
     let handler = &*shared.handler;
     let mut tick = None;
-    while let Some(item) = next_incoming(&mut stream, handler, &conn, &mut tick).await {
+    while let Some(item) = next_incoming(&mut stream, &shared, &conn, &mut tick).await {
         let msg = match item {
             Ok(m) => m,
             Err(e) => {
@@ -632,6 +650,9 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
                 return;
             }
         };
+        if let Some(trace) = shared.trace {
+            trace.message(Direction::In, &msg, None);
+        }
         match msg.message_type() {
             MsgType::MethodReturn | MsgType::Error => {
                 handler.on_reply(&msg);
@@ -639,6 +660,7 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
             }
             MsgType::MethodCall => {
                 if let Some(reply) = handler.on_call(&msg) {
+                    trace_out(shared.trace, &conn, &reply);
                     let _ = conn.send(&reply).await;
                 }
             }

@@ -19,6 +19,7 @@
 //! - [`schema`]: the one model of introspection data (interfaces, members, access, annotations).
 //! - [`request`]: what every JSON request kind shares (keys, kinds, timeouts, value options).
 //! - [`message`]: building messages from JSON and reading received ones back.
+//! - [`trace`]: `SKYPEBUS_TRACE`, one line per message sent or received.
 //! - [`connection`]: opening buses and peers, the dispatcher, waiting for replies; its
 //!   [`connection::Handler`] is its only way up.
 //! - [`event`]: the per-connection event queue (signals, incoming calls, name events), pulled.
@@ -55,6 +56,7 @@ pub mod signal;
 pub mod signature;
 pub mod skype;
 pub mod socket;
+pub mod trace;
 
 /// The ABI version; equals the SONAME major (`libskypebus.so.0`).
 pub const ABI_VERSION: u32 = 0;

@@ -115,6 +115,13 @@ pub fn body_json_append(
     json::decode_body_to_string(sig, body.data().bytes(), is_big_endian(msg), opts, out)
 }
 
+/// The values of a received message's body as the text of PHP's `serialize()` of their list
+/// ([`json::decode_body_php`]); `sig` is the body signature read already.
+pub fn body_php(msg: &Message, sig: &str) -> Result<Vec<u8>> {
+    let body = msg.body();
+    json::decode_body_php(sig, body.data().bytes(), is_big_endian(msg))
+}
+
 /// The body of a received message as a JSON array value.
 pub fn body_value(msg: &Message, opts: DecodeOptions) -> Result<(String, Value)> {
     let sig = body_signature(msg)?;

@@ -401,7 +401,50 @@ fn a_byte_array_reply_comes_back_raw(t: Transport) {
     assert_eq!(e.name, "net.skypebus.Echo.Error.No");
 }
 
+/// skypebus_call_into's PHP format: the reply's values as the text of PHP's `serialize()`, with
+/// what the PHP package would otherwise convert after `json_decode` already converted: variants
+/// unwrapped, bytes raw, NaN/INF as doubles, `t` above 2^63-1 as a string, integer and boolean
+/// dict keys as PHP keys arrays (docs/php.md). (The PHP suite unserializes it for every call.)
+fn php_replies_are_serialize_text(t: Transport) {
+    use skypebus::call::{CallRequest, ReplyFormat, call_into};
+    let (_bus, conn) = echo_bus(t);
+    let sig = "sva{bi}a{xs}a{sd}(dt)aiayb";
+    add_echo(&conn, NAME, PATH, IFACE, "Php", sig);
+    let req = json!({"destination": NAME, "path": PATH, "interface": IFACE, "method": "Php",
+        "signature": sig, "args": ["h\";é", {"type": "ay", "data": [0, 255]}, {"true": 7},
+        {"-3": "a"}, {"07": "Infinity"}, ["NaN", 18446744073709551615u64], [1, -2], [0, 34, 255],
+        true]});
+    let req = CallRequest::from_value(req).unwrap();
+    let php = call_into(&conn, &req, ReplyFormat::Php).block().unwrap();
+    let mut want = Vec::new();
+    want.extend_from_slice(format!("a:00000010:{{i:0;s:{}:\"{sig}\";", sig.len()).as_bytes());
+    want.extend_from_slice("i:1;s:5:\"h\";é\";".as_bytes());
+    want.extend_from_slice(b"i:2;s:2:\"\x00\xff\";");
+    want.extend_from_slice(b"i:3;a:00000001:{i:1;i:7;}i:4;a:00000001:{i:-3;s:1:\"a\";}");
+    want.extend_from_slice(b"i:5;a:00000001:{s:2:\"07\";d:INF;}");
+    want.extend_from_slice(b"i:6;a:00000002:{i:0;d:NAN;i:1;s:20:\"18446744073709551615\";}");
+    want.extend_from_slice(b"i:7;a:00000002:{i:0;i:1;i:1;i:-2;}i:8;s:3:\"\x00\"\xff\";i:9;b:1;}");
+    assert_eq!(
+        String::from_utf8_lossy(&php),
+        String::from_utf8_lossy(&want)
+    );
+    assert_eq!(php, want);
+    // The JSON format is skypebus_call's envelope.
+    let ping = CallRequest::parse(
+        r#"{"destination":"org.freedesktop.DBus","path":"/org/freedesktop/DBus","interface":"org.freedesktop.DBus","method":"ListNames"}"#,
+    )
+    .unwrap();
+    let json = call_into(&conn, &ping, ReplyFormat::Json).block().unwrap();
+    assert!(json.starts_with(br#"{"type":"as","data":[["#));
+    assert!(
+        String::from_utf8(json)
+            .unwrap()
+            .contains(r#""org.freedesktop.DBus""#)
+    );
+}
+
 per_transport!(
+    php_replies_are_serialize_text,
     every_basic_type_arrives_with_its_exact_wire_type,
     integers_come_in_many_shapes_and_keep_their_full_range,
     doubles_keep_nan_infinities_and_negative_zero,

@@ -198,6 +198,25 @@ typedef enum skypebus_release_name_reply {
 } skypebus_release_name_reply;
 
 /**
+ * The forms `skypebus_call_into` writes a reply in (its `format`, a `uint32_t`).
+ */
+typedef enum skypebus_reply_format {
+  /**
+   * The reply envelope of `skypebus_call` (type and data), as JSON text.
+   */
+  SKYPEBUS_REPLY_JSON = 0,
+  /**
+   * The list of the reply's values as the text of PHP's `serialize()`, which PHP's
+   * `unserialize()` reads: variants unwrapped to their value, `ay` as a binary
+   * string, arrays of numbers as lists, `d` as a float (NAN, INF and -INF included), `t`
+   * above 2^63-1 as a decimal string, dict keys as PHP keys an array (decimal integers as
+   * ints, booleans as 1 and 0, other keys as strings). The request's `variants`, `bytes`
+   * (for the reply) and `arrays` options shape only the JSON format.
+   */
+  SKYPEBUS_REPLY_PHP = 1,
+} skypebus_reply_format;
+
+/**
  * An open D-Bus connection (opaque).
  */
 typedef struct skypebus_connection skypebus_connection;
@@ -258,6 +277,31 @@ enum skypebus_result skypebus_call_bytes(const struct skypebus_connection *conn,
                                          uint8_t **bytes_out,
                                          size_t *bytes_len_out,
                                          struct skypebus_error **err);
+
+/**
+ * Calls a D-Bus method like `skypebus_call` and writes the reply in `format`
+ * (`SKYPEBUS_REPLY_JSON` or `SKYPEBUS_REPLY_PHP`) into memory the caller owns and can reuse
+ * call after call: when the reply's `*len_out` bytes fit in the `capacity` bytes at `buf`, they
+ * are written there and `*big_out` is set to NULL (the common case: no allocation the caller
+ * frees, no second call); otherwise they are written to `*big_out`, a new buffer of `*len_out`
+ * bytes the caller frees with `skypebus_bytes_free`, and `buf` is left alone. The reply is not
+ * NUL-terminated, and in the PHP format it may contain NUL bytes.
+ *
+ * The request is that of `skypebus_call`, and so are the errors; another `format` is
+ * `SKYPEBUS_INVALID_REQUEST`. On error nothing is written to `buf`, `*len_out` or `*big_out`,
+ * and `*err` is written as usual (success never touches `*err`). NULL `conn`, `request_json`,
+ * `len_out` or `big_out` gives `SKYPEBUS_NULL_ARGUMENT`; `buf` may be NULL when `capacity` is
+ * 0. `request_json` and `buf` are borrowed for the duration of the call. Thread-safe as
+ * `skypebus_call` (each thread with its own `buf`).
+ */
+enum skypebus_result skypebus_call_into(const struct skypebus_connection *conn,
+                                        const char *request_json,
+                                        uint32_t format,
+                                        uint8_t *buf,
+                                        size_t capacity,
+                                        size_t *len_out,
+                                        uint8_t **big_out,
+                                        struct skypebus_error **err);
 
 /**
  * Performs many calls, pipelined: up to 64 (or `max_in_flight`) are in flight at once, each with
@@ -433,9 +477,10 @@ int64_t skypebus_error_skype_code(const struct skypebus_error *err);
 void skypebus_error_free(struct skypebus_error *err);
 
 /**
- * Frees a byte buffer returned by the library (`skypebus_call_bytes`), given with the length
- * the library wrote with it. NULL is a no-op; freeing a buffer twice, with another length, or
- * one not returned by this library is undefined behaviour. Thread-safe.
+ * Frees a byte buffer returned by the library (`skypebus_call_bytes`, `skypebus_call_into`),
+ * given with the length the library wrote with it. NULL is a no-op; freeing a buffer twice,
+ * with another length, or one not returned by this library is undefined behaviour.
+ * Thread-safe.
  */
 void skypebus_bytes_free(uint8_t *bytes, size_t len);
 

@@ -191,6 +191,31 @@ final class Bus implements BusInterface
     }
 
     /**
+     * A method made ready to be called many times: $prepared(...$args) is
+     * call($destination, $path, $interface, $method, $args, $signature, $options), with the
+     * target, the request's head, the signature's types and the options made once here
+     * instead of looked up on every call.
+     *
+     * @param string $destination a bus name; '' for none (peer-to-peer connections)
+     * @param array<string, mixed> $options as for call()
+     * @throws InvalidArgumentException for options call() would refuse
+     */
+    public function prepare(
+        string $destination,
+        string $path,
+        ?string $interface,
+        string $method,
+        ?string $signature = null,
+        array $options = []
+    ): PreparedCall {
+        return new PreparedCall(
+            $this->calls,
+            new CallTarget($destination, $path, $interface, $method, $signature),
+            $options === [] ? (CallOptions::$defaults ?? CallOptions::defaults()) : CallOptions::fromArray($options)
+        );
+    }
+
+    /**
      * An object of a peer, whose methods are PHP methods and whose properties are PHP
      * properties: $proxy->Notify(...), $proxy->Volume, $proxy->Volume = 0.5.
      *
@@ -762,14 +787,15 @@ final class Bus implements BusInterface
      * Tells this Bus's messages to a PSR-3 logger, one busctl-like line each: calls, property
      * requests, replies (debug), error replies (info), signals emitted and received, calls
      * served (debug). Null removes it. psr/log is not required by this package: any
-     * Psr\Log\LoggerInterface works. (SKYPEBUS_TRACE=1 in the environment prints the same lines
-     * to standard error, SKYPEBUS_TRACE=/path appends them to a file.)
+     * Psr\Log\LoggerInterface works. (SKYPEBUS_TRACE=1 in the environment makes the library
+     * print every message it sends and receives to standard error, SKYPEBUS_TRACE=/path appends
+     * them to a file: one wire-level line per message, for C programs and PHP alike.)
      *
      * @param \Psr\Log\LoggerInterface|null $logger
      */
     public function setLogger(?object $logger): void
     {
-        $this->connection->tracer = Tracer::withLogger($this->connection->tracer, $logger);
+        $this->connection->tracer = Tracer::withLogger($logger);
     }
 
     /**

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the PHP package, from any directory:
-#   composer validate --strict; phpunit (unit + integration on private buses); PHP 7.4 check;
+#   composer validate --strict; phpunit (unit + integration on private buses); the PHP 7.4 and
+#   8.x check (php-wasm);
 #   and a check that no test process (dbus-daemon, dbusmock, service) was left behind.
 # Needs: php8.2-cli with FFI, phpunit, composer, dbus-daemon, python3-dbusmock, python3-gi,
 # node + npm; and the library: cargo build --release (or SKYPEBUS_LIBRARY=/path/to/libskypebus.so).
@@ -24,8 +25,8 @@ phpunit -c "$package/phpunit.xml" --colors=never &
 phpunit_pid=$!
 wait "$phpunit_pid"
 
-echo "== PHP 7.4"
-"$package/tests/php74-lint.sh"
+echo "== PHP 7.4 and 8.x (php-wasm)"
+"$package/tests/php-wasm-check.sh"
 
 left=$(pgrep -f -a "skypebus-php-test-$phpunit_pid-" || true)
 if [ -n "$left" ]; then

@@ -177,6 +177,37 @@ pub async fn call_bytes(conn: &Connection, req: &CallRequest) -> Result<BytesOrJ
     envelope(&reply, &sig, req.decode_options()).map(BytesOrJson::Json)
 }
 
+/// The forms [`call_into`] writes a reply in (`skypebus_call_into`'s `format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyFormat {
+    /// The envelope [`call`] returns.
+    Json,
+    /// The text of PHP's `serialize()` of the list of the reply's values
+    /// ([`json::decode_body_php`]).
+    Php,
+}
+
+/// The empty list in [`ReplyFormat::Php`]: the reply of a `no_reply` call.
+const NO_REPLY_PHP: &[u8] = b"a:0:{}";
+
+/// Performs a call and returns the reply in `format`.
+pub async fn call_into(
+    conn: &Connection,
+    req: &CallRequest,
+    format: ReplyFormat,
+) -> Result<Vec<u8>> {
+    if format == ReplyFormat::Json {
+        return call(conn, req).await.map(String::into_bytes);
+    }
+    let Some(reply) = call_message(conn, req).await? else {
+        return Ok(NO_REPLY_PHP.to_vec());
+    };
+    if reply.message_type() == MsgType::Error {
+        return Err(message::error_from_reply(&reply));
+    }
+    message::body_php(&reply, &message::body_signature(&reply)?)
+}
+
 /// Performs a call and returns its reply message (`None` for a `no_reply` call).
 async fn call_message(conn: &Connection, req: &CallRequest) -> Result<Option<Message>> {
     conn.check_usable()?;

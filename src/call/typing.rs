@@ -41,7 +41,7 @@ pub struct ArgumentTypes {
 }
 
 /// Builds the method-call message for `req` with the argument types `args` (names checked
-/// beforehand with [`validate_names`]).
+/// beforehand with [`validate_names`](super::validate_names)).
 pub fn build_call(req: &CallRequest, args: &ArgumentTypes) -> Result<Message> {
     let (types, source) = (&args.types[..], args.source);
     let header = message::CallHeader {

@@ -4,8 +4,8 @@ use std::ffi::c_char;
 
 use super::connection::ConnectionHandle;
 use super::{
-    Handle, boundary, bytes_into_raw, non_null, run, skypebus_connection, skypebus_error,
-    str_from_c, write_out, write_string,
+    Handle, boundary, bytes_into_raw, copy_into, non_null, run, skypebus_connection,
+    skypebus_error, str_from_c, write_out, write_string,
 };
 use crate::call::{self, BytesOrJson, CallRequest};
 use crate::error::{Result, skypebus_result};
@@ -96,6 +96,78 @@ pub extern "C" fn skypebus_call_bytes(
                 write_out(bytes_len_out, 0);
             }
         }
+        Ok(())
+    })
+}
+
+/// The forms `skypebus_call_into` writes a reply in (its `format`, a `uint32_t`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types, dead_code)] // constants for C; the function takes a uint32_t
+pub enum skypebus_reply_format {
+    /// The reply envelope of `skypebus_call` (type and data), as JSON text.
+    SKYPEBUS_REPLY_JSON = 0,
+    /// The list of the reply's values as the text of PHP's `serialize()`, which PHP's
+    /// `unserialize()` reads: variants unwrapped to their value, `ay` as a binary
+    /// string, arrays of numbers as lists, `d` as a float (NAN, INF and -INF included), `t`
+    /// above 2^63-1 as a decimal string, dict keys as PHP keys an array (decimal integers as
+    /// ints, booleans as 1 and 0, other keys as strings). The request's `variants`, `bytes`
+    /// (for the reply) and `arrays` options shape only the JSON format.
+    SKYPEBUS_REPLY_PHP = 1,
+}
+
+/// Calls a D-Bus method like `skypebus_call` and writes the reply in `format`
+/// (`SKYPEBUS_REPLY_JSON` or `SKYPEBUS_REPLY_PHP`) into memory the caller owns and can reuse
+/// call after call: when the reply's `*len_out` bytes fit in the `capacity` bytes at `buf`, they
+/// are written there and `*big_out` is set to NULL (the common case: no allocation the caller
+/// frees, no second call); otherwise they are written to `*big_out`, a new buffer of `*len_out`
+/// bytes the caller frees with `skypebus_bytes_free`, and `buf` is left alone. The reply is not
+/// NUL-terminated, and in the PHP format it may contain NUL bytes.
+///
+/// The request is that of `skypebus_call`, and so are the errors; another `format` is
+/// `SKYPEBUS_INVALID_REQUEST`. On error nothing is written to `buf`, `*len_out` or `*big_out`,
+/// and `*err` is written as usual (success never touches `*err`). NULL `conn`, `request_json`,
+/// `len_out` or `big_out` gives `SKYPEBUS_NULL_ARGUMENT`; `buf` may be NULL when `capacity` is
+/// 0. `request_json` and `buf` are borrowed for the duration of the call. Thread-safe as
+/// `skypebus_call` (each thread with its own `buf`).
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_call_into(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    format: u32,
+    buf: *mut u8,
+    capacity: usize,
+    len_out: *mut usize,
+    big_out: *mut *mut u8,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        non_null(len_out, "len_out")?;
+        non_null(big_out, "big_out")?;
+        if capacity > 0 {
+            non_null(buf, "buf")?;
+        }
+        let format = match format {
+            f if f == skypebus_reply_format::SKYPEBUS_REPLY_JSON as u32 => call::ReplyFormat::Json,
+            f if f == skypebus_reply_format::SKYPEBUS_REPLY_PHP as u32 => call::ReplyFormat::Php,
+            other => {
+                return Err(crate::error::Error::invalid_request(format!(
+                    "reply format {other} is neither SKYPEBUS_REPLY_JSON (0) nor SKYPEBUS_REPLY_PHP (1)"
+                )));
+            }
+        };
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        let text = str_from_c(request_json, "request_json")?;
+        let req = CallRequest::parse(text)?;
+        let reply = run(&conn.inner, call::call_into(&conn.inner, &req, format))??;
+        let len = reply.len();
+        if copy_into(buf, capacity, &reply) {
+            write_out(big_out, std::ptr::null_mut());
+        } else {
+            let (ptr, _) = bytes_into_raw(reply);
+            write_out(big_out, ptr);
+        }
+        write_out(len_out, len);
         Ok(())
     })
 }

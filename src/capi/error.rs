@@ -98,9 +98,10 @@ pub extern "C" fn skypebus_error_free(err: *mut skypebus_error) {
     boundary!(or = (), { skypebus_error::free(err) })
 }
 
-/// Frees a byte buffer returned by the library (`skypebus_call_bytes`), given with the length
-/// the library wrote with it. NULL is a no-op; freeing a buffer twice, with another length, or
-/// one not returned by this library is undefined behaviour. Thread-safe.
+/// Frees a byte buffer returned by the library (`skypebus_call_bytes`, `skypebus_call_into`),
+/// given with the length the library wrote with it. NULL is a no-op; freeing a buffer twice,
+/// with another length, or one not returned by this library is undefined behaviour.
+/// Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_bytes_free(bytes: *mut u8, len: usize) {
     boundary!(or = (), {

@@ -186,6 +186,20 @@ pub(crate) fn write_string(out: *mut *mut c_char, s: String) -> Result<()> {
     Ok(())
 }
 
+/// Copies `bytes` into the caller's buffer of `capacity` bytes at `buf` when they fit (true), or
+/// leaves it alone (false). `buf` may be NULL only when `bytes` is empty.
+pub(crate) fn copy_into(buf: *mut u8, capacity: usize, bytes: &[u8]) -> bool {
+    if bytes.len() > capacity {
+        return false;
+    }
+    if !bytes.is_empty() && !buf.is_null() {
+        // SAFETY: the caller gives `capacity` >= `bytes.len()` writable bytes at `buf`, which
+        // do not overlap a slice the library made.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, bytes.len()) };
+    }
+    true
+}
+
 /// A buffer for the caller: the bytes, leaked as a boxed slice, with their length; freed with
 /// `skypebus_bytes_free`. Never NULL (an empty buffer is a dangling, non-NULL pointer of length
 /// 0, which `skypebus_bytes_free` accepts).

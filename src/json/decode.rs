@@ -499,8 +499,12 @@ impl<'a, S: Sink> Reader<'a, '_, S> {
                     serde_json::Value::from(self.key_text())
                 )));
             }
-            self.sink
-                .key(std::str::from_utf8(&self.scratch).unwrap_or(""));
+            match (kt, id) {
+                (Type::Bool, KeyId::Num(b)) => self.sink.bool_key(b != 0),
+                _ => self
+                    .sink
+                    .key(std::str::from_utf8(&self.scratch).unwrap_or("")),
+            }
             self.value(vt, d)?;
         }
         self.sink.end_object();

@@ -4,7 +4,8 @@
 //!
 //! - [`encode_body`]: JSON arguments + signature -> message body (little endian).
 //! - [`decode_body`] / [`decode_body_to_string`]: message body + raw header signature -> the JSON
-//!   array of arguments, as a `serde_json::Value` or written straight as JSON text.
+//!   array of arguments, as a `serde_json::Value` or written straight as JSON text;
+//!   [`decode_body_php`]: the same values as the text of PHP's `serialize()` (`php.rs`).
 //! - [`infer_signature`] / [`infer_type`]: the inference rules used when no signature is known,
 //!   and for plain JSON values sent as variants.
 //!
@@ -64,6 +65,7 @@ mod args;
 mod decode;
 mod encode;
 mod infer;
+mod php;
 mod sink;
 mod strict;
 
@@ -124,6 +126,20 @@ pub fn decode_body(sig: &str, body: &[u8], big_endian: bool, opts: DecodeOptions
     let mut sink = sink::ValueSink::new();
     decode::decode_body(sig, body, big_endian, opts, &mut sink)?;
     Ok(sink.finish())
+}
+
+/// Reads a message body like [`decode_body`] and returns the list of its values as the text of
+/// PHP's `serialize()` (see `php.rs`): variants unwrapped, `ay` as binary strings, arrays of
+/// numbers as lists, whatever the options say about the JSON form.
+pub fn decode_body_php(sig: &str, body: &[u8], big_endian: bool) -> Result<Vec<u8>> {
+    let mut sink = php::PhpSink::new(Vec::new(), body.len());
+    let opts = DecodeOptions {
+        typed_variants: false,
+        bytes_base64: true,
+        arrays_base64: false,
+    };
+    decode::decode_body(sig, body, big_endian, opts, &mut sink)?;
+    Ok(sink.into_bytes())
 }
 
 /// Like [`decode_body`], but appends the JSON text of the argument array (`[...]`) to `out`. The

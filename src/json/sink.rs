@@ -23,6 +23,10 @@ pub(crate) trait Sink {
     fn end_array(&mut self);
     fn begin_object(&mut self);
     fn key(&mut self, k: &str);
+    /// The key of a dict whose key type is `b` (JSON: `"true"` / `"false"`).
+    fn bool_key(&mut self, b: bool) {
+        self.key(if b { "true" } else { "false" });
+    }
     fn end_object(&mut self);
 }
 

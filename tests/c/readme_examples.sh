@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The C examples of README.md stay true: the first (a whole program) is built and run on a
 # private bus and must print RequestName's reply; the second (a fragment) must compile inside
-# a function.
+# a function. And docs/c.md's C++ program (block hello.cpp) builds with g++ -Werror and connects.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=$(mktemp -d)
@@ -24,4 +24,12 @@ if [ "$out" != '{"type":"u","data":[1]}' ]; then
     echo "README C example printed: $out"
     exit 1
 fi
-echo "README C examples: 2 passed, 0 failed"
+tests/dist/doc_block.py docs/c.md hello.cpp > "$dir/hello.cpp"
+g++ -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude -o "$dir/hello-cpp" "$dir/hello.cpp" \
+    -Ltarget/release -lskypebus -Wl,-rpath,"$PWD/target/release"
+out=$(dbus-run-session --config-file=tests/support/bus.conf -- "$dir/hello-cpp" 2>/dev/null)
+if ! [[ "$out" =~ ^connected\ as\ :1\.[0-9]+$ ]]; then
+    echo "docs/c.md's C++ program printed: $out"
+    exit 1
+fi
+echo "README C examples and docs/c.md's C++ program: 3 passed, 0 failed"

@@ -153,6 +153,57 @@ int main(void) {
               "call_bytes: NULL bytes_len_out");
         skypebus_bytes_free(NULL, 0);
     }
+    /* skypebus_call_into: the reply in the caller's buffer when it fits, else in a new one. */
+    {
+        uint8_t buf[256];
+        uint8_t *big = (uint8_t *)1;
+        size_t len = 0;
+        skypebus_error *err = NULL;
+        const char *ping = "{\"destination\":\"org.freedesktop.DBus\",\"path\":\"/org/freedesktop/DBus\","
+                           "\"interface\":\"org.freedesktop.DBus.Peer\",\"method\":\"Ping\"}";
+        const char *names = "{" DRIVER ",\"method\":\"ListNames\"}";
+        CHECK(skypebus_call_into(conn, ping, SKYPEBUS_REPLY_PHP, buf, sizeof buf, &len, &big, NULL) == SKYPEBUS_OK
+                  && big == NULL && len == 13 && memcmp(buf, "a:00000000:{}", 13) == 0,
+              "call_into: Ping in the PHP format, in the buffer");
+        CHECK(skypebus_call_into(conn, ping, SKYPEBUS_REPLY_JSON, buf, sizeof buf, &len, &big, NULL) == SKYPEBUS_OK
+                  && big == NULL && len == 21 && memcmp(buf, "{\"type\":\"\",\"data\":[]}", 21) == 0,
+              "call_into: Ping in the JSON format, in the buffer");
+        CHECK(skypebus_call_into(conn, names, SKYPEBUS_REPLY_PHP, buf, 4, &len, &big, NULL) == SKYPEBUS_OK
+                  && big != NULL && len > 4 && memcmp(big, "a:00000001:{i:0;a:", 18) == 0,
+              "call_into: a reply larger than the buffer comes in a new one");
+        if (big != NULL && len > 4) {
+            char *text = malloc(len + 1);
+            memcpy(text, big, len);
+            text[len] = '\0';
+            CHECK(strstr(text, "s:20:\"org.freedesktop.DBus\";") != NULL && text[len - 1] == '}',
+                  "call_into: ListNames in the PHP format");
+            free(text);
+        }
+        skypebus_bytes_free(big, len);
+        big = (uint8_t *)1;
+        CHECK(skypebus_call_into(conn, ping, SKYPEBUS_REPLY_PHP, NULL, 0, &len, &big, NULL) == SKYPEBUS_OK && big != NULL
+                  && len == 13 && memcmp(big, "a:00000000:{}", 13) == 0,
+              "call_into: no buffer at all");
+        skypebus_bytes_free(big, len);
+        len = 99;
+        big = (uint8_t *)1;
+        CHECK(skypebus_call_into(conn, ping, 7, buf, sizeof buf, &len, &big, &err) == SKYPEBUS_INVALID_REQUEST
+                  && err != NULL && len == 99 && big == (uint8_t *)1,
+              "call_into: an unknown format is an error that writes nothing");
+        skypebus_error_free(err);
+        err = NULL;
+        CHECK(skypebus_call_into(conn, "{" DRIVER ",\"method\":\"Nope\"}", SKYPEBUS_REPLY_PHP, buf, sizeof buf, &len, &big,
+                                 &err) == SKYPEBUS_DBUS_ERROR
+                  && err != NULL && strcmp(skypebus_error_name(err), "org.freedesktop.DBus.Error.UnknownMethod") == 0,
+              "call_into: an error reply");
+        skypebus_error_free(err);
+        CHECK(skypebus_call_into(conn, ping, SKYPEBUS_REPLY_PHP, NULL, 8, &len, &big, NULL) == SKYPEBUS_NULL_ARGUMENT,
+              "call_into: NULL buf with a capacity");
+        CHECK(skypebus_call_into(conn, ping, SKYPEBUS_REPLY_PHP, buf, sizeof buf, NULL, &big, NULL) == SKYPEBUS_NULL_ARGUMENT,
+              "call_into: NULL len_out");
+        CHECK(skypebus_call_into(conn, ping, SKYPEBUS_REPLY_PHP, buf, sizeof buf, &len, NULL, NULL) == SKYPEBUS_NULL_ARGUMENT,
+              "call_into: NULL big_out");
+    }
     reply = call_ok(conn, "{" DRIVER ",\"method\":\"RequestName\",\"signature\":\"su\",\"args\":[\"com.example.C\",4]}");
     CHECK(reply && strcmp(reply, "{\"type\":\"u\",\"data\":[1]}") == 0, "RequestName -> 1");
     skypebus_string_free(reply);

@@ -82,15 +82,18 @@ final class Calls
         if ($handle === null) {
             throw Errors::closed();
         }
+        // Variant objects come only from the JSON form; every other reply comes as the text of
+        // serialize(), which unserialize() turns into the values in one step.
+        $typed = $options->typedVariants;
         try {
-            $reply = $this->native->call($handle, $request);
+            $reply = $this->native->call($handle, $request, $typed ? HeaderConstants::REPLY_JSON : HeaderConstants::REPLY_PHP);
         } catch (InvalidArgumentException $e) {
             throw $target->signature === null ? Errors::againstIntrospection($e) : $e;
         }
         if ($options->noReply) {
             return [];
         }
-        return is_string($reply) ? ReplyDecoder::decodeReply($reply, $options->typedVariants) : $reply;
+        return $typed ? ReplyDecoder::decodeReply($reply, true) : ReplyDecoder::decodeSerialized($reply);
     }
 
     /**

@@ -62,9 +62,7 @@ final class Connection
         } catch (ConnectFailedException $e) {
             throw $resolved->origin === null ? $e : Errors::connectFailed($e->getMessage() . ' (' . $resolved->origin . ')', $e);
         }
-        $connection = new self($native, $handle, $resolved->address, $private);
-        $connection->tracer = Tracer::fromEnvironment();
-        return $connection;
+        return new self($native, $handle, $resolved->address, $private);
     }
 
     public function address(): string

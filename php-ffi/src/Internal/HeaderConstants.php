@@ -10,7 +10,8 @@ namespace SkypeBus\Internal;
  * The constants of the C header besides the result codes: the ABI version,
  * the FFI scope and library name (#define SKYPEBUS_ABI_VERSION, FFI_SCOPE, FFI_LIB), and the
  * flags and answers of RequestName and ReleaseName (enum skypebus_name_flag,
- * skypebus_request_name_reply, skypebus_release_name_reply).
+ * skypebus_request_name_reply, skypebus_release_name_reply), and the reply formats of
+ * skypebus_call_into() (enum skypebus_reply_format).
  *
  * @internal
  */
@@ -54,4 +55,17 @@ final class HeaderConstants
 
     /** Someone else owns the name and we are not in its queue. */
     public const NAME_NOT_OWNER = 3;
+
+    /** The reply envelope of `skypebus_call` (type and data), as JSON text. */
+    public const REPLY_JSON = 0;
+
+    /**
+     * The list of the reply's values as the text of PHP's `serialize()`, which PHP's
+     * `unserialize()` reads: variants unwrapped to their value, `ay` as a binary string, arrays of
+     * numbers as lists, `d` as a float (NAN, INF and -INF included), `t` above 2^63-1 as a decimal
+     * string, dict keys as PHP keys an array (decimal integers as ints, booleans as 1 and 0, other
+     * keys as strings). The request's `variants`, `bytes` (for the reply) and `arrays` options
+     * shape only the JSON format.
+     */
+    public const REPLY_PHP = 1;
 }

@@ -27,14 +27,17 @@ final class Native
     /** @var \FFI */
     private $ffi;
 
-    /** @var \FFI\CData call()'s reply out-parameter (char *), reused by every call() */
-    private $replyOut;
+    /** Bytes of call()'s reply buffer: replies up to this size need no allocation to free. */
+    private const REPLY_BUFFER = 65536;
 
-    /** @var \FFI\CData call()'s byte-array out-parameter (uint8_t *) */
-    private $bytesOut;
+    /** @var \FFI\CData call()'s reply buffer (uint8_t[REPLY_BUFFER]), reused by every call() */
+    private $replyBuffer;
 
-    /** @var \FFI\CData the length of that byte array (size_t) */
-    private $bytesLength;
+    /** @var \FFI\CData the length of call()'s reply (size_t) */
+    private $replyLength;
+
+    /** @var \FFI\CData a reply too large for the buffer (uint8_t *), else NULL */
+    private $bigReply;
 
     /** @var \FFI\CData call()'s error out-parameter (skypebus_error *) */
     private $callError;
@@ -170,48 +173,51 @@ final class Native
     // ---- Calls --------------------------------------------------------------------------
 
     /**
-     * skypebus_call_bytes(): the reply's JSON text, or, for a reply that is one byte array,
-     * the list of that one binary string (the library hands such bytes over raw, not as
-     * base64). The hot path of every method call: the out-parameters are allocated once and
-     * reused (a PHP thread makes one call at a time; only what the library wrote is read).
+     * skypebus_call_into(): the reply in $format, HeaderConstants::REPLY_PHP (the text of
+     * serialize() of the list of its values) or REPLY_JSON (the reply envelope). The hot path of
+     * every method call, one crossing into the library: the reply is written into a buffer
+     * made once and reused (a PHP thread makes one call at a time), and only a reply larger than
+     * that buffer comes in a new one, copied and freed here; the out-parameters are made once
+     * too, and the error one is read only when the call failed.
      *
-     * @return string|list<string>
      * @throws SkypeBusException
      */
-    public function call(\FFI\CData $connection, string $request)
+    public function call(\FFI\CData $connection, string $request, int $format): string
     {
         if ($this->callAddresses === null) {
-            $this->replyOut = $this->ffi->new('char*');
+            $this->replyBuffer = $this->ffi->new('uint8_t[' . self::REPLY_BUFFER . ']');
+            $this->replyLength = $this->ffi->new('size_t');
+            $this->bigReply = $this->ffi->new('uint8_t*');
             $this->callError = $this->ffi->new('skypebus_error*');
-            $this->bytesOut = $this->ffi->new('uint8_t*');
-            $this->bytesLength = $this->ffi->new('size_t');
             $this->callAddresses = [
-                \FFI::addr($this->replyOut),
-                \FFI::addr($this->bytesOut),
-                \FFI::addr($this->bytesLength),
+                \FFI::addr($this->replyLength),
+                \FFI::addr($this->bigReply),
                 \FFI::addr($this->callError),
             ];
         }
-        [$replyAddress, $bytesAddress, $lengthAddress, $errorAddress] = $this->callAddresses;
-        $result = $this->ffi->skypebus_call_bytes($connection, $request, $replyAddress, $bytesAddress, $lengthAddress, $errorAddress);
+        [$lengthAddress, $bigAddress, $errorAddress] = $this->callAddresses;
+        $result = $this->ffi->skypebus_call_into(
+            $connection,
+            $request,
+            $format,
+            $this->replyBuffer,
+            self::REPLY_BUFFER,
+            $lengthAddress,
+            $bigAddress,
+            $errorAddress
+        );
         if ($result !== 0) {
             $this->fail($result, $this->callError);
         }
-        $bytes = $this->bytesOut;
-        if (!\FFI::isNull($bytes)) {
-            $length = (int) $this->bytesLength->cdata;
-            $value = $length === 0 ? '' : \FFI::string($bytes, $length);
-            $this->ffi->skypebus_bytes_free($bytes, $length);
-            return [$value];
-        }
-        $reply = $this->replyOut;
-        if (\FFI::isNull($reply)) {
-            return '';
+        $length = $this->replyLength->cdata;
+        $big = $this->bigReply;
+        if (\FFI::isNull($big)) {
+            return $length === 0 ? '' : \FFI::string($this->replyBuffer, $length);
         }
         try {
-            return \FFI::string($reply);
+            return \FFI::string($big, $length);
         } finally {
-            $this->ffi->skypebus_string_free($reply);
+            $this->ffi->skypebus_bytes_free($big, $length);
         }
     }
 

@@ -92,6 +92,24 @@ final class ReplyDecoder
     }
 
     /**
+     * The PHP values of a reply the library wrote as the text of serialize() of their list
+     * (HeaderConstants::REPLY_PHP: variants unwrapped, "ay" as binary strings, arrays of numbers
+     * as lists, NAN and INF as floats, so nothing is left to convert). No object is made from
+     * the text.
+     *
+     * @return list<mixed>
+     * @throws DBusException when the text is not such a list
+     */
+    public static function decodeSerialized(string $reply): array
+    {
+        $values = @unserialize($reply, ['allowed_classes' => false]);
+        if (!is_array($values)) {
+            throw self::malformed('the reply is not the serialize() text of a list of values');
+        }
+        return $values;
+    }
+
+    /**
      * The PHP values of a decoded reply envelope {"type": "<signature>", "data": [...]}.
      *
      * @param mixed $reply

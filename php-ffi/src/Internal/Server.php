@@ -187,8 +187,11 @@ final class Server
     {
         try {
             $target = CallTarget::of('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's');
-            $reply = $this->connection->native->call($this->connection->handle(), RequestEncoder::encodeCall($target, [$name], CallOptions::fromArray([])));
-            $values = is_string($reply) ? ReplyDecoder::decodeReply($reply, false) : $reply;
+            $values = ReplyDecoder::decodeSerialized($this->connection->native->call(
+                $this->connection->handle(),
+                RequestEncoder::encodeCall($target, [$name], CallOptions::fromArray([])),
+                HeaderConstants::REPLY_PHP
+            ));
             return isset($values[0]) && is_string($values[0]) ? $values[0] : null;
         } catch (SkypeBusException $e) {
             return null;

@@ -5,9 +5,9 @@ declare(strict_types=1);
 namespace SkypeBus\Internal;
 
 /**
- * Where a connection's messages are told, one line each in a busctl-like form: to the PSR-3
- * logger of Bus::setLogger() (debug; error replies at info), and, with the environment
- * variable SKYPEBUS_TRACE set, to standard error ("1", "stderr") or appended to a file (a path).
+ * Where a connection's messages are told to the PSR-3 logger of Bus::setLogger(), one line each
+ * in a busctl-like form with the PHP values and the round trip time (debug; error replies at
+ * info):
  *
  *     -> call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.GetNameOwner ["org.freedesktop.DBus"]
  *     <- return org.freedesktop.DBus.GetNameOwner [":1.3"] (0.2 ms)
@@ -16,57 +16,43 @@ namespace SkypeBus\Internal;
  *     <- signal :1.7 /org/example/Player org.example.Player.Changed "sd" ["volume",0.5]
  *     <- call :1.9 /org/example/Greeter org.example.Greeter.Hello "s"
  *
- * Connections without either have no Tracer: the call path then costs one null check.
+ * The environment switch SKYPEBUS_TRACE is the library's (it traces every message of C programs
+ * and of PHP on the wire, docs/php.md "Logging and tracing"); nothing here writes for it, so
+ * its lines are never doubled. Connections without a logger have no Tracer: the call path then
+ * costs one null check.
  *
  * @internal
  */
 final class Tracer
 {
-    /** The environment variable of the trace switch. */
-    public const ENVIRONMENT = 'SKYPEBUS_TRACE';
-
     /** Longest argument text of a line; longer ones are cut with "...". */
     private const MAX_ARGS = 512;
 
-    /** @var object|null a Psr\Log\LoggerInterface */
+    /** @var object a Psr\Log\LoggerInterface */
     private $logger;
 
-    /** @var resource|null */
-    private $stream;
-
     /**
-     * @param object|null $logger a Psr\Log\LoggerInterface
-     * @param resource|null $stream
+     * @param object $logger a Psr\Log\LoggerInterface
      */
-    private function __construct(?object $logger, $stream)
+    private function __construct(object $logger)
     {
         $this->logger = $logger;
-        $this->stream = $stream;
     }
 
     /**
-     * The tracer a connection starts with: SKYPEBUS_TRACE's, else none.
-     *
-     * @throws \SkypeBus\Exception\InvalidArgumentException when the trace file cannot be opened
-     */
-    public static function fromEnvironment(): ?self
-    {
-        $stream = self::stream();
-        return $stream === null ? null : new self(null, $stream);
-    }
-
-    /**
-     * This tracer with another logger (null: none); null when nothing is left to tell.
+     * The tracer of a logger (null: none).
      *
      * @param object|null $logger a Psr\Log\LoggerInterface
      */
-    public static function withLogger(?self $tracer, ?object $logger): ?self
+    public static function withLogger(?object $logger): ?self
     {
-        if ($logger !== null && !method_exists($logger, 'log')) {
+        if ($logger === null) {
+            return null;
+        }
+        if (!method_exists($logger, 'log')) {
             throw Errors::invalid(sprintf('The logger must be a Psr\\Log\\LoggerInterface, %s given', get_class($logger)));
         }
-        $stream = $tracer !== null ? $tracer->stream : self::stream();
-        return $logger === null && $stream === null ? null : new self($logger, $stream);
+        return new self($logger);
     }
 
     /** @param list<mixed> $args */
@@ -136,12 +122,7 @@ final class Tracer
 
     private function line(string $level, string $line): void
     {
-        if ($this->stream !== null) {
-            fwrite($this->stream, 'skypebus ' . $line . "\n");
-        }
-        if ($this->logger !== null) {
-            $this->logger->log($level, $line, ['component' => 'skypebus']);
-        }
+        $this->logger->log($level, $line, ['component' => 'skypebus']);
     }
 
     private static function member(CallTarget $target): string
@@ -160,27 +141,5 @@ final class Tracer
         $text = json_encode($values, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE | JSON_PARTIAL_OUTPUT_ON_ERROR);
         $text = is_string($text) ? $text : '[?]';
         return strlen($text) > self::MAX_ARGS ? substr($text, 0, self::MAX_ARGS) . '...' : $text;
-    }
-
-    /**
-     * SKYPEBUS_TRACE's stream: standard error for "1"/"stderr", a file opened for appending for
-     * a path, none when unset, empty or "0".
-     *
-     * @return resource|null
-     */
-    private static function stream()
-    {
-        $value = getenv(self::ENVIRONMENT);
-        if ($value === false || $value === '' || $value === '0') {
-            return null;
-        }
-        if ($value === '1' || $value === 'stderr') {
-            return defined('STDERR') ? STDERR : (fopen('php://stderr', 'w') ?: null);
-        }
-        $stream = @fopen($value, 'a');
-        if ($stream === false) {
-            throw Errors::invalid(sprintf('%s=%s: the trace file cannot be opened for appending (use 1 for standard error)', self::ENVIRONMENT, $value));
-        }
-        return $stream;
     }
 }

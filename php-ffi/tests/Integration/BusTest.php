@@ -8,6 +8,7 @@ use SkypeBus\Bus;
 use SkypeBus\Exception\DisconnectedException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Library;
+use SkypeBus\PreparedCall;
 use SkypeBus\Proxy;
 use SkypeBus\Tests\Support\PrivateBus;
 use SkypeBus\Type\UInt32;
@@ -118,6 +119,45 @@ final class BusTest extends IntegrationTestCase
         $this->expectException(InvalidArgumentException::class);
         $this->expectExceptionMessage('Unknown call option "retries"');
         $this->bus->call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetId', [], null, ['retries' => 3]);
+    }
+
+    /** A prepared call is call() with its target and options made once (a GDBus peer). */
+    public function testPrepare(): void
+    {
+        $sum = $this->bus->prepare(self::TYPED, self::TYPED_PATH, self::TYPED, 'Sum', 'uu');
+        self::assertInstanceOf(PreparedCall::class, $sum);
+        self::assertSame(self::TYPED . '.Sum', $sum->getName());
+        for ($i = 0; $i < 3; $i++) {
+            self::assertSame([$i + 5], $sum($i, 5));
+            self::assertSame($this->bus->call(self::TYPED, self::TYPED_PATH, self::TYPED, 'Sum', [$i, 5], 'uu'), $sum->call([$i, 5]));
+        }
+        // Without a signature (introspection) and without an interface, as call() allows.
+        self::assertSame([9], $this->bus->prepare(self::TYPED, self::TYPED_PATH, self::TYPED, 'Sum')(4, 5));
+        self::assertSame('GetId', $this->bus->prepare('org.freedesktop.DBus', '/org/freedesktop/DBus', null, 'GetId')->getName());
+        // Options are those of call(): typed variants, noReply.
+        [$typed] = $this->bus->prepare(self::TYPED, self::TYPED_PATH, 'org.freedesktop.DBus.Properties', 'Get', 'ss', ['variants' => 'typed'])(self::TYPED, 'Volume');
+        self::assertInstanceOf(Variant::class, $typed);
+        self::assertSame([], $this->bus->prepare(self::TYPED, self::TYPED_PATH, self::TYPED, 'Fail', null, ['noReply' => true])('a.b', 'c'));
+        // Wrong arguments are refused on each call, as by call().
+        try {
+            $sum(1);
+            self::fail('one argument for "uu"');
+        } catch (InvalidArgumentException $e) {
+            self::assertStringContainsString('Sum takes 2 arguments (signature "uu"), 1 given', $e->getMessage());
+        }
+        // After close() it throws as call() does.
+        $bus = Bus::connectPrivate(static::$private->address());
+        $ping = $bus->prepare('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.Peer', 'Ping', '');
+        self::assertSame([], $ping());
+        $bus->close();
+        try {
+            $ping();
+            self::fail('a call after close()');
+        } catch (DisconnectedException $e) {
+            self::assertStringContainsString('closed', $e->getMessage());
+        }
+        $this->expectException(InvalidArgumentException::class);
+        $this->bus->prepare(self::TYPED, self::TYPED_PATH, self::TYPED, 'Sum', 'uu', ['retries' => 3]);
     }
 
     public function testSetTimeout(): void

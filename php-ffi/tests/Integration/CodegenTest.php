@@ -11,7 +11,7 @@ use SkypeBus\Tests\Support\PrivateBus;
  * skypebus-codegen on the introspection XML of dbusmock's logind, NetworkManager and UPower
  * templates (tests/fixtures/introspection, taken from the running templates) and on the live
  * templates of the private bus: the generated classes parse on this PHP (php -l; PHP 7.4:
- * tests/php74-lint.sh generates from the same files) and their calls reach the templates.
+ * tests/php-wasm-check.sh generates from the same files) and their calls reach the templates.
  */
 final class CodegenTest extends IntegrationTestCase
 {

@@ -1,0 +1,242 @@
+//! Where the decoder writes for PHP: the text of PHP's `serialize()` for the list of a message's
+//! values, which PHP's `unserialize()` turns into PHP values in one C-level pass, with no
+//! `json_decode` and no walk in PHP code afterwards. The values are those the PHP package's JSON
+//! path ends with (docs/php.md, "Values"): variants unwrapped to their value, `ay` as a binary
+//! string, arrays of numbers as lists, `d` as a float (NaN and the infinities included), `t`
+//! above `PHP_INT_MAX` as a decimal string, dicts as arrays keyed the way PHP keys an array
+//! (a decimal integer key as an int, a boolean key as 1 or 0, anything else as a string).
+//!
+//! The format: `i:<n>;`, `d:<n>;`, `b:<0|1>;`, `s:<byte length>:"<bytes>";` and
+//! `a:<count>:{<key><value>...}`. An array's count is written as eight zero-padded digits and
+//! filled in when the array ends (PHP reads leading zeros; a D-Bus array of at most 64 MiB holds
+//! fewer than 10^8 elements), so no element is written twice.
+
+use serde_json::ser::{CompactFormatter, Formatter};
+
+use super::sink::Sink;
+
+/// Width of an array's element count.
+const COUNT_DIGITS: usize = 8;
+
+/// One array being written: where its count goes, and how many elements it has so far.
+struct Frame {
+    count_at: usize,
+    count: u32,
+    /// A list (keys 0..n-1 written before each value) rather than a dict (keys from `key`).
+    list: bool,
+}
+
+/// Writes PHP `serialize()` text into a byte buffer.
+pub(crate) struct PhpSink {
+    out: Vec<u8>,
+    stack: Vec<Frame>,
+}
+
+impl PhpSink {
+    pub(crate) fn new(out: Vec<u8>, body_len: usize) -> Self {
+        let mut out = out;
+        out.reserve(body_len.saturating_mul(2).min(1 << 26) + 16);
+        PhpSink {
+            out,
+            stack: Vec::with_capacity(8),
+        }
+    }
+
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.out
+    }
+
+    /// Before each value: its key when it is an element of a list.
+    #[inline]
+    fn item(&mut self) {
+        if let Some(frame) = self.stack.last_mut()
+            && frame.list
+        {
+            let index = frame.count;
+            frame.count += 1;
+            self.out.extend_from_slice(b"i:");
+            let _ = CompactFormatter.write_u32(&mut self.out, index);
+            self.out.push(b';');
+        }
+    }
+
+    fn string_bytes(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(b"s:");
+        let _ = CompactFormatter.write_u64(&mut self.out, bytes.len() as u64);
+        self.out.extend_from_slice(b":\"");
+        self.out.extend_from_slice(bytes);
+        self.out.extend_from_slice(b"\";");
+    }
+
+    fn begin(&mut self, list: bool) {
+        self.item();
+        self.out.extend_from_slice(b"a:");
+        let count_at = self.out.len();
+        self.out.extend_from_slice(&[b'0'; COUNT_DIGITS]);
+        self.out.extend_from_slice(b":{");
+        self.stack.push(Frame {
+            count_at,
+            count: 0,
+            list,
+        });
+    }
+
+    fn end(&mut self) {
+        if let Some(frame) = self.stack.pop() {
+            let mut n = frame.count;
+            if let Some(digits) = self
+                .out
+                .get_mut(frame.count_at..frame.count_at + COUNT_DIGITS)
+            {
+                for d in digits.iter_mut().rev() {
+                    *d = b'0' + (n % 10) as u8;
+                    n /= 10;
+                }
+            }
+        }
+        self.out.push(b'}');
+    }
+}
+
+/// Whether PHP keys an array with `k` as an integer: the decimal form of an int64, without
+/// leading zeros or a plus sign ("-0" is not one).
+fn integer_key(k: &str) -> Option<i64> {
+    let digits = k.strip_prefix('-').unwrap_or(k);
+    if digits.is_empty()
+        || digits.len() > 19
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || (digits.starts_with('0') && (digits.len() > 1 || k.starts_with('-')))
+    {
+        return None;
+    }
+    k.parse().ok()
+}
+
+impl Sink for PhpSink {
+    fn int(&mut self, v: i64) {
+        self.item();
+        self.out.extend_from_slice(b"i:");
+        let _ = CompactFormatter.write_i64(&mut self.out, v);
+        self.out.push(b';');
+    }
+    fn uint(&mut self, v: u64) {
+        match i64::try_from(v) {
+            Ok(v) => self.int(v),
+            Err(_) => {
+                self.item();
+                let mut text = Vec::with_capacity(20);
+                let _ = CompactFormatter.write_u64(&mut text, v);
+                self.string_bytes(&text);
+            }
+        }
+    }
+    fn double(&mut self, v: f64) {
+        self.item();
+        self.out.extend_from_slice(b"d:");
+        if v.is_nan() {
+            self.out.extend_from_slice(b"NAN");
+        } else if v.is_infinite() {
+            self.out
+                .extend_from_slice(if v > 0.0 { b"INF".as_slice() } else { b"-INF" });
+        } else {
+            let _ = CompactFormatter.write_f64(&mut self.out, v);
+        }
+        self.out.push(b';');
+    }
+    fn boolean(&mut self, v: bool) {
+        self.item();
+        self.out
+            .extend_from_slice(if v { b"b:1;" } else { b"b:0;" });
+    }
+    fn string(&mut self, v: &str) {
+        self.item();
+        self.string_bytes(v.as_bytes());
+    }
+    /// `ay`: the bytes as a binary string.
+    fn base64(&mut self, bytes: &[u8]) {
+        self.item();
+        self.string_bytes(bytes);
+    }
+    /// `ay`: the bytes as a binary string here too (PHP has no other form for them).
+    fn byte_array(&mut self, bytes: &[u8]) {
+        self.base64(bytes);
+    }
+    fn reserve(&mut self, n: usize) {
+        self.out.reserve(n);
+    }
+    fn begin_array(&mut self, _len_hint: usize) {
+        self.begin(true);
+    }
+    fn end_array(&mut self) {
+        self.end();
+    }
+    fn begin_object(&mut self) {
+        self.begin(false);
+    }
+    fn key(&mut self, k: &str) {
+        if let Some(frame) = self.stack.last_mut() {
+            frame.count += 1;
+        }
+        match integer_key(k) {
+            Some(n) => {
+                self.out.extend_from_slice(b"i:");
+                let _ = CompactFormatter.write_i64(&mut self.out, n);
+                self.out.push(b';');
+            }
+            None => self.string_bytes(k.as_bytes()),
+        }
+    }
+    fn bool_key(&mut self, b: bool) {
+        self.key(if b { "1" } else { "0" });
+    }
+    fn end_object(&mut self) {
+        self.end();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_keys_are_those_php_makes_ints() {
+        for (k, want) in [
+            ("0", Some(0)),
+            ("42", Some(42)),
+            ("-7", Some(-7)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("-9223372036854775808", Some(i64::MIN)),
+            ("9223372036854775808", None),
+            ("-0", None),
+            ("007", None),
+            ("+1", None),
+            ("1.5", None),
+            ("", None),
+            ("-", None),
+            ("true", None),
+        ] {
+            assert_eq!(integer_key(k), want, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn counts_are_filled_in_when_an_array_ends() {
+        let mut s = PhpSink::new(Vec::new(), 0);
+        s.begin_array(2);
+        s.string("a\"b");
+        s.begin_object();
+        s.key("k");
+        s.double(1.5);
+        s.key("12");
+        s.uint(u64::MAX);
+        s.bool_key(true);
+        s.double(f64::NEG_INFINITY);
+        s.end_object();
+        s.end_array();
+        assert_eq!(
+            String::from_utf8(s.into_bytes()).unwrap(),
+            "a:00000002:{i:0;s:3:\"a\"b\";i:1;a:00000003:{s:1:\"k\";d:1.5;i:12;\
+             s:20:\"18446744073709551615\";i:1;d:-INF;}}"
+        );
+    }
+}
