@@ -98,6 +98,19 @@ test-c-serve: $(RELEASE)/test_serve $(RELEASE)/serve
 
 test-c: test-c-serve
 
+# --- Event loops (issue 14): the C example (serve, signals, asynchronous calls in one poll()
+# loop; cancel, fork and free with calls pending) run by gdbus and dbus-send, under valgrind ---
+$(RELEASE)/event_loop: examples/c/event_loop.c include/skypebus.h build
+	gcc $(CFLAGS) -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
+
+.PHONY: test-c-event-loop
+test-c-event-loop: $(RELEASE)/event_loop
+	$(RUN_BUS) tests/c/test_event_loop_example.sh $(RELEASE)/event_loop
+	$(RUN_BUS) env VALGRIND="$(VALGRIND) --suppressions=tests/c/valgrind.supp" tests/c/test_event_loop_example.sh $(RELEASE)/event_loop
+	@echo "event loop: C example passed (valgrind: no definitely or indirectly lost blocks, forked child included)"
+
+test-c: test-c-event-loop
+
 # Signals received/s and served calls/s from C against a forked peer (numbers, not a test).
 $(RELEASE)/serve_bench: bench/c/serve_bench.c include/skypebus.h build
 	gcc $(CFLAGS) -O2 -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)

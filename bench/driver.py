@@ -58,7 +58,11 @@ WORKLOADS = [
     ("ay1m", "EchoAy: ay of 1 MiB"),
     ("ping_many", "callMany of 100 Pings (calls/s counts single calls)"),
     ("echo_many", "callMany of 100 Echo(s) (calls/s counts single calls)"),
+    ("ping_async", "100 callAsync Pings settled by one stream_select loop (calls/s counts single calls)"),
+    ("echo_async", "100 callAsync Echo(s) settled by one stream_select loop (calls/s counts single calls)"),
 ]
+# Workloads of several calls at once, compared with the same client's sequential calls.
+BATCHED = {"ping_many": "ping", "echo_many": "echo", "ping_async": "ping", "echo_async": "echo"}
 SINGLE = ["ping", "echo", "echo_py", "dict20", "struct", "ai100k", "ay1m"]
 # Only our own clients can leave the signature out.
 OURS = {"echo_nosig": "echo_nosig"}
@@ -157,7 +161,7 @@ def clients_for(address, call_many_c):
         Client("c", "C ABI from C", [C_BIN, address],
                dict(same, **OURS, **(many if call_many_c else {}))),
         Client("php", "PHP package (FFI)", PHP + ["bench/php/client.php", address],
-               dict(same, **OURS, **many)),
+               dict(same, **OURS, **many, ping_async="ping_async", echo_async="echo_async")),
         Client("python", "dbus-python", ["/usr/bin/python3", "bench/python/client.py", address], same),
         Client("gdbus", "gdbus call per process (from PHP)", PHP + ["bench/php/client.php", address],
                {"ping": "gdbus_ping", "echo": "gdbus_echo"}, seconds=GDBUS_SECONDS),
@@ -267,13 +271,13 @@ def table(headers, rows, align):
 
 
 def main_table(clients, summary, raw, workloads, base_key="zbus", base_header="vs zbus"):
-    """The main table; the last column compares with `base_key`'s calls/s (for *_many workloads,
-    with the same client's sequential calls)."""
+    """The main table; the last column compares with `base_key`'s calls/s (for *_many and *_async
+    workloads, with the same client's sequential calls)."""
     rows, notes = [], {}
     for w, _ in WORKLOADS:
         if w not in workloads:
             continue
-        base = base_key if w not in ("ping_many", "echo_many") else None
+        base = base_key if w not in BATCHED else None
         for c in clients:
             if w not in c.workloads:
                 continue
@@ -287,7 +291,7 @@ def main_table(clients, summary, raw, workloads, base_key="zbus", base_header="v
             if base:
                 vs = ratio(raw, c.key, base, w)
             else:
-                vs = ratio(raw, c.key, c.key, w, w.replace("_many", ""))
+                vs = ratio(raw, c.key, c.key, w, BATCHED[w])
             rows.append([
                 w, c.label, fmt_rate(cps["median"]), f"{fmt_rate(cps['min'])} - {fmt_rate(cps['max'])}",
                 f"{fmt_rate(cps['q1'])} - {fmt_rate(cps['q3'])}", f"{cpu['median']:.1f}",
@@ -498,7 +502,7 @@ def main():
             print(f"library's read-only-watched socket vs zbus' socket, {w}: {fmt_ratio(s[w])} the calls/s")
         doc["ratios"].update({f"own_socket_vs_zbus_socket_{w}": v for w, v in s.items()})
     else:
-        print(main_table(clients, summary, raw, workloads, "zbus", "vs zbus (*_many: vs sequential)"))
+        print(main_table(clients, summary, raw, workloads, "zbus", "vs zbus (*_many, *_async: vs sequential)"))
         print()
         print("Ratios of calls/s, median of the per-round ratios:")
         print(peers_table(clients, raw, workloads))

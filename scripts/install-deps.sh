@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  php8.2-cli php-cli php8.2-opcache php8.2-xml phpunit composer php-psr-log php-codesniffer
+  php8.2-cli php-cli php8.2-opcache php8.2-xml phpunit composer php-psr-log php-codesniffer php-amphp-amp
   dbus-daemon dbus-bin
   python3-dbus python3-dbusmock python3-gi gir1.2-glib-2.0 libglib2.0-bin
   systemd valgrind gcc make

@@ -96,7 +96,10 @@ pub trait Handler: Any + Send + Sync {
     /// records from it is in place when that caller wakes up).
     fn on_reply(&self, msg: &Message);
     /// A method call addressed to this connection; the answer to send, if any.
-    fn on_call(&self, msg: &Message) -> Option<Message>;
+    /// `caller_blocked` is true when the call comes from this very connection and the thread
+    /// that made it is blocked waiting for the reply (a synchronous call to an object this
+    /// connection exports), so nobody may be free to take it as an event.
+    fn on_call(&self, msg: &Message, caller_blocked: bool) -> Option<Message>;
     /// A signal.
     fn on_signal(&self, msg: &Message);
     /// The connection was closed or lost (called once, also when the dispatcher panicked).
@@ -108,9 +111,16 @@ pub trait Handler: Any + Send + Sync {
     fn on_tick(&self) -> Vec<Message>;
 }
 
+/// A call waiting for its reply: where the reply goes, and whether a thread is blocked on it
+/// (false for asynchronous calls, whose callers go on with their work).
+struct Waiter {
+    tx: oneshot::Sender<Message>,
+    blocking: bool,
+}
+
 /// State shared between a connection handle and its dispatcher task.
 pub(crate) struct Shared {
-    pending: Mutex<HashMap<u32, oneshot::Sender<Message>>>,
+    pending: Mutex<HashMap<u32, Waiter>>,
     closed: AtomicBool,
     close_reason: Mutex<Option<String>>,
     default_timeout_ms: AtomicU64,
@@ -167,9 +177,18 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&serial.get());
-        if let Some(tx) = waiter {
-            let _ = tx.send(msg);
+        if let Some(w) = waiter {
+            let _ = w.tx.send(msg);
         }
+    }
+
+    /// Whether a thread is blocked waiting for the reply to our call `serial`.
+    fn blocked_on(&self, serial: u32) -> bool {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&serial)
+            .is_some_and(|w| w.blocking)
     }
 }
 
@@ -383,8 +402,29 @@ impl Connection {
     }
 
     /// Registers a method call for its reply without sending it (send it with
-    /// [`Connection::send_all`] or [`Connection::send`]).
+    /// [`Connection::send_all`] or [`Connection::send`]); the calling thread will wait for it.
     pub fn register_call(&self, msg: &Message) -> Result<PendingReply<'_>> {
+        let (serial, rx) = self.register(msg, true)?;
+        Ok(PendingReply {
+            shared: SharedRef::Borrowed(&self.shared),
+            serial,
+            rx,
+        })
+    }
+
+    /// Registers an asynchronous method call for its reply (nobody blocks on it): the waiter
+    /// holds the connection's shared state rather than borrowing the connection, so it may
+    /// outlive the handle (when the connection closes, it gets a `Disconnected` error).
+    pub fn register_detached(&self, msg: &Message) -> Result<PendingReply<'static>> {
+        let (serial, rx) = self.register(msg, false)?;
+        Ok(PendingReply {
+            shared: SharedRef::Owned(self.shared.clone()),
+            serial,
+            rx,
+        })
+    }
+
+    fn register(&self, msg: &Message, blocking: bool) -> Result<(u32, oneshot::Receiver<Message>)> {
         let serial = msg.primary_header().serial_num().get();
         let (tx, rx) = oneshot::channel();
         let mut pending = self
@@ -395,12 +435,14 @@ impl Connection {
         if self.shared.closed.load(Ordering::Acquire) {
             return Err(self.shared.disconnected_error());
         }
-        pending.insert(serial, tx);
-        Ok(PendingReply {
-            shared: &self.shared,
-            serial,
-            rx,
-        })
+        pending.insert(serial, Waiter { tx, blocking });
+        Ok((serial, rx))
+    }
+
+    /// The handler installed when the connection was opened, shared (it outlives the
+    /// connection as long as someone holds it).
+    pub fn handler_arc(&self) -> Arc<dyn Handler> {
+        self.shared.handler.clone()
     }
 
     /// Sends several messages with as few writes as the socket allows.
@@ -417,9 +459,26 @@ impl Connection {
 
 /// A method call sent and waiting for its reply. Dropping it forgets the call.
 pub struct PendingReply<'a> {
-    shared: &'a Shared,
+    shared: SharedRef<'a>,
     serial: u32,
     rx: oneshot::Receiver<Message>,
+}
+
+/// The connection state a waiter refers to: borrowed by a caller that holds the connection,
+/// owned by an asynchronous call that may outlive it.
+enum SharedRef<'a> {
+    Borrowed(&'a Shared),
+    Owned(Arc<Shared>),
+}
+
+impl std::ops::Deref for SharedRef<'_> {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        match self {
+            SharedRef::Borrowed(s) => s,
+            SharedRef::Owned(s) => s,
+        }
+    }
 }
 
 impl PendingReply<'_> {
@@ -611,6 +670,16 @@ async fn send_each(trace: Option<&Trace>, conn: &zbus::Connection, msgs: Vec<Mes
     }
 }
 
+/// Whether `msg` is a call this connection made to itself while a thread of ours is blocked
+/// waiting for its reply (its serial is that of our call, in the pending table).
+fn from_blocked_self(msg: &Message, conn: &zbus::Connection, shared: &Shared) -> bool {
+    let header = msg.header();
+    let (Some(sender), Some(own)) = (header.sender(), conn.unique_name()) else {
+        return false;
+    };
+    sender.as_str() == own.as_str() && shared.blocked_on(msg.primary_header().serial_num().get())
+}
+
 /// Tells an outgoing message to the trace, when tracing is on.
 fn trace_out(trace: Option<&Trace>, conn: &zbus::Connection, msg: &Message) {
     if let Some(trace) = trace {
@@ -659,7 +728,8 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
                 shared.complete(msg)
             }
             MsgType::MethodCall => {
-                if let Some(reply) = handler.on_call(&msg) {
+                let caller_blocked = from_blocked_self(&msg, &conn, &shared);
+                if let Some(reply) = handler.on_call(&msg, caller_blocked) {
                     trace_out(shared.trace, &conn, &reply);
                     let _ = conn.send(&reply).await;
                 }

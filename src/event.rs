@@ -37,12 +37,14 @@
 //! - `{"kind": "set_property", "call": <handle>, "sender", "path", "interface", "name", "type",
 //!   "data": <value>, "no_reply": bool}`.
 //! - `{"kind": "name_acquired", "name"}` / `{"kind": "name_lost", "name"}`.
+//! - `{"kind": "call_finished", "id": <id>}`: an asynchronous call of ours (`crate::pending`)
+//!   has its result; never dropped, forgotten once the result is taken or the handle freed.
 //!
 //! # Pollable descriptor
 //!
 //! [`EventFd`] is an `eventfd`, created on first use, that is readable exactly while an event is
-//! waiting or the connection is closed; the hub sets it under its lock, so readiness always
-//! agrees with the queue.
+//! waiting or the connection is closed (level-triggered: it stays readable until the last event
+//! is taken); the hub sets it under its lock, so readiness always agrees with the queue.
 
 use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -59,7 +61,8 @@ use crate::message;
 use crate::request::{MAX_TIMEOUT_MS, check_keys, json_object};
 
 pub use crate::limits::{
-    DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_PENDING_CALLS, DEFAULT_QUEUE_BYTES, DEFAULT_QUEUE_LIMIT,
+    DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_ASYNC_CALLS, DEFAULT_MAX_PENDING_CALLS, DEFAULT_QUEUE_BYTES,
+    DEFAULT_QUEUE_LIMIT,
 };
 
 /// Bounds of one connection's queue, set with `skypebus_connection_set_event_options`.
@@ -69,6 +72,7 @@ pub struct Limits {
     pub queue_bytes: usize,
     pub call_timeout: Duration,
     pub max_pending_calls: usize,
+    pub max_async_calls: usize,
 }
 
 impl Default for Limits {
@@ -78,6 +82,7 @@ impl Default for Limits {
             queue_bytes: DEFAULT_QUEUE_BYTES,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             max_pending_calls: DEFAULT_MAX_PENDING_CALLS,
+            max_async_calls: DEFAULT_MAX_ASYNC_CALLS,
         }
     }
 }
@@ -90,6 +95,7 @@ pub struct Options {
     pub queue_bytes: Option<usize>,
     pub call_timeout: Option<Duration>,
     pub max_pending_calls: Option<usize>,
+    pub max_async_calls: Option<usize>,
 }
 
 /// Largest `queue_limit`.
@@ -98,10 +104,12 @@ pub const MAX_QUEUE_LIMIT: u64 = 1 << 24;
 pub const MAX_QUEUE_BYTES: u64 = 1 << 40;
 /// Largest `max_pending_calls`.
 pub const MAX_PENDING_CALLS: u64 = 1 << 20;
+/// Largest `max_async_calls`.
+pub const MAX_ASYNC_CALLS: u64 = 1 << 16;
 
 impl Options {
-    /// Parses `{"queue_limit", "queue_bytes", "call_timeout_ms", "max_pending_calls"}`, every
-    /// key optional, each a positive integer up to its bound.
+    /// Parses `{"queue_limit", "queue_bytes", "call_timeout_ms", "max_pending_calls",
+    /// "max_async_calls"}`, every key optional, each a positive integer up to its bound.
     pub fn parse(text: &str) -> Result<Options> {
         let map = json_object(text, "event options")?;
         check_keys(
@@ -111,6 +119,7 @@ impl Options {
                 "queue_bytes",
                 "call_timeout_ms",
                 "max_pending_calls",
+                "max_async_calls",
             ],
             "event options",
         )?;
@@ -130,6 +139,7 @@ impl Options {
             queue_bytes: int("queue_bytes", MAX_QUEUE_BYTES)?.map(|n| n as usize),
             call_timeout: int("call_timeout_ms", MAX_TIMEOUT_MS)?.map(Duration::from_millis),
             max_pending_calls: int("max_pending_calls", MAX_PENDING_CALLS)?.map(|n| n as usize),
+            max_async_calls: int("max_async_calls", MAX_ASYNC_CALLS)?.map(|n| n as usize),
         })
     }
 
@@ -146,6 +156,9 @@ impl Options {
         }
         if let Some(n) = self.max_pending_calls {
             limits.max_pending_calls = n;
+        }
+        if let Some(n) = self.max_async_calls {
+            limits.max_async_calls = n;
         }
     }
 }
@@ -175,6 +188,9 @@ pub enum Event {
     Name { acquired: bool, name: String },
     /// A received call, by its handle (its details live in the serve registry). Never dropped.
     Call(u64),
+    /// An asynchronous call of ours finished, by its id (the result waits in its handle).
+    /// Never dropped; forgotten when the result is taken or the handle freed.
+    Finished(u64),
 }
 
 impl Event {
@@ -183,17 +199,24 @@ impl Event {
         match self {
             Event::Signal { msg, .. } => msg.data().bytes().len(),
             Event::Name { name, .. } => name.len() + 64,
-            Event::Call(_) => 0,
+            Event::Call(_) | Event::Finished(_) => 0,
         }
     }
 }
 
-/// The queue: notifications (bounded, drop-oldest) and call handles (never dropped), taken
-/// together in arrival order.
+/// An event that is never dropped: a received call's handle or a finished call of ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kept {
+    Call(u64),
+    Finished(u64),
+}
+
+/// The queue: notifications (bounded, drop-oldest) and call handles and finished calls (never
+/// dropped), taken together in arrival order.
 #[derive(Debug, Default)]
 pub struct Queue {
     notes: VecDeque<(u64, Event)>,
-    calls: VecDeque<(u64, u64)>,
+    calls: VecDeque<(u64, Kept)>,
     seq: u64,
     note_bytes: usize,
     dropped: u64,
@@ -212,7 +235,15 @@ impl Queue {
 
     /// Queued call handles.
     pub fn calls(&self) -> usize {
-        self.calls.len()
+        self.calls
+            .iter()
+            .filter(|(_, k)| matches!(k, Kept::Call(_)))
+            .count()
+    }
+
+    /// Queued finished calls of ours.
+    pub fn finished(&self) -> usize {
+        self.calls.len() - self.calls()
     }
 
     /// Notifications dropped so far.
@@ -224,7 +255,8 @@ impl Queue {
     pub fn push(&mut self, event: Event, limits: &Limits) {
         self.seq += 1;
         match event {
-            Event::Call(id) => self.calls.push_back((self.seq, id)),
+            Event::Call(id) => self.calls.push_back((self.seq, Kept::Call(id))),
+            Event::Finished(id) => self.calls.push_back((self.seq, Kept::Finished(id))),
             note => {
                 self.note_bytes += note.size();
                 self.notes.push_back((self.seq, note));
@@ -247,12 +279,23 @@ impl Queue {
 
     /// Keeps only the queued calls whose handle `alive` says still exists.
     pub fn retain_calls(&mut self, alive: impl Fn(u64) -> bool) {
-        self.calls.retain(|(_, id)| alive(*id));
+        self.calls.retain(|(_, k)| match k {
+            Kept::Call(id) => alive(*id),
+            Kept::Finished(_) => true,
+        });
     }
 
-    /// Forgets every queued call.
+    /// Forgets every queued call handle (finished calls of ours stay).
     pub fn clear_calls(&mut self) {
-        self.calls.clear();
+        self.retain_calls(|_| false);
+    }
+
+    /// Forgets the finished event of our call `id` (its result was taken or its handle freed);
+    /// whether one was queued.
+    pub fn forget_finished(&mut self, id: u64) -> bool {
+        let before = self.calls.len();
+        self.calls.retain(|(_, k)| *k != Kept::Finished(id));
+        self.calls.len() != before
     }
 
     /// Removes subscription `id` from queued signals; signals left with no subscription go.
@@ -282,7 +325,10 @@ impl Queue {
             (Some(_), None) => false,
         };
         if take_call {
-            self.calls.pop_front().map(|(_, id)| Event::Call(id))
+            self.calls.pop_front().map(|(_, k)| match k {
+                Kept::Call(id) => Event::Call(id),
+                Kept::Finished(id) => Event::Finished(id),
+            })
         } else {
             let (_, note) = self.notes.pop_front()?;
             self.note_bytes -= note.size();
@@ -370,6 +416,11 @@ pub fn render_name(acquired: bool, name: String) -> String {
     Value::Object(m).to_string()
 }
 
+/// The JSON of a finished asynchronous call's event.
+pub fn render_finished(id: u64) -> String {
+    format!("{{\"kind\":\"call_finished\",\"id\":{id}}}")
+}
+
 /// The JSON of a signal event.
 pub fn render_signal(msg: &Message, subscriptions: &[u64], opts: DecodeOptions) -> String {
     let header = msg.header();
@@ -436,9 +487,19 @@ mod tests {
         q.push(name("a"), &limits);
         q.push(name("b"), &limits);
         q.push(Event::Call(8), &limits);
+        q.push(Event::Finished(3), &limits);
+        q.push(Event::Finished(4), &limits);
         assert_eq!(q.dropped(), 1);
-        assert!(matches!(q.pop(), Some(Event::Call(7))));
+        assert_eq!((q.calls(), q.finished()), (2, 2));
+        q.clear_calls();
+        assert_eq!((q.calls(), q.finished()), (0, 2));
+        assert!(q.forget_finished(3));
+        assert!(!q.forget_finished(3));
+        q.push(Event::Call(7), &limits);
+        q.push(Event::Call(8), &limits);
         assert!(matches!(q.pop(), Some(Event::Name { name, .. }) if name == "b"));
+        assert!(matches!(q.pop(), Some(Event::Finished(4))));
+        assert!(matches!(q.pop(), Some(Event::Call(7))));
         assert!(matches!(q.pop(), Some(Event::Call(8))));
         assert!(q.pop().is_none());
         assert!(!q.has_event());

@@ -30,6 +30,7 @@
 //! - [`signal`]: subscriptions with exactly matched rules, and emitting signals.
 //! - [`hub`]: a connection's state above the transport and the routing of what arrives.
 //! - [`call`]: the generic JSON method call and `call_many`.
+//! - [`pending`]: asynchronous calls (a handle now, the result as an event later).
 //! - [`skype`]: the Skype desktop API helper (attach, commands, chat messages, notifications).
 //! - [`property`]: Get, Set and GetAll of properties, typed by introspection.
 //! - `capi` (private): the C ABI.
@@ -47,6 +48,7 @@ pub mod introspect;
 pub mod json;
 pub mod limits;
 pub mod message;
+pub mod pending;
 pub mod property;
 pub mod request;
 pub mod runtime;

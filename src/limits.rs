@@ -51,6 +51,9 @@ pub const DEFAULT_QUEUE_BYTES: usize = 64 << 20;
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(25);
 /// Default bound on incoming calls' handles alive at once.
 pub const DEFAULT_MAX_PENDING_CALLS: usize = 1024;
+/// Default bound on asynchronous calls of ours (`skypebus_call_start`) in flight at once, as
+/// `call_many`'s largest `max_in_flight`; one more is refused at once with `LimitExceeded`.
+pub const DEFAULT_MAX_ASYNC_CALLS: usize = 1024;
 /// File descriptors a message may carry: none (descriptor passing is not negotiated; a message
 /// that claims descriptors ends the connection).
 pub const MAX_UNIX_FDS: u32 = 0;

@@ -157,6 +157,53 @@ $many = function (array $request, array $expected) use ($bus): callable {
     };
 };
 
+/**
+ * A workload of MANY callAsync() calls of one request, settled by one stream_select() loop on
+ * eventStream() with process(), as an event loop would; every result must be the expected reply.
+ */
+$async = function (array $request, array $expected) use ($bus): callable {
+    return function (string $w, float $s) use ($bus, $request, $expected): array {
+        if (!method_exists($bus, 'callAsync')) {
+            return ['workload' => $w, 'skip' => 'the PHP package has no Bus::callAsync()'];
+        }
+        $stream = $bus->eventStream();
+        return measure($w, $s, function (bool $check) use ($bus, $request, $expected, $stream): int {
+            $left = MANY;
+            $calls = [];
+            for ($i = 0; $i < MANY; $i++) {
+                $call = $bus->callAsync(
+                    $request['destination'],
+                    $request['path'],
+                    $request['interface'],
+                    $request['method'],
+                    $request['args'],
+                    $request['signature']
+                );
+                $call->onResolve(function () use (&$left): void {
+                    $left--;
+                });
+                $calls[] = $call;
+            }
+            while ($left > 0) {
+                $read = [$stream];
+                $none = null;
+                if (stream_select($read, $none, $none, 5) === 0) {
+                    throw new RuntimeException("callAsync: $left calls unfinished after 5 s");
+                }
+                $bus->process();
+            }
+            if ($check) {
+                foreach ($calls as $i => $call) {
+                    if ($call->getResult() !== $expected) {
+                        throw new RuntimeException("callAsync $i: unexpected reply " . json_encode($call->getResult()));
+                    }
+                }
+            }
+            return MANY;
+        });
+    };
+};
+
 $workloads += [
     'ping' => function (string $w, float $s) use ($bus, $ping): array {
         return measure($w, $s, function (bool $check) use ($bus, $ping): int {
@@ -178,6 +225,8 @@ $workloads += [
     'struct' => $echo(ZBUS_SERVICE, 'EchoStruct', '(sa{sv}as)', bench_struct()),
     'ping_many' => $many($ping, []),
     'echo_many' => $many($echoRequest, [ECHO_TEXT]),
+    'ping_async' => $async($ping, []),
+    'echo_async' => $async($echoRequest, [ECHO_TEXT]),
 ];
 
 serve_driver($info, $workloads);

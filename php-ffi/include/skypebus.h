@@ -228,6 +228,11 @@ typedef struct skypebus_connection skypebus_connection;
 typedef struct skypebus_error skypebus_error;
 
 /**
+ * An asynchronous call started with `skypebus_call_start` (opaque).
+ */
+typedef struct skypebus_pending_call skypebus_pending_call;
+
+/**
  * An application attached to Skype (opaque), from `skypebus_skype_attach`.
  */
 typedef struct skypebus_skype skypebus_skype;
@@ -507,7 +512,11 @@ void skypebus_string_free(char *s);
  *   `Properties.Set` of a writable property; `skypebus_reply(conn, call, NULL, ..)` accepts it
  *   (the library stores the value and emits `PropertiesChanged`), `skypebus_reply_error`
  *   refuses it;
- * - `{"kind":"name_acquired","name":..}` / `{"kind":"name_lost","name":..}`.
+ * - `{"kind":"name_acquired","name":..}` / `{"kind":"name_lost","name":..}`;
+ * - `{"kind":"call_finished","id":<id>}`: the asynchronous call `id` (`skypebus_call_start`,
+ *   `skypebus_pending_call_id`) has its result; take it with `skypebus_pending_call_wait(pending,
+ *   0, ..)`. Such events are never dropped; taking the result first, or freeing the handle,
+ *   removes the event.
  *
  * Values follow the reply mapping (docs/mapping.md), with the `variants`/`bytes` options of the
  * subscription (the oldest matching one) or of the export.
@@ -532,9 +541,19 @@ enum skypebus_result skypebus_next_event(const struct skypebus_connection *conn,
  * PHP's `stream_select` (open it as `php://fd/<n>`). Wait for readability, then take events
  * with `skypebus_next_event(conn, 0, ...)` until `SKYPEBUS_EMPTY`.
  *
+ * Every kind of event counts: a signal, a call to serve, a property write, a name event, a
+ * finished asynchronous call (`skypebus_call_start`). It is level-triggered: it stays readable
+ * until the last waiting event is taken (or removed by taking a call's result first), and is
+ * not readable otherwise, so a loop that sleeps on it wakes for nothing else and spends no CPU
+ * while idle. The connection is read in the background while the application sleeps.
+ *
  * The descriptor belongs to the connection: do not read, write or close it; it stays valid
- * until `skypebus_connection_free`. Every call returns the same descriptor. NULL `conn` or
- * `fd_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
+ * until `skypebus_connection_free`. Every call returns the same descriptor (created with
+ * `EFD_CLOEXEC`: not inherited by `exec`). **After `fork()`** the child inherits it, but it
+ * remains the parent's: the child's copy keeps showing the parent's readiness, the child must
+ * not wait on it (its events are the parent's; `skypebus_next_event` there fails with
+ * `SKYPEBUS_DISCONNECTED`) and should close its copy; a connection opened in the child has its
+ * own descriptor. NULL `conn` or `fd_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
  */
 enum skypebus_result skypebus_connection_event_fd(const struct skypebus_connection *conn,
                                                   int32_t *fd_out,
@@ -554,8 +573,10 @@ enum skypebus_result skypebus_dropped_signals(const struct skypebus_connection *
  * Writes to `*stats_json_out` a new string (free it with `skypebus_string_free`) describing
  * the event machinery: `{"queued_signals","queued_calls","pending_calls","subscriptions",
  * "exports","dropped_signals","refused_calls","expired_calls","queue_limit","queue_bytes",
- * "call_timeout_ms","max_pending_calls"}` (all integers). `pending_calls` counts call handles
- * not yet answered or expired, pulled or not. NULL `conn` or `stats_json_out` gives
+ * "call_timeout_ms","max_pending_calls","async_calls","finished_calls","max_async_calls"}`
+ * (all integers). `pending_calls` counts call handles not yet answered or expired, pulled or
+ * not; `async_calls` the asynchronous calls of ours in flight (`skypebus_call_start`),
+ * `finished_calls` their `call_finished` events waiting in the queue. NULL `conn` or `stats_json_out` gives
  * `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
  */
 enum skypebus_result skypebus_event_stats(const struct skypebus_connection *conn,
@@ -572,7 +593,10 @@ enum skypebus_result skypebus_event_stats(const struct skypebus_connection *conn
  *   after it the library answers the caller `org.freedesktop.DBus.Error.NoReply` and the
  *   handle is released;
  * - `max_pending_calls` (default 1024): call handles alive at once; further calls are answered
- *   `org.freedesktop.DBus.Error.LimitsExceeded` at once.
+ *   `org.freedesktop.DBus.Error.LimitsExceeded` at once;
+ * - `max_async_calls` (default 1024, at most 65536): asynchronous calls of ours
+ *   (`skypebus_call_start`) in flight at once; further starts fail with
+ *   `SKYPEBUS_LIMIT_EXCEEDED`.
  *
  * A smaller queue bound drops the oldest queued signals at once (counted). The string is
  * borrowed for the call; NULL `conn` or `options_json` gives `SKYPEBUS_NULL_ARGUMENT`.
@@ -581,6 +605,88 @@ enum skypebus_result skypebus_event_stats(const struct skypebus_connection *conn
 enum skypebus_result skypebus_connection_set_event_options(const struct skypebus_connection *conn,
                                                            const char *options_json,
                                                            struct skypebus_error **err);
+
+/**
+ * Starts the call described by `request_json` (exactly as for `skypebus_call`) and returns at
+ * once: `*pending_out` receives a new handle, freed with `skypebus_pending_call_free`.
+ *
+ * The call runs in the background (typing its arguments, reading the peer's introspection data
+ * when it needs to, sending, waiting for the reply within its timeout). When it finishes, the
+ * connection queues the event `{"kind":"call_finished","id":<id>}` (see
+ * `skypebus_pending_call_id`), so the descriptor of `skypebus_connection_event_fd` becomes
+ * readable; take the result with `skypebus_pending_call_wait(pending, 0, ...)`. The handle can
+ * also be polled (`skypebus_pending_call_ready`) or waited on with a timeout. Its result is the
+ * reply envelope, or the error, that `skypebus_call` would have given.
+ *
+ * **Back-pressure**: at most `max_async_calls` calls (1024 by default; an option of
+ * `skypebus_connection_set_event_options`, up to 65536) are in flight per connection at once;
+ * beyond that this function fails at once with `SKYPEBUS_LIMIT_EXCEEDED` and nothing is sent:
+ * take finished results and start again. A call counts until it finishes or is cancelled.
+ * (The system bus itself allows 128 pending replies per connection.) A finished call's result
+ * is kept by its handle until the handle is freed.
+ *
+ * Errors at once: malformed JSON or names, a closed connection, the bound above. NULL `conn`,
+ * `request_json` or `pending_out` gives `SKYPEBUS_NULL_ARGUMENT`; on failure `*pending_out` is
+ * left alone. The string is borrowed for the call. Works on shared and private connections.
+ * Thread-safe.
+ */
+enum skypebus_result skypebus_call_start(const struct skypebus_connection *conn,
+                                         const char *request_json,
+                                         struct skypebus_pending_call **pending_out,
+                                         struct skypebus_error **err);
+
+/**
+ * The id of the call, as the connection's `{"kind":"call_finished","id":<id>}` event names it
+ * (unique per connection, from 1). 0 for NULL. Thread-safe.
+ */
+uint64_t skypebus_pending_call_id(const struct skypebus_pending_call *pending);
+
+/**
+ * Whether the call has finished (or was cancelled), so that `skypebus_pending_call_wait` with
+ * a timeout of 0 gives its result without waiting. Never blocks, never drives the connection.
+ * False for NULL; true in a process forked after the call was started (where waiting fails
+ * at once with `SKYPEBUS_DISCONNECTED`). Thread-safe.
+ */
+bool skypebus_pending_call_ready(const struct skypebus_pending_call *pending);
+
+/**
+ * Waits up to `timeout_ms` milliseconds (0: not at all) for the call's result and writes it:
+ * the reply envelope `{"type":..,"data":[..]}` to `*reply_json_out` (a new string, freed with
+ * `skypebus_string_free`), or the call's error as `skypebus_call` gives it (e.g.
+ * `SKYPEBUS_DBUS_ERROR`, `SKYPEBUS_TIMEOUT`, `SKYPEBUS_DISCONNECTED` when the connection was
+ * freed or lost meanwhile). The result stays with the handle and may be taken again; taking it
+ * removes the call's `call_finished` event from the connection's queue if it is still there.
+ *
+ * Not finished in time: `SKYPEBUS_EMPTY` (no output, and `*err` left alone: EMPTY is no error,
+ * no error object is made). A cancelled call: `SKYPEBUS_INVALID_REQUEST`. In a process forked after
+ * the call was started: `SKYPEBUS_DISCONNECTED` at once. Waiting drives the connection (the
+ * reply is read by the waiting thread). NULL `pending` or `reply_json_out` gives
+ * `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
+ */
+enum skypebus_result skypebus_pending_call_wait(const struct skypebus_pending_call *pending,
+                                                uint32_t timeout_ms,
+                                                char **reply_json_out,
+                                                struct skypebus_error **err);
+
+/**
+ * Cancels the call if it is still in flight: its reply, if one comes, is ignored, it gets no
+ * `call_finished` event, and waiting for it gives `SKYPEBUS_INVALID_REQUEST`. The peer still
+ * runs the method (D-Bus has no way to take a call back). Returns true when the call was in
+ * flight and is now cancelled; false when it had finished already (it keeps its result), was
+ * cancelled before, for NULL, and in a process forked after the call was started. The handle
+ * must still be freed. Thread-safe.
+ */
+bool skypebus_pending_call_cancel(const struct skypebus_pending_call *pending);
+
+/**
+ * Frees the handle, cancelling the call if it is still in flight (as
+ * `skypebus_pending_call_cancel`) and removing its `call_finished` event from the queue if it
+ * is there. May be called before or after `skypebus_connection_free` of its connection.
+ * `skypebus_pending_call_free(NULL)` is a no-op; freeing twice, or while another thread uses
+ * the handle, is undefined behaviour. In a process forked after the call was started, only the
+ * handle's bookkeeping is released: nothing of the parent's is touched.
+ */
+void skypebus_pending_call_free(struct skypebus_pending_call *pending);
 
 /**
  * Asks the bus for the well-known name `name` with `flags` (an OR of `skypebus_name_flag`

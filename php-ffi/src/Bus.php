@@ -8,6 +8,7 @@ use SkypeBus\Exception\DBusException;
 use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\NameTakenException;
 use SkypeBus\Exception\SkypeBusException;
+use SkypeBus\Internal\AsyncCalls;
 use SkypeBus\Internal\CallOptions;
 use SkypeBus\Internal\Calls;
 use SkypeBus\Internal\CallTarget;
@@ -97,13 +98,17 @@ final class Bus implements BusInterface
     /** @var EventLoop serve(), nextSignal(), process() and the event settings */
     private $loop;
 
+    /** @var AsyncCalls callAsync() and the calls not settled yet */
+    private $async;
+
     private function __construct(Connection $connection)
     {
         $this->connection = $connection;
         $this->calls = new Calls($connection);
         $this->signals = new Signals($connection);
         $this->server = new Server($connection, new Credentials($this->calls, $this->signals));
-        $this->loop = new EventLoop($connection, $this->signals, $this->server);
+        $this->async = new AsyncCalls($connection);
+        $this->loop = new EventLoop($connection, $this->signals, $this->server, $this->async);
     }
 
     /** Connects to the session bus (DBUS_SESSION_BUS_ADDRESS). */
@@ -187,6 +192,43 @@ final class Bus implements BusInterface
             CallTarget::$cache[$key] ?? CallTarget::of($destination, $path, $interface, $method, $signature),
             $args,
             $options === [] ? (CallOptions::$defaults ?? CallOptions::defaults()) : CallOptions::fromArray($options)
+        );
+    }
+
+    /**
+     * Starts a call and returns at once: the same parameters as call(), and a PendingCall whose
+     * getResult() gives what call() would have returned (or throws what it would have thrown).
+     *
+     * The call is sent now (typing its arguments may first read the peer's introspection data,
+     * which happens in the background too); its reply is read while PHP does anything else.
+     * The call settles (and its onResolve() callbacks run) when process(), serve() or
+     * nextSignal() takes its "call_finished" event, which makes eventStream() readable, or
+     * when the PendingCall is asked (isReady(), wait(), getResult()). So one event loop serves
+     * calls, receives signals and completes many calls at once; a slow peer delays only its own
+     * calls.
+     *
+     * At most 1024 calls (the event option maxAsyncCalls) may be running per connection; one
+     * more throws an InvalidArgumentException (name net.skypebus.Error.LimitExceeded) at once,
+     * sending nothing: settle some first (process()). Moves a shared Bus to a private
+     * connection (see the class comment), whose events are this Bus's alone.
+     *
+     * @param list<mixed> $args
+     * @param array<string, mixed> $options as for call()
+     * @throws InvalidArgumentException|SkypeBusException
+     */
+    public function callAsync(
+        string $destination,
+        string $path,
+        ?string $interface,
+        string $method,
+        array $args = [],
+        ?string $signature = null,
+        array $options = []
+    ): PendingCall {
+        return $this->async->start(
+            CallTarget::of($destination, $path, $interface, $method, $signature),
+            $args,
+            CallOptions::fromArray($options)
         );
     }
 
@@ -539,10 +581,12 @@ final class Bus implements BusInterface
 
     /**
      * Dispatches whatever is ready, without waiting for more, and returns how many calls it
-     * answered: calls to our exported objects are answered (their handlers run here), signals
-     * go to their handlers (Proxy::on(), watchName() with a handler), to the ObjectTrees and to
-     * the proxies that cache properties; other signals are kept for nextSignal(), as in
-     * serve(). Never blocks: call it from an event loop when eventStream() is readable.
+     * answered: calls to our exported objects are answered (their handlers run here), finished
+     * asynchronous calls settle (callAsync(); their onResolve() callbacks run), signals go to
+     * their handlers (Proxy::on(), watchName() with a handler), to the ObjectTrees and to the
+     * proxies that cache properties; other signals are kept for nextSignal(), as in serve().
+     * Never blocks: call it from an event loop when eventStream() is readable
+     * (SkypeBus\EventLoop\BusWatcher does).
      *
      * @throws SkypeBusException
      */
@@ -723,7 +767,8 @@ final class Bus implements BusInterface
      * in the library and in PHP), 'queueBytes' (their total size, default 64 MiB),
      * 'callTimeout' (seconds a received call waits for its answer, default 25; then the
      * library answers NoReply), 'maxPendingCalls' (unanswered calls at once, default 1024;
-     * more are refused with LimitsExceeded).
+     * more are refused with LimitsExceeded), 'maxAsyncCalls' (callAsync() calls running at
+     * once, default 1024, at most 65536).
      *
      * Moves a shared Bus to a private connection (see the class comment).
      *
@@ -736,10 +781,12 @@ final class Bus implements BusInterface
     }
 
     /**
-     * A read-only stream that is readable while an event (signal, call) is waiting, for
-     * stream_select() loops: when it is readable, call process() and take the signals with
-     * nextSignal(0). Do not read from it. A new stream (a duplicate of the library's
-     * descriptor) on each call; close it with fclose().
+     * A read-only stream that is readable exactly while something is ready (a signal, a call
+     * to serve, a name event, a finished asynchronous call) and until it has been taken, for
+     * stream_select() and event loops: when it is readable, call process() and take the
+     * signals with nextSignal(0). A loop waiting on it spends no CPU while nothing happens. Do
+     * not read from it. A new stream (a duplicate of the library's descriptor) on each call;
+     * close it with fclose().
      *
      * Moves a shared Bus to a private connection (see the class comment).
      *

@@ -27,7 +27,7 @@ pub use reply::reply_envelope;
 pub use typing::{ArgumentTypes, SignatureSource, argument_types, build_call};
 
 use reply::envelope;
-use typing::argument_types_by;
+pub(crate) use typing::argument_types_by;
 
 use std::time::Duration;
 

@@ -38,7 +38,11 @@ pub(crate) fn next_text(text: Option<String>, out: *mut *mut c_char) -> Result<s
 ///   `Properties.Set` of a writable property; `skypebus_reply(conn, call, NULL, ..)` accepts it
 ///   (the library stores the value and emits `PropertiesChanged`), `skypebus_reply_error`
 ///   refuses it;
-/// - `{"kind":"name_acquired","name":..}` / `{"kind":"name_lost","name":..}`.
+/// - `{"kind":"name_acquired","name":..}` / `{"kind":"name_lost","name":..}`;
+/// - `{"kind":"call_finished","id":<id>}`: the asynchronous call `id` (`skypebus_call_start`,
+///   `skypebus_pending_call_id`) has its result; take it with `skypebus_pending_call_wait(pending,
+///   0, ..)`. Such events are never dropped; taking the result first, or freeing the handle,
+///   removes the event.
 ///
 /// Values follow the reply mapping (docs/mapping.md), with the `variants`/`bytes` options of the
 /// subscription (the oldest matching one) or of the export.
@@ -76,9 +80,19 @@ pub extern "C" fn skypebus_next_event(
 /// PHP's `stream_select` (open it as `php://fd/<n>`). Wait for readability, then take events
 /// with `skypebus_next_event(conn, 0, ...)` until `SKYPEBUS_EMPTY`.
 ///
+/// Every kind of event counts: a signal, a call to serve, a property write, a name event, a
+/// finished asynchronous call (`skypebus_call_start`). It is level-triggered: it stays readable
+/// until the last waiting event is taken (or removed by taking a call's result first), and is
+/// not readable otherwise, so a loop that sleeps on it wakes for nothing else and spends no CPU
+/// while idle. The connection is read in the background while the application sleeps.
+///
 /// The descriptor belongs to the connection: do not read, write or close it; it stays valid
-/// until `skypebus_connection_free`. Every call returns the same descriptor. NULL `conn` or
-/// `fd_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
+/// until `skypebus_connection_free`. Every call returns the same descriptor (created with
+/// `EFD_CLOEXEC`: not inherited by `exec`). **After `fork()`** the child inherits it, but it
+/// remains the parent's: the child's copy keeps showing the parent's readiness, the child must
+/// not wait on it (its events are the parent's; `skypebus_next_event` there fails with
+/// `SKYPEBUS_DISCONNECTED`) and should close its copy; a connection opened in the child has its
+/// own descriptor. NULL `conn` or `fd_out` gives `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_connection_event_fd(
     conn: *const skypebus_connection,
@@ -115,8 +129,10 @@ pub extern "C" fn skypebus_dropped_signals(
 /// Writes to `*stats_json_out` a new string (free it with `skypebus_string_free`) describing
 /// the event machinery: `{"queued_signals","queued_calls","pending_calls","subscriptions",
 /// "exports","dropped_signals","refused_calls","expired_calls","queue_limit","queue_bytes",
-/// "call_timeout_ms","max_pending_calls"}` (all integers). `pending_calls` counts call handles
-/// not yet answered or expired, pulled or not. NULL `conn` or `stats_json_out` gives
+/// "call_timeout_ms","max_pending_calls","async_calls","finished_calls","max_async_calls"}`
+/// (all integers). `pending_calls` counts call handles not yet answered or expired, pulled or
+/// not; `async_calls` the asynchronous calls of ours in flight (`skypebus_call_start`),
+/// `finished_calls` their `call_finished` events waiting in the queue. NULL `conn` or `stats_json_out` gives
 /// `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn skypebus_event_stats(
@@ -142,7 +158,10 @@ pub extern "C" fn skypebus_event_stats(
 ///   after it the library answers the caller `org.freedesktop.DBus.Error.NoReply` and the
 ///   handle is released;
 /// - `max_pending_calls` (default 1024): call handles alive at once; further calls are answered
-///   `org.freedesktop.DBus.Error.LimitsExceeded` at once.
+///   `org.freedesktop.DBus.Error.LimitsExceeded` at once;
+/// - `max_async_calls` (default 1024, at most 65536): asynchronous calls of ours
+///   (`skypebus_call_start`) in flight at once; further starts fail with
+///   `SKYPEBUS_LIMIT_EXCEEDED`.
 ///
 /// A smaller queue bound drops the oldest queued signals at once (counted). The string is
 /// borrowed for the call; NULL `conn` or `options_json` gives `SKYPEBUS_NULL_ARGUMENT`.

@@ -24,6 +24,7 @@ mod call;
 mod connection;
 mod error;
 mod events;
+mod pending;
 mod serve;
 mod signal;
 mod skype;
@@ -229,8 +230,17 @@ pub(crate) fn run<F: std::future::Future>(
     conn: &crate::connection::Connection,
     fut: F,
 ) -> Result<F::Output> {
-    if conn.owned_by_this_process() {
-        Ok(conn.process().block_on(fut))
+    run_on(conn.process(), conn.owned_by_this_process(), fut)
+}
+
+/// [`run`] for what lives on `process` (`owned`: in the process that made it).
+pub(crate) fn run_on<F: std::future::Future>(
+    process: &'static crate::runtime::Process,
+    owned: bool,
+    fut: F,
+) -> Result<F::Output> {
+    if owned {
+        Ok(process.block_on(fut))
     } else {
         crate::runtime::block_on(fut)
     }

@@ -2,6 +2,7 @@
 //! descriptor.
 
 use std::os::fd::RawFd;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::{Hub, of};
@@ -39,7 +40,23 @@ impl Hub {
     /// Takes the next event, waiting up to `timeout`, and renders it as JSON. `Ok(None)` when
     /// nothing arrived in time.
     async fn next(&self, conn: &Connection, timeout: Duration) -> Result<Option<String>> {
-        let deadline = Instant::now() + timeout;
+        if timeout.is_zero() {
+            return self.next_until(conn, Instant::now()).await;
+        }
+        /// Counts the thread among the pullers while it may wait.
+        struct Pulling<'a>(&'a Hub);
+        impl Drop for Pulling<'_> {
+            fn drop(&mut self) {
+                self.0.pullers.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        self.pullers.fetch_add(1, Ordering::AcqRel);
+        let _pulling = Pulling(self);
+        self.next_until(conn, Instant::now() + timeout).await
+    }
+
+    /// [`Hub::next`] with its deadline.
+    async fn next_until(&self, conn: &Connection, deadline: Instant) -> Result<Option<String>> {
         loop {
             let pulled = {
                 let mut st = self.lock();
@@ -94,6 +111,7 @@ impl Hub {
                 subscriptions,
                 opts,
             }) => Some(event::render_signal(&msg, &subscriptions, opts)),
+            Pulled::Note(Event::Finished(id)) => Some(event::render_finished(id)),
             Pulled::Note(Event::Call(_)) => None,
             Pulled::Call(id, snap) => match serve::render_call(id, &snap) {
                 Ok(json) => Some(json),
@@ -176,6 +194,9 @@ pub fn stats_json(conn: &Connection) -> Result<String> {
         "queue_bytes": st.limits.queue_bytes,
         "call_timeout_ms": st.limits.call_timeout.as_millis() as u64,
         "max_pending_calls": st.limits.max_pending_calls,
+        "async_calls": st.async_in_flight,
+        "finished_calls": st.queue.finished(),
+        "max_async_calls": st.limits.max_async_calls,
     })
     .to_string())
 }

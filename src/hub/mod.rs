@@ -26,12 +26,14 @@
 //! Locks: the hub's state lock is short and never held across an `await`; the owner tracker's
 //! lock is taken after it, never before.
 
+mod asyncs;
 mod events;
 mod serving;
 mod signals;
 #[cfg(test)]
 mod tests;
 
+pub use asyncs::Slot;
 pub use events::{event_fd, limits, next_event, set_options, stats, stats_json};
 pub use serving::{export, reply, reply_error, set_property, unexport};
 pub use signals::{subscribe, unsubscribe};
@@ -69,7 +71,12 @@ pub async fn open_shared(target: Target) -> Result<Arc<Connection>> {
 
 /// The hub of a connection opened by [`open`] or [`open_shared`].
 pub fn of(conn: &Connection) -> Result<&Hub> {
-    let handler: &dyn Any = conn.handler();
+    of_handler(conn.handler())
+}
+
+/// The hub behind a connection's handler.
+pub fn of_handler(handler: &dyn Handler) -> Result<&Hub> {
+    let handler: &dyn Any = handler;
     handler.downcast_ref::<Hub>().ok_or_else(|| {
         Error::invalid_request("this connection was opened without the library's hub")
     })
@@ -94,6 +101,10 @@ pub(crate) struct State {
     /// Refused and expired calls (dropped signals are the queue's count).
     counts: Stats,
     closed: bool,
+    /// Asynchronous calls of ours in flight (bounded by `limits.max_async_calls`).
+    async_in_flight: usize,
+    /// The id of the last asynchronous call started.
+    async_last_id: u64,
 }
 
 impl State {
@@ -124,6 +135,8 @@ pub struct Hub {
     exporting: AtomicBool,
     /// Whether any subscription exists (fast path for signals).
     subscribed: AtomicBool,
+    /// Threads waiting in [`next_event`] right now (who could take a call to ourselves).
+    pullers: AtomicUsize,
 }
 
 impl Default for Hub {
@@ -143,6 +156,8 @@ impl Hub {
                 limits: Limits::default(),
                 counts: Stats::default(),
                 closed: false,
+                async_in_flight: 0,
+                async_last_id: 0,
             }),
             notify: Notify::new(),
             owners: Default::default(),
@@ -151,6 +166,7 @@ impl Hub {
             pending_calls: AtomicUsize::new(0),
             exporting: AtomicBool::new(false),
             subscribed: AtomicBool::new(false),
+            pullers: AtomicUsize::new(0),
         }
     }
 
@@ -220,11 +236,15 @@ impl Handler for Hub {
         self.owners.on_reply(msg);
     }
 
-    fn on_call(&self, msg: &Message) -> Option<Message> {
+    fn on_call(&self, msg: &Message, caller_blocked: bool) -> Option<Message> {
         let actions = if self.exporting.load(Ordering::Acquire) {
+            // A call from our own blocked thread can be served only by another thread waiting
+            // for events; with none, it is refused at once rather than left to time out.
+            let refuse = caller_blocked && self.pullers.load(Ordering::Acquire) == 0;
             let mut st = self.lock();
             let st = &mut *st;
-            let actions = serve::handle_call(&mut st.serve, &st.limits, msg, Instant::now());
+            let actions =
+                serve::handle_call_from(&mut st.serve, &st.limits, msg, Instant::now(), refuse);
             self.apply(st, actions)
         } else {
             // Nothing exported: no handle can be made, so the lock is not needed.

@@ -37,7 +37,7 @@ fn a_ping_is_answered_with_nothing_exported() {
         .interface("org.freedesktop.DBus.Peer")
         .build(&())
         .unwrap();
-    let reply = hub.on_call(&ping).expect("a reply");
+    let reply = hub.on_call(&ping, false).expect("a reply");
     assert_eq!(reply.message_type(), MsgType::MethodReturn);
     assert!(!hub.lock().queue.has_event());
 }
@@ -47,7 +47,7 @@ fn a_call_for_the_application_gets_a_handle_an_event_and_expiry_ticks() {
     let hub = exported();
     assert_eq!(hub.tick_interval(), None);
     assert!(
-        hub.on_call(&call("/calc", "org.example.Calc", "Add"))
+        hub.on_call(&call("/calc", "org.example.Calc", "Add"), false)
             .is_none()
     );
     assert_eq!(hub.tick_interval(), Some(EXPIRY_TICK));
@@ -67,7 +67,7 @@ fn a_call_for_the_application_gets_a_handle_an_event_and_expiry_ticks() {
 fn an_unknown_method_is_answered_by_the_router_and_nothing_is_queued() {
     let hub = exported();
     let reply = hub
-        .on_call(&call("/calc", "org.example.Calc", "Sub"))
+        .on_call(&call("/calc", "org.example.Calc", "Sub"), false)
         .expect("an error reply");
     assert_eq!(reply.message_type(), MsgType::Error);
     assert!(!hub.lock().queue.has_event());
@@ -78,17 +78,44 @@ fn the_limit_on_handles_refuses_and_counts() {
     let hub = exported();
     hub.lock().limits.max_pending_calls = 1;
     assert!(
-        hub.on_call(&call("/calc", "org.example.Calc", "Add"))
+        hub.on_call(&call("/calc", "org.example.Calc", "Add"), false)
             .is_none()
     );
     let refused = hub
-        .on_call(&call("/calc", "org.example.Calc", "Add"))
+        .on_call(&call("/calc", "org.example.Calc", "Add"), false)
         .expect("LimitsExceeded");
     assert_eq!(
         refused.header().error_name().map(|n| n.as_str()),
         Some("org.freedesktop.DBus.Error.LimitsExceeded")
     );
     assert_eq!(hub.lock().stats().refused_calls, 1);
+}
+
+#[test]
+fn a_call_from_our_own_blocked_thread_is_refused_unless_someone_takes_events() {
+    let hub = exported();
+    let refused = hub
+        .on_call(&call("/calc", "org.example.Calc", "Add"), true)
+        .expect("CallToSelf");
+    assert_eq!(
+        refused.header().error_name().map(|n| n.as_str()),
+        Some("net.skypebus.Error.CallToSelf")
+    );
+    assert!(!hub.lock().queue.has_event());
+    // What the library answers itself is answered as usual.
+    let ping = Message::method_call("/calc", "Ping")
+        .interface("org.freedesktop.DBus.Peer")
+        .build(&())
+        .unwrap();
+    let reply = hub.on_call(&ping, true).expect("a reply");
+    assert_eq!(reply.message_type(), MsgType::MethodReturn);
+    // With a thread waiting for events, the call is queued for it.
+    hub.pullers.fetch_add(1, Ordering::AcqRel);
+    assert!(
+        hub.on_call(&call("/calc", "org.example.Calc", "Add"), true)
+            .is_none()
+    );
+    assert!(hub.lock().queue.has_event());
 }
 
 fn signal(member: &str) -> Message {

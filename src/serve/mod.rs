@@ -80,6 +80,9 @@ const E_UNKNOWN_METHOD: &str = "org.freedesktop.DBus.Error.UnknownMethod";
 const E_INVALID_ARGS: &str = "org.freedesktop.DBus.Error.InvalidArgs";
 const E_FAILED: &str = "org.freedesktop.DBus.Error.Failed";
 const E_NOT_SUPPORTED: &str = "org.freedesktop.DBus.Error.NotSupported";
+/// The error a synchronous call to an object of the calling connection itself gets when nobody
+/// can take it as an event (the calling thread is the one that would).
+pub(crate) const E_CALL_TO_SELF: &str = "net.skypebus.Error.CallToSelf";
 
 // ---------------------------------------------------------------------------------------------
 // Applying the actions (the connection's side)
@@ -97,6 +100,20 @@ pub(crate) fn handle_call(
     msg: &Message,
     now: Instant,
 ) -> Vec<Action> {
+    handle_call_from(reg, limits, msg, now, false)
+}
+
+/// [`handle_call`]; with `caller_blocked`, a call that would go to the application is answered
+/// `net.skypebus.Error.CallToSelf` at once instead: it comes from this connection's own thread
+/// blocked waiting for it, which would wait for its whole timeout (the library's own answers,
+/// `Introspect`, `Properties`, `Peer` and the standard errors, still work).
+pub(crate) fn handle_call_from(
+    reg: &mut Registry,
+    limits: &Limits,
+    msg: &Message,
+    now: Instant,
+    caller_blocked: bool,
+) -> Vec<Action> {
     let no_reply = no_reply_expected(msg);
     let send = |m: Result<Message>| match m {
         _ if no_reply => Vec::new(),
@@ -108,6 +125,26 @@ pub(crate) fn handle_call(
     match router::route(reg, msg) {
         Ok(Route::Reply(m)) => send(Ok(m)),
         Err(e) => send(Err(e)),
+        Ok(Route::Call(_)) if caller_blocked => {
+            let header = msg.header();
+            let text = format!(
+                "{}.{} on {} is served by this same connection, whose only thread able to take it \
+                 as an event is blocked waiting for this reply; make the call asynchronously \
+                 (skypebus_call_start; PHP: callAsync) and serve it from the event loop",
+                header
+                    .interface()
+                    .map(|i| i.as_str())
+                    .unwrap_or("(no interface)"),
+                header.member().map(|m| m.as_str()).unwrap_or(""),
+                header.path().map(|p| p.as_str()).unwrap_or(""),
+            );
+            if no_reply {
+                return Vec::new();
+            }
+            error_reply(msg, E_CALL_TO_SELF, &text)
+                .map(|m| vec![Action::Send(m)])
+                .unwrap_or_default()
+        }
         Ok(Route::Call(call)) => match reg.queue(
             msg,
             call,

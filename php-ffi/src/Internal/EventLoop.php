@@ -12,7 +12,7 @@ use SkypeBus\Signal;
 /**
  * Bus's one event loop: takes the library's events (skypebus_next_event) and hands each to
  * its owner (a signal to Signals, a call or a property write to Server, a name event to
- * Server), waiting in slices between which PHP signal handlers (ext-pcntl) run and interrupt()
+ * Server, a finished asynchronous call to AsyncCalls), waiting in slices between which PHP signal handlers (ext-pcntl) run and interrupt()
  * or close() end the wait. Also the event machinery's settings and counters.
  *
  * @internal
@@ -31,17 +31,21 @@ final class EventLoop
     /** @var Server */
     private $server;
 
+    /** @var AsyncCalls */
+    private $async;
+
     /** @var bool interrupt() was called and no wait has returned for it yet */
     private $interrupted = false;
 
     /** @var bool the last wait returned because of interrupt() or close() */
     private $lastWaitInterrupted = false;
 
-    public function __construct(Connection $connection, Signals $signals, Server $server)
+    public function __construct(Connection $connection, Signals $signals, Server $server, AsyncCalls $async)
     {
         $this->connection = $connection;
         $this->signals = $signals;
         $this->server = $server;
+        $this->async = $async;
     }
 
     /**
@@ -107,7 +111,8 @@ final class EventLoop
     {
         $before = $this->server->answered;
         $stats = $this->libraryStats();
-        $pending = (int) ($stats['queued_calls'] ?? 0) + (int) ($stats['queued_signals'] ?? 0);
+        $pending = (int) ($stats['queued_calls'] ?? 0) + (int) ($stats['queued_signals'] ?? 0)
+            + (int) ($stats['finished_calls'] ?? 0);
         for ($i = 0; $i < $pending && $this->connection->handle !== null; $i++) {
             $event = $this->pull(0);
             if ($event === null) {
@@ -159,7 +164,7 @@ final class EventLoop
     public function setEventOptions(array $options): void
     {
         $request = [];
-        $names = ['queueLimit' => 'queue_limit', 'queueBytes' => 'queue_bytes', 'maxPendingCalls' => 'max_pending_calls'];
+        $names = ['queueLimit' => 'queue_limit', 'queueBytes' => 'queue_bytes', 'maxPendingCalls' => 'max_pending_calls', 'maxAsyncCalls' => 'max_async_calls'];
         foreach ($options as $key => $value) {
             $key = (string) $key;
             if ($key === 'callTimeout') {
@@ -171,7 +176,7 @@ final class EventLoop
                 $request[$names[$key]] = $value;
             } else {
                 throw Errors::invalid(sprintf(
-                    'Unknown event option "%s"; the options are: queueLimit, queueBytes, callTimeout, maxPendingCalls',
+                    'Unknown event option "%s"; the options are: queueLimit, queueBytes, callTimeout, maxPendingCalls, maxAsyncCalls',
                     $key
                 ));
             }
@@ -289,6 +294,9 @@ final class EventLoop
                 return null;
             case 'name_lost':
                 $this->server->noteName((string) ($event['name'] ?? ''), false);
+                return null;
+            case 'call_finished':
+                $this->async->finished((int) ($event['id'] ?? 0));
                 return null;
             default:
                 return null;

@@ -231,6 +231,55 @@ final class Native
         return $this->textOut('skypebus_call_many', $connection, $json);
     }
 
+    // ---- Asynchronous calls -------------------------------------------------------------
+
+    /**
+     * skypebus_call_start(): a pending-call handle, to be freed with freePending().
+     *
+     * @throws SkypeBusException
+     */
+    public function callStart(\FFI\CData $connection, string $request): \FFI\CData
+    {
+        $pending = $this->ffi->new('skypebus_pending_call*');
+        $this->run('skypebus_call_start', $connection, $request, \FFI::addr($pending));
+        return $pending;
+    }
+
+    /** skypebus_pending_call_id(): the id its call_finished event names. */
+    public function pendingId(\FFI\CData $pending): int
+    {
+        return (int) $this->ffi->skypebus_pending_call_id($pending);
+    }
+
+    /** skypebus_pending_call_ready() */
+    public function pendingReady(\FFI\CData $pending): bool
+    {
+        return (bool) $this->ffi->skypebus_pending_call_ready($pending);
+    }
+
+    /**
+     * skypebus_pending_call_wait(): the reply envelope, or null when the call did not finish
+     * within $milliseconds (0: only if it has).
+     *
+     * @throws SkypeBusException the call's own error
+     */
+    public function pendingWait(\FFI\CData $pending, int $milliseconds): ?string
+    {
+        return $this->nextText('skypebus_pending_call_wait', $pending, $milliseconds);
+    }
+
+    /** skypebus_pending_call_cancel(): true when the call was running and is now cancelled. */
+    public function pendingCancel(\FFI\CData $pending): bool
+    {
+        return (bool) $this->ffi->skypebus_pending_call_cancel($pending);
+    }
+
+    /** skypebus_pending_call_free() */
+    public function freePending(\FFI\CData $pending): void
+    {
+        $this->ffi->skypebus_pending_call_free($pending);
+    }
+
     /**
      * skypebus_properties(): the reply's JSON text.
      *
