@@ -199,6 +199,19 @@ pub struct Connection {
     conn: ManuallyDrop<zbus::Connection>,
     shared: Arc<Shared>,
     dispatcher: ManuallyDrop<tokio::task::AbortHandle>,
+    fds: FdSupport,
+}
+
+/// Whether a connection passes unix file descriptors (the D-Bus type `h`).
+#[derive(Debug, Clone)]
+enum FdSupport {
+    /// The library's socket: the bus' answer to `NEGOTIATE_UNIX_FD`.
+    Negotiated(crate::socket::FdPassing),
+    /// zbus' socket on a unix address negotiated on its own and does not tell: a message that
+    /// carries descriptors is refused by zbus before it is sent if the peer said no.
+    Unknown,
+    /// A transport that cannot carry descriptors (`tcp:`, ...).
+    Never,
 }
 
 impl Connection {
@@ -208,7 +221,7 @@ impl Connection {
     pub async fn open(target: Target, handler: Arc<dyn Handler>) -> Result<Connection> {
         let process = runtime::process()?;
         let shared = Arc::new(Shared::new(handler, crate::trace::get()?));
-        let (builder, what) = builder_for(&target)?;
+        let (builder, what, fds) = builder_for(&target)?;
         let mut builder =
             builder.max_queued(NonZeroUsize::new(ZBUS_QUEUE).unwrap_or(NonZeroUsize::MIN));
         if matches!(target, Target::Peer(_)) {
@@ -260,6 +273,7 @@ impl Connection {
             conn: ManuallyDrop::new(conn),
             shared,
             dispatcher: ManuallyDrop::new(dispatcher),
+            fds,
         })
     }
 
@@ -326,6 +340,38 @@ impl Connection {
         self.conn.unique_name().is_some()
     }
 
+    /// Whether messages carrying unix file descriptors may be sent and received: `Some(false)`
+    /// on a transport that cannot pass them (`tcp:`) or when the bus refused
+    /// `NEGOTIATE_UNIX_FD`, `None` where zbus' own socket negotiated without telling (then zbus
+    /// refuses a message with descriptors before sending it).
+    pub fn can_pass_fds(&self) -> Option<bool> {
+        match &self.fds {
+            FdSupport::Negotiated(passing) => Some(passing.agreed()),
+            FdSupport::Unknown => None,
+            FdSupport::Never => Some(false),
+        }
+    }
+
+    /// Fails with `FdPassingUnsupported` when this connection cannot pass descriptors and
+    /// `what` (a call, a reply, a signal: "the call's arguments", ...) needs them.
+    pub fn require_fd_passing(&self, what: &str) -> Result<()> {
+        if self.can_pass_fds() == Some(false) {
+            return Err(Error::fd_passing_unsupported(format!(
+                "{what} carry unix file descriptors (D-Bus type 'h'), which this connection \
+                 cannot pass ({})",
+                self.fd_refusal_reason()
+            )));
+        }
+        Ok(())
+    }
+
+    fn fd_refusal_reason(&self) -> &'static str {
+        match self.fds {
+            FdSupport::Never => "its transport is not a unix socket",
+            _ => "the bus did not agree to NEGOTIATE_UNIX_FD",
+        }
+    }
+
     /// The default timeout of calls that name none.
     pub fn default_timeout(&self) -> Duration {
         Duration::from_millis(self.shared.default_timeout_ms.load(Ordering::Relaxed))
@@ -372,6 +418,10 @@ impl Connection {
             zbus::Error::ExcessData => {
                 Error::limit("the message exceeds the D-Bus maximum message size (128 MiB)")
             }
+            zbus::Error::Unsupported => Error::fd_passing_unsupported(
+                "the message carries unix file descriptors (D-Bus type 'h'), which the peer did \
+                 not agree to receive on this connection; nothing was sent",
+            ),
             other => Error::new(Kind::Io, format!("cannot send the message: {other}")),
         }
     }
@@ -548,7 +598,7 @@ impl Drop for Connection {
 /// `nonce-tcp:`, peer-to-peer, ...) gets zbus' own. An address that does not parse, or a unix
 /// socket that cannot be connected, is an error naming the address: nothing falls back to the
 /// other socket.
-fn builder_for(target: &Target) -> Result<(zbus::connection::Builder<'static>, String)> {
+fn builder_for(target: &Target) -> Result<(zbus::connection::Builder<'static>, String, FdSupport)> {
     use zbus::connection::Builder;
     let address = match target {
         Target::Session => zbus::Address::session(),
@@ -564,7 +614,10 @@ fn builder_for(target: &Target) -> Result<(zbus::connection::Builder<'static>, S
     let own_socket = !matches!(target, Target::Peer(_)) && !crate::socket::zbus_socket_selected();
     if own_socket {
         match crate::socket::connect(&address) {
-            Ok(Some(socket)) => return Ok((Builder::socket(socket), what)),
+            Ok(Some(socket)) => {
+                let fds = FdSupport::Negotiated(socket.fd_passing());
+                return Ok((Builder::socket(socket), what, fds));
+            }
             Ok(None) => {}
             Err(e) => {
                 return Err(Error::new(
@@ -575,12 +628,16 @@ fn builder_for(target: &Target) -> Result<(zbus::connection::Builder<'static>, S
         }
     }
     let anonymous = matches!(address.transport(), zbus::address::Transport::Tcp(_));
+    let fds = match address.transport() {
+        zbus::address::Transport::Unix(_) => FdSupport::Unknown,
+        _ => FdSupport::Never,
+    };
     let mut builder = Builder::address(address);
     if anonymous {
         // The bus cannot check a remote user's credentials: tcp authenticates with ANONYMOUS.
         builder = builder.auth_mechanism(zbus::connection::AuthMechanism::Anonymous);
     }
-    Ok((builder, what))
+    Ok((builder, what, fds))
 }
 
 fn describe(target: &Target) -> String {

@@ -191,6 +191,14 @@ impl Error {
     pub fn limit(message: impl Into<String>) -> Self {
         Self::new(Kind::LimitExceeded, message)
     }
+    /// A message needs unix file descriptors on a connection that cannot pass them
+    /// (`NotSupported`, named `net.skypebus.Error.FdPassingUnsupported`).
+    pub fn fd_passing_unsupported(message: impl Into<String>) -> Self {
+        Error {
+            name: format!("{OWN_PREFIX}FdPassingUnsupported"),
+            ..Self::new(Kind::NotSupported, message)
+        }
+    }
     pub fn disconnected(message: impl Into<String>) -> Self {
         Self::new(Kind::Disconnected, message)
     }

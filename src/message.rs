@@ -116,10 +116,10 @@ pub fn body_json_append(
 }
 
 /// The values of a received message's body as the text of PHP's `serialize()` of their list
-/// ([`json::decode_body_php`]); `sig` is the body signature read already.
-pub fn body_php(msg: &Message, sig: &str) -> Result<Vec<u8>> {
+/// ([`json::decode_body_php`], `packed` as there); `sig` is the body signature read already.
+pub fn body_php(msg: &Message, sig: &str, packed: bool) -> Result<Vec<u8>> {
     let body = msg.body();
-    json::decode_body_php(sig, body.data().bytes(), is_big_endian(msg))
+    json::decode_body_php(sig, body.data().bytes(), is_big_endian(msg), packed)
 }
 
 /// The body of a received message as a JSON array value.

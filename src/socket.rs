@@ -19,18 +19,31 @@
 //! and checks them (`crate::handshake`): zbus' own reading of those lines has no bound and
 //! panics on a bare line feed.
 //!
-//! File descriptors are not passed (the mapping's `h` is not supported), so the connection does
-//! not negotiate them.
+//! File descriptors (the D-Bus type `h`) travel with the bytes as `SCM_RIGHTS` ancillary data.
+//! Both halves say they can pass them, so zbus' handshake asks for `NEGOTIATE_UNIX_FD`; what
+//! the bus answers is read off the handshake lines as they go by ([`FdPassing`]), since zbus
+//! keeps it to itself. Every read is a `recvmsg` with room for ancillary data (one system call,
+//! as the `recv` it replaces), and descriptors arrive close-on-exec (`MSG_CMSG_CLOEXEC`). They
+//! wait in a queue until the message they came with is complete; each message then takes as many
+//! as its `UNIX_FDS` header field says (fewer is an error that ends the connection), and any left
+//! over once the buffer holds no further message are closed. A message that carries descriptors
+//! starts a `sendmsg` of its own, with the descriptors attached; others are written together as
+//! before.
 
+use std::collections::VecDeque;
 use std::io::{self, IoSlice};
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use zbus::Message;
 use zbus::connection::socket::{ReadHalf, Socket, Split, WriteHalf};
+use zbus::wire::Endian;
+use zbus::wire::serialized::{Context, Data};
 
 use crate::handshake::{self, ClientLines, ServerLines};
 
@@ -40,10 +53,39 @@ const READ_BUFFER: usize = 64 * 1024;
 /// Most buffers one `sendmsg` takes (the kernel's `IOV_MAX` is 1024).
 const MAX_IOV: usize = 512;
 
+/// Most descriptors one `sendmsg` carries on Linux (`SCM_MAX_FD`); also what one `recvmsg`
+/// makes room for.
+const MAX_FDS_PER_WRITE: usize = 253;
+
+/// Most received descriptors that may wait for their message at once; more ends the connection
+/// (a peer that sends descriptors without messages that claim them).
+const MAX_QUEUED_FDS: usize = 1024;
+
+/// The largest message the D-Bus specification allows (128 MiB).
+const MAX_MESSAGE: usize = 128 * 1024 * 1024;
+
+/// Room for the ancillary data of one `recvmsg`: `CMSG_SPACE` of `MAX_FDS_PER_WRITE`
+/// descriptors, in words so that the buffer is aligned for a `cmsghdr`.
+const CMSG_WORDS: usize = (MAX_FDS_PER_WRITE * 4 + 2 * std::mem::size_of::<libc::cmsghdr>())
+    .div_ceil(std::mem::size_of::<u64>());
+
+/// Whether the bus agreed to pass file descriptors on this connection (its answer to
+/// `NEGOTIATE_UNIX_FD`), known once the connection is open.
+#[derive(Debug, Clone, Default)]
+pub struct FdPassing(Arc<AtomicBool>);
+
+impl FdPassing {
+    /// True when the bus answered `AGREE_UNIX_FD`.
+    pub fn agreed(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
 /// A connected unix socket, registered on the current runtime for reading only.
 #[derive(Debug)]
 pub struct ReadOnlyWatched {
     io: Arc<AsyncFd<OwnedFd>>,
+    fd_passing: FdPassing,
 }
 
 impl ReadOnlyWatched {
@@ -52,7 +94,13 @@ impl ReadOnlyWatched {
         stream.set_nonblocking(true)?;
         Ok(ReadOnlyWatched {
             io: Arc::new(watch(OwnedFd::from(stream), Interest::READABLE)?),
+            fd_passing: FdPassing::default(),
         })
+    }
+
+    /// What the bus will have answered to `NEGOTIATE_UNIX_FD` once the handshake is done.
+    pub fn fd_passing(&self) -> FdPassing {
+        self.fd_passing.clone()
     }
 }
 
@@ -68,6 +116,12 @@ impl Socket for ReadOnlyWatched {
                 buffer: vec![0; READ_BUFFER].into_boxed_slice(),
                 start: 0,
                 end: 0,
+                fds: VecDeque::new(),
+                handshake: Some(HandshakeLines {
+                    agreed: self.fd_passing,
+                    line: Vec::new(),
+                    answers: 0,
+                }),
                 sasl: Some(ServerLines::new(answers.clone())),
             },
             Writer {
@@ -85,13 +139,50 @@ fn watch(fd: OwnedFd, interest: Interest) -> io::Result<AsyncFd<OwnedFd>> {
     Ok(unsafe { AsyncFd::register_with_interest(fd, interest) }?)
 }
 
-/// The read half: a buffer of what the socket held and zbus has not taken yet.
+/// Watches the bus' side of the handshake for its answer to `NEGOTIATE_UNIX_FD`: the second
+/// line it sends (the first answers `AUTH`).
+#[derive(Debug)]
+struct HandshakeLines {
+    agreed: FdPassing,
+    line: Vec<u8>,
+    answers: u8,
+}
+
+impl HandshakeLines {
+    /// Reads `bytes` handed to the handshake; false once the answer is known (or the lines stop
+    /// making sense), when there is nothing more to watch.
+    fn feed(&mut self, bytes: &[u8]) -> bool {
+        for &b in bytes {
+            self.line.push(b);
+            if b != b'\n' {
+                if self.line.len() > 1024 {
+                    return false;
+                }
+                continue;
+            }
+            self.answers += 1;
+            if self.answers == 2 {
+                let agreed = self.line == b"AGREE_UNIX_FD\r\n";
+                self.agreed.0.store(agreed, Ordering::Release);
+                return false;
+            }
+            self.line.clear();
+        }
+        true
+    }
+}
+
+/// The read half: a buffer of what the socket held and zbus has not taken yet, and the
+/// descriptors received with it that no message has taken yet.
 #[derive(Debug)]
 pub struct Reader {
     io: Arc<AsyncFd<OwnedFd>>,
     buffer: Box<[u8]>,
     start: usize,
     end: usize,
+    fds: VecDeque<OwnedFd>,
+    /// Until the server has said whether it passes descriptors.
+    handshake: Option<HandshakeLines>,
     /// The server's authentication lines, until the server has answered them all.
     sasl: Option<ServerLines>,
 }
@@ -100,7 +191,7 @@ impl Reader {
     /// Fills the buffer when it is empty; false at the end of the stream.
     async fn fill(&mut self) -> io::Result<bool> {
         if self.start == self.end {
-            let n = read_into(&self.io, &mut self.buffer).await?;
+            let n = read_into(&self.io, &mut self.buffer, &mut self.fds).await?;
             if n == 0 {
                 return Ok(false);
             }
@@ -126,37 +217,43 @@ impl Reader {
         }
         out[..n].copy_from_slice(&self.buffer[self.start..self.start + n]);
         self.start += n;
+        if let Some(watch) = &mut self.handshake
+            && !watch.feed(&out[..n])
+        {
+            self.handshake = None;
+        }
         Ok((n, Vec::new()))
     }
 }
 
-/// One `recv` into `buf` as soon as the socket is readable. A read that does not fill `buf`
-/// took everything the socket held, so the readiness is cleared without another `recv` (tokio
-/// keeps any readiness that arrived after the wait returned, so no wake-up is lost).
-async fn read_into(io: &AsyncFd<OwnedFd>, buf: &mut [u8]) -> io::Result<usize> {
+/// One `recvmsg` into `buf` as soon as the socket is readable; descriptors that came with the
+/// bytes go to the end of `fds`. A read that does not fill `buf` and brought no descriptors took
+/// everything the socket held, so the readiness is cleared without another read (tokio keeps any
+/// readiness that arrived after the wait returned, so no wake-up is lost).
+async fn read_into(
+    io: &AsyncFd<OwnedFd>,
+    buf: &mut [u8],
+    fds: &mut VecDeque<OwnedFd>,
+) -> io::Result<usize> {
     loop {
         let mut guard = io.readable().await?;
-        let result = guard.try_io(|fd| {
-            // SAFETY: `buf` is valid for `buf.len()` writable bytes; the descriptor is open for
-            // as long as `io` lives.
-            let n = unsafe {
-                libc::recv(
-                    fd.as_raw_fd(),
-                    buf.as_mut_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            if n < 0 {
-                Err(io::Error::last_os_error())
-            } else {
-                Ok(n as usize)
-            }
-        });
+        let queued = fds.len();
+        let result = guard.try_io(|fd| recv_with_fds(fd.as_raw_fd(), buf, fds));
         match result {
             Ok(Ok(n)) => {
-                if n > 0 && n < buf.len() {
+                // The kernel ends a read after the bytes that came with descriptors, so a short
+                // read that brought some may have left more behind.
+                if n > 0 && n < buf.len() && fds.len() == queued {
                     guard.clear_ready();
+                }
+                if fds.len() > MAX_QUEUED_FDS {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "the peer sent more than {MAX_QUEUED_FDS} file descriptors that no \
+                             message claims"
+                        ),
+                    ));
                 }
                 return Ok(n);
             }
@@ -168,19 +265,163 @@ async fn read_into(io: &AsyncFd<OwnedFd>, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// One non-blocking `recvmsg` of `fd` into `buf`, taking the descriptors of an `SCM_RIGHTS`
+/// message into `fds` (close-on-exec).
+fn recv_with_fds(fd: i32, buf: &mut [u8], fds: &mut VecDeque<OwnedFd>) -> io::Result<usize> {
+    let mut control = [MaybeUninit::<u64>::uninit(); CMSG_WORDS];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: an all-zero msghdr is valid; the iovec points into `buf` and the control buffer
+    // is ours, both valid for the lengths given and alive during the call.
+    let (n, msg) = unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&control) as _;
+        let n = libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC);
+        (n, msg)
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if msg.msg_controllen > 0 {
+        take_fds(&msg, fds);
+        if msg.msg_flags & libc::MSG_CTRUNC != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the peer sent more file descriptors at once than a message may carry; \
+                 some were lost",
+            ));
+        }
+    }
+    Ok(n as usize)
+}
+
+/// Takes ownership of the descriptors of every `SCM_RIGHTS` message of `msg`.
+fn take_fds(msg: &libc::msghdr, fds: &mut VecDeque<OwnedFd>) {
+    // SAFETY: `msg` was filled by `recvmsg`, so the CMSG_* walk stays inside its control
+    // buffer; each descriptor of an SCM_RIGHTS message is a new one this process now owns.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(msg);
+        while !cmsg.is_null() {
+            let header = &*cmsg;
+            if header.cmsg_level == libc::SOL_SOCKET && header.cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(cmsg).cast::<i32>();
+                let count = (header.cmsg_len as usize - libc::CMSG_LEN(0) as usize) / 4;
+                for i in 0..count {
+                    fds.push_back(OwnedFd::from_raw_fd(data.add(i).read_unaligned()));
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(msg, cmsg);
+        }
+    }
+}
+
+impl Reader {
+    /// Fills all of `out`, from the buffer first, then from the socket (a part as large as the
+    /// buffer is read straight into `out`).
+    async fn read_exact(&mut self, mut out: &mut [u8]) -> io::Result<()> {
+        while !out.is_empty() {
+            if self.start == self.end {
+                let n = if out.len() >= self.buffer.len() {
+                    read_into(&self.io, out, &mut self.fds).await?
+                } else {
+                    let n = read_into(&self.io, &mut self.buffer, &mut self.fds).await?;
+                    self.start = 0;
+                    self.end = n;
+                    0
+                };
+                if n == 0 && self.start == self.end {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the connection was closed in the middle of a message",
+                    ));
+                }
+                out = &mut out[n..];
+                continue;
+            }
+            let n = out.len().min(self.end - self.start);
+            out[..n].copy_from_slice(&self.buffer[self.start..self.start + n]);
+            self.start += n;
+            out = &mut out[n..];
+        }
+        Ok(())
+    }
+
+    /// Puts what the handshake read past its end (the start of the first messages) back in
+    /// front of the buffer.
+    fn unread(&mut self, bytes: &mut Vec<u8>, fds: &mut Vec<OwnedFd>) {
+        for fd in fds.drain(..).rev() {
+            self.fds.push_front(fd);
+        }
+        if bytes.is_empty() {
+            return;
+        }
+        let held = self.end - self.start;
+        let mut joined = Vec::with_capacity((bytes.len() + held).max(READ_BUFFER));
+        joined.append(bytes);
+        joined.extend_from_slice(&self.buffer[self.start..self.end]);
+        self.start = 0;
+        self.end = joined.len();
+        joined.resize(joined.capacity().max(READ_BUFFER), 0);
+        self.buffer = joined.into_boxed_slice();
+    }
+
+    /// The descriptors of a message, as many as its `UNIX_FDS` header field says, from the front
+    /// of the queue.
+    fn message_fds(&mut self, bytes: &[u8], ctxt: Context) -> zbus::Result<Vec<OwnedFd>> {
+        let data = Data::new(bytes, ctxt);
+        let (header, _) = data.deserialize::<zbus::message::Header<'_>>()?;
+        let wanted = header.unix_fds().unwrap_or(0) as usize;
+        if wanted > self.fds.len() {
+            return Err(zbus::Error::InputOutput(Arc::new(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "a message declares {wanted} file descriptors but {} arrived with it",
+                    self.fds.len()
+                ),
+            ))));
+        }
+        Ok(self.fds.drain(..wanted).collect())
+    }
+}
+
+/// The length of a whole message from its 16-byte primary header, and its byte order; the
+/// errors zbus' own reader gives (an unknown byte order, a message longer than the D-Bus
+/// maximum).
+fn message_length(header: &[u8; 16]) -> zbus::Result<(usize, Endian)> {
+    let endian = match header[0] {
+        b'l' => Endian::Little,
+        b'B' => Endian::Big,
+        _ => return Err(zbus::Error::IncorrectEndian),
+    };
+    let word = |at: usize| {
+        let b = [header[at], header[at + 1], header[at + 2], header[at + 3]];
+        match endian {
+            Endian::Little => u32::from_le_bytes(b),
+            Endian::Big => u32::from_be_bytes(b),
+        }
+    };
+    let fields_end = 16 + word(12) as usize;
+    let total = fields_end.next_multiple_of(8) + word(4) as usize;
+    if total > MAX_MESSAGE {
+        return Err(zbus::Error::ExcessData);
+    }
+    Ok((total, endian))
+}
+
 #[async_trait::async_trait]
 impl ReadHalf for Reader {
+    /// The handshake's reads: raw bytes (descriptors stay queued for the messages after it).
     async fn recvmsg(&mut self, out: &mut [u8]) -> io::Result<(usize, Vec<OwnedFd>)> {
         if out.is_empty() {
             return Ok((0, Vec::new()));
         }
         if self.sasl.is_some() {
             return self.recv_handshake(out).await;
-        }
-        // A large remainder of a message goes straight to its destination.
-        if self.start == self.end && out.len() >= self.buffer.len() {
-            let n = read_into(&self.io, out).await?;
-            return Ok((n, Vec::new()));
         }
         if !self.fill().await? {
             return Ok((0, Vec::new()));
@@ -191,8 +432,44 @@ impl ReadHalf for Reader {
         Ok((n, Vec::new()))
     }
 
+    /// One whole message: its primary header, then the rest into a buffer of its exact length,
+    /// with the descriptors its header declares.
+    async fn receive_message(
+        &mut self,
+        _seq: u64,
+        already_received_bytes: &mut Vec<u8>,
+        already_received_fds: &mut Vec<OwnedFd>,
+    ) -> zbus::Result<Message> {
+        self.handshake = None;
+        if !already_received_bytes.is_empty() || !already_received_fds.is_empty() {
+            self.unread(already_received_bytes, already_received_fds);
+        }
+        let mut header = [0u8; 16];
+        self.read_exact(&mut header).await?;
+        let (total, endian) = message_length(&header)?;
+        let mut bytes = Vec::with_capacity(total);
+        bytes.extend_from_slice(&header);
+        bytes.resize(total, 0);
+        self.read_exact(&mut bytes[16..]).await?;
+        let ctxt = Context::new(endian, 0);
+        let data = if self.fds.is_empty() {
+            Data::new(bytes, ctxt)
+        } else {
+            let fds = self.message_fds(&bytes, ctxt)?;
+            if self.start == self.end {
+                // Nothing of a further message has arrived, so no further message can claim
+                // the descriptors still queued: close them.
+                self.fds.clear();
+            }
+            Data::new_fds(bytes, ctxt, fds)
+        };
+        // SAFETY: `from_bytes` parses and checks the header as zbus' own reader does; the body is
+        // only ever read through checked decoders.
+        unsafe { Message::from_bytes(data) }
+    }
+
     fn can_pass_unix_fd(&self) -> bool {
-        false
+        true
     }
 }
 
@@ -205,15 +482,37 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Writes as much of `bufs` as the socket takes now, waiting for room if it takes nothing.
-    async fn write_some(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    /// Writes as much of `bufs` as the socket takes now, with `fds` attached (as `SCM_RIGHTS`)
+    /// when there are any, waiting for room if it takes nothing.
+    async fn write_some(&self, bufs: &[IoSlice<'_>], fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
+        if fds.len() > MAX_FDS_PER_WRITE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a message may carry at most {MAX_FDS_PER_WRITE} file descriptors"),
+            ));
+        }
+        let mut control = [0u64; CMSG_WORDS];
         loop {
             // SAFETY: an all-zero msghdr is valid; the iovecs point into `bufs`, which outlive
-            // the call (IoSlice is ABI-compatible with iovec on unix).
+            // the call (IoSlice is ABI-compatible with iovec on unix); the control buffer is
+            // ours and large enough for `fds.len()` descriptors (checked above).
             let n = unsafe {
                 let mut msg: libc::msghdr = std::mem::zeroed();
                 msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
                 msg.msg_iovlen = bufs.len() as _;
+                if !fds.is_empty() {
+                    let len = std::mem::size_of_val(fds) as u32;
+                    msg.msg_control = control.as_mut_ptr().cast();
+                    msg.msg_controllen = libc::CMSG_SPACE(len) as _;
+                    let cmsg = libc::CMSG_FIRSTHDR(&msg);
+                    (*cmsg).cmsg_level = libc::SOL_SOCKET;
+                    (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+                    (*cmsg).cmsg_len = libc::CMSG_LEN(len) as _;
+                    let data = libc::CMSG_DATA(cmsg).cast::<i32>();
+                    for (i, fd) in fds.iter().enumerate() {
+                        data.add(i).write_unaligned(fd.as_raw_fd());
+                    }
+                }
                 libc::sendmsg(
                     self.io.as_raw_fd(),
                     &msg,
@@ -241,8 +540,9 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes all of `parts`, in order, with as few `sendmsg` calls as the socket allows.
-    async fn write_all(&self, parts: &[&[u8]]) -> io::Result<()> {
+    /// Writes all of `parts`, in order, with as few `sendmsg` calls as the socket allows; `fds`
+    /// go with the first byte.
+    async fn write_all(&self, parts: &[&[u8]], mut fds: &[BorrowedFd<'_>]) -> io::Result<()> {
         let mut index = 0;
         let mut offset = 0;
         while index < parts.len() {
@@ -251,13 +551,14 @@ impl Writer {
             for part in parts.iter().skip(index + 1).take(MAX_IOV - 1) {
                 slices.push(IoSlice::new(part));
             }
-            let mut written = self.write_some(&slices).await?;
+            let mut written = self.write_some(&slices, fds).await?;
             if written == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::WriteZero,
                     "the socket took no bytes",
                 ));
             }
+            fds = &[];
             while index < parts.len() && written > 0 {
                 let left = parts[index].len() - offset;
                 if written >= left {
@@ -277,13 +578,7 @@ impl Writer {
 #[async_trait::async_trait]
 impl WriteHalf for Writer {
     async fn sendmsg(&mut self, buffer: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
-        if !fds.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "this connection does not pass file descriptors",
-            ));
-        }
-        let n = self.write_some(&[IoSlice::new(buffer)]).await?;
+        let n = self.write_some(&[IoSlice::new(buffer)], fds).await?;
         if let Some(lines) = &mut self.sasl {
             lines.wrote(&buffer[..n]);
             if lines.done() {
@@ -297,12 +592,21 @@ impl WriteHalf for Writer {
         self.send_messages(std::slice::from_ref(msg)).await
     }
 
+    /// Messages without descriptors go out together; one with descriptors starts a write of its
+    /// own, which carries them.
     async fn send_messages(&mut self, msgs: &[Message]) -> zbus::Result<()> {
-        if msgs.iter().any(|m| !m.data().fds().is_empty()) {
-            return Err(zbus::Error::Unsupported);
+        let mut first = 0;
+        while first < msgs.len() {
+            let run = msgs[first + 1..]
+                .iter()
+                .position(|m| !m.data().fds().is_empty())
+                .map_or(msgs.len(), |p| first + 1 + p);
+            let fds: Vec<BorrowedFd<'_>> =
+                msgs[first].data().fds().iter().map(AsFd::as_fd).collect();
+            let parts: Vec<&[u8]> = msgs[first..run].iter().map(|m| &**m.data()).collect();
+            self.write_all(&parts, &fds).await?;
+            first = run;
         }
-        let parts: Vec<&[u8]> = msgs.iter().map(|m| &**m.data()).collect();
-        self.write_all(&parts).await?;
         Ok(())
     }
 
@@ -319,7 +623,7 @@ impl WriteHalf for Writer {
     }
 
     fn can_pass_unix_fd(&self) -> bool {
-        false
+        true
     }
 }
 
@@ -353,4 +657,204 @@ pub fn zbus_socket_selected() -> bool {
         return true;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Seek, Write};
+    use std::os::fd::{AsFd, OwnedFd};
+    use std::os::unix::net::UnixStream;
+
+    use zbus::Message;
+    use zbus::connection::socket::{ReadHalf, Socket, WriteHalf};
+    use zbus::wire::Fd;
+
+    use super::ReadOnlyWatched;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// A file holding `text`, rewound.
+    fn file_with(text: &str) -> std::fs::File {
+        let path = std::env::temp_dir().join(format!(
+            "skypebus-socket-test-{}-{text}",
+            std::process::id()
+        ));
+        let mut f = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f.rewind().unwrap();
+        f
+    }
+
+    fn call_with(fds: &[&std::fs::File]) -> Message {
+        let body: Vec<Fd<'_>> = fds.iter().map(|f| Fd::from(f.as_fd())).collect();
+        Message::method_call("/", "Take").build(&(body,)).unwrap()
+    }
+
+    fn plain_call() -> Message {
+        Message::method_call("/", "Plain").build(&()).unwrap()
+    }
+
+    fn read_all(fd: &OwnedFd) -> String {
+        let mut f = std::fs::File::from(fd.try_clone().unwrap());
+        f.rewind().unwrap();
+        let mut s = String::new();
+        f.read_to_string(&mut s).unwrap();
+        s
+    }
+
+    fn is_cloexec(fd: std::os::fd::BorrowedFd<'_>) -> bool {
+        use std::os::fd::AsRawFd;
+        // SAFETY: F_GETFD on an open descriptor.
+        let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
+        flags & libc::FD_CLOEXEC != 0
+    }
+
+    /// Messages with and without descriptors, written in one go, come out each with exactly
+    /// its own descriptors (close-on-exec), whatever the reads brought them with.
+    #[test]
+    fn descriptors_travel_with_their_messages() {
+        runtime().block_on(async {
+            let (a, b) = UnixStream::pair().unwrap();
+            let (_, mut writer) = ReadOnlyWatched::new(a).unwrap().split().take();
+            let (mut reader, _) = ReadOnlyWatched::new(b).unwrap().split().take();
+            let (one, two, three) = (file_with("one"), file_with("two"), file_with("three"));
+            let msgs = [
+                plain_call(),
+                call_with(&[&one]),
+                plain_call(),
+                call_with(&[&two, &three]),
+                call_with(&[&one]),
+            ];
+            writer.send_messages(&msgs).await.unwrap();
+            let mut got = Vec::new();
+            for _ in 0..msgs.len() {
+                // A read ends after the bytes that came with descriptors: the rest must still be
+                // read without a new wake-up of the socket.
+                let (mut early, mut early_fds) = (Vec::new(), Vec::new());
+                let next = reader.receive_message(0, &mut early, &mut early_fds);
+                let m = tokio::time::timeout(std::time::Duration::from_secs(10), next)
+                    .await
+                    .expect("every message arrives")
+                    .unwrap();
+                let texts: Vec<String> = m
+                    .data()
+                    .fds()
+                    .iter()
+                    .map(|fd| {
+                        assert!(
+                            is_cloexec(fd.as_fd()),
+                            "received descriptors are close-on-exec"
+                        );
+                        read_all(&fd.as_fd().try_clone_to_owned().unwrap())
+                    })
+                    .collect();
+                got.push(texts);
+            }
+            assert_eq!(
+                got,
+                vec![
+                    vec![],
+                    vec!["one".to_owned()],
+                    vec![],
+                    vec!["two".to_owned(), "three".to_owned()],
+                    vec!["one".to_owned()],
+                ]
+            );
+        });
+    }
+}
+
+#[cfg(test)]
+mod bad_peers {
+    use std::io::Read;
+    use std::os::fd::{AsFd, BorrowedFd};
+    use std::os::unix::net::UnixStream;
+
+    use zbus::Message;
+    use zbus::connection::socket::{ReadHalf, Socket};
+    use zbus::wire::Fd;
+
+    use super::{ReadOnlyWatched, Writer};
+
+    fn pair() -> (Writer, super::Reader) {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (_, writer) = ReadOnlyWatched::new(a).unwrap().split().take();
+        let (reader, _) = ReadOnlyWatched::new(b).unwrap().split().take();
+        (writer, reader)
+    }
+
+    fn with_fds(n: usize, fd: BorrowedFd<'_>) -> Message {
+        let body: Vec<Fd<'_>> = (0..n).map(|_| Fd::from(fd)).collect();
+        Message::method_call("/", "Take").build(&(body,)).unwrap()
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// A message that declares more descriptors than came with it is an error.
+    #[test]
+    fn missing_descriptors_are_an_error() {
+        runtime().block_on(async {
+            let (writer, mut reader) = pair();
+            let (r, _w) = std::io::pipe().unwrap();
+            let msg = with_fds(2, r.as_fd());
+            writer
+                .write_all(&[&**msg.data()], &[r.as_fd()])
+                .await
+                .unwrap();
+            let err = reader
+                .receive_message(0, &mut Vec::new(), &mut Vec::new())
+                .await
+                .unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("declares 2 file descriptors but 1 arrived"),
+                "{err}"
+            );
+        });
+    }
+
+    /// Descriptors that no message claims are closed once nothing further has arrived: the
+    /// write end of a pipe sent along with a plain message is closed, so the read end sees the
+    /// end of the pipe once the test drops its own write end.
+    #[test]
+    fn unclaimed_descriptors_are_closed() {
+        runtime().block_on(async {
+            let (writer, mut reader) = pair();
+            let (mut r, w) = std::io::pipe().unwrap();
+            let plain = Message::method_call("/", "Plain").build(&()).unwrap();
+            writer
+                .write_all(&[&**plain.data()], &[w.as_fd()])
+                .await
+                .unwrap();
+            drop(w);
+            let got = reader
+                .receive_message(0, &mut Vec::new(), &mut Vec::new())
+                .await
+                .unwrap();
+            assert!(got.data().fds().is_empty());
+            use std::os::fd::AsRawFd;
+            // SAFETY: F_SETFL on an open descriptor: a read of a pipe still open fails at once
+            // (WouldBlock) instead of hanging the test.
+            unsafe { libc::fcntl(r.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+            let mut rest = [0u8; 1];
+            assert_eq!(r.read(&mut rest).unwrap(), 0, "the pipe is at its end");
+        });
+    }
 }

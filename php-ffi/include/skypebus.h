@@ -210,8 +210,10 @@ typedef enum skypebus_reply_format {
    * `unserialize()` reads: variants unwrapped to their value, `ay` as a binary
    * string, arrays of numbers as lists, `d` as a float (NAN, INF and -INF included), `t`
    * above 2^63-1 as a decimal string, dict keys as PHP keys an array (decimal integers as
-   * ints, booleans as 1 and 0, other keys as strings). The request's `variants`, `bytes`
-   * (for the reply) and `arrays` options shape only the JSON format.
+   * ints, booleans as 1 and 0, other keys as strings). With the request's `"arrays":
+   * "base64"`, a reply that is exactly one array of `n q i u x t d` comes instead as `P`, the
+   * element's type code and the elements packed little endian (for `unpack()`). The
+   * request's `variants` and `bytes` options (for the reply) shape only the JSON format.
    */
   SKYPEBUS_REPLY_PHP = 1,
 } skypebus_reply_format;

@@ -205,7 +205,7 @@ pub async fn call_into(
     if reply.message_type() == MsgType::Error {
         return Err(message::error_from_reply(&reply));
     }
-    message::body_php(&reply, &message::body_signature(&reply)?)
+    message::body_php(&reply, &message::body_signature(&reply)?, req.arrays_base64)
 }
 
 /// Performs a call and returns its reply message (`None` for a `no_reply` call).

@@ -131,7 +131,15 @@ pub fn decode_body(sig: &str, body: &[u8], big_endian: bool, opts: DecodeOptions
 /// Reads a message body like [`decode_body`] and returns the list of its values as the text of
 /// PHP's `serialize()` (see `php.rs`): variants unwrapped, `ay` as binary strings, arrays of
 /// numbers as lists, whatever the options say about the JSON form.
-pub fn decode_body_php(sig: &str, body: &[u8], big_endian: bool) -> Result<Vec<u8>> {
+///
+/// With `packed`, a body that is exactly one array of `n q i u x t d` (signature `an` ... `ad`)
+/// is written instead as `P`, the element's type code, and the elements packed little endian
+/// (2, 4 or 8 bytes each, IEEE 754 for `d`), for PHP's `unpack()`; `P` never starts the text
+/// of `serialize()`.
+pub fn decode_body_php(sig: &str, body: &[u8], big_endian: bool, packed: bool) -> Result<Vec<u8>> {
+    if packed && let Some(out) = php::packed_array(sig, body, big_endian) {
+        return Ok(out);
+    }
     let mut sink = php::PhpSink::new(Vec::new(), body.len());
     let opts = DecodeOptions {
         typed_variants: false,

@@ -98,6 +98,48 @@ impl PhpSink {
     }
 }
 
+/// The packed form of a body that is exactly one array of `n q i u x t d` (see
+/// [`super::decode_body_php`]), or None for any other body, a malformed one included (the
+/// general path reports it).
+pub(crate) fn packed_array(sig: &str, body: &[u8], big_endian: bool) -> Option<Vec<u8>> {
+    let &[b'a', code] = sig.as_bytes() else {
+        return None;
+    };
+    let size = match code {
+        b'n' | b'q' => 2,
+        b'i' | b'u' => 4,
+        b'x' | b't' | b'd' => 8,
+        _ => return None,
+    };
+    let len_bytes: [u8; 4] = body.get(..4)?.try_into().ok()?;
+    let len = if big_endian {
+        u32::from_be_bytes(len_bytes)
+    } else {
+        u32::from_le_bytes(len_bytes)
+    } as usize;
+    // The elements start at the first offset after the length aligned to their size, and the
+    // padding is zeros.
+    let start = if size == 8 { 8 } else { 4 };
+    if body.get(4..start)?.iter().any(|&b| b != 0)
+        || body.len() != start.checked_add(len)?
+        || !len.is_multiple_of(size)
+        || len > crate::signature::MAX_ARRAY_LEN
+    {
+        return None;
+    }
+    let data = body.get(start..)?;
+    let mut out = Vec::with_capacity(2 + data.len());
+    out.push(b'P');
+    out.push(code);
+    out.extend_from_slice(data);
+    if big_endian && let Some(elements) = out.get_mut(2..) {
+        for element in elements.chunks_exact_mut(size) {
+            element.reverse();
+        }
+    }
+    Some(out)
+}
+
 /// Whether PHP keys an array with `k` as an integer: the decimal form of an int64, without
 /// leading zeros or a plus sign ("-0" is not one).
 fn integer_key(k: &str) -> Option<i64> {
@@ -216,6 +258,35 @@ mod tests {
             ("true", None),
         ] {
             assert_eq!(integer_key(k), want, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn one_array_of_numbers_is_packed_little_endian() {
+        // ai [1, -2], little and big endian; at [7] with its padding.
+        let le = [8, 0, 0, 0, 1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff];
+        let be = [0, 0, 0, 8, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe];
+        let want = [b'P', b'i', 1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff];
+        assert_eq!(packed_array("ai", &le, false).unwrap(), want);
+        assert_eq!(packed_array("ai", &be, true).unwrap(), want);
+        let t = [8, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(
+            packed_array("at", &t, false).unwrap(),
+            [b'P', b't', 7, 0, 0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(packed_array("ai", &[0, 0, 0, 0], false).unwrap(), b"Pi");
+        // Anything else goes the general way: other signatures, a wrong length, non-zero
+        // padding, trailing bytes.
+        for (sig, body) in [
+            ("ay", &le[..]),
+            ("as", &le[..]),
+            ("aiai", &le[..]),
+            ("ai", &le[..11]),
+            ("ai", &[9, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3][..]),
+            ("at", &[8, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0][..]),
+            ("ai", &[4, 0, 0, 0, 1, 0, 0, 0, 9][..]),
+        ] {
+            assert_eq!(packed_array(sig, body, false), None, "{sig} {body:?}");
         }
     }
 

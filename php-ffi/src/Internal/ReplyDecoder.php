@@ -94,14 +94,19 @@ final class ReplyDecoder
     /**
      * The PHP values of a reply the library wrote as the text of serialize() of their list
      * (HeaderConstants::REPLY_PHP: variants unwrapped, "ay" as binary strings, arrays of numbers
-     * as lists, NAN and INF as floats, so nothing is left to convert). No object is made from
-     * the text.
+     * as lists, NAN and INF as floats, so nothing is left to convert), or a reply of one array of
+     * numbers packed for unpack(). No class is instantiated from the text.
      *
      * @return list<mixed>
      * @throws DBusException when the text is not such a list
      */
     public static function decodeSerialized(string $reply): array
     {
+        // A reply of one array of numbers comes packed ("P", the element's type code, the
+        // elements little endian; requests ask for it with "arrays": "base64").
+        if (($reply[0] ?? '') === 'P') {
+            return [self::unpackBytes(substr($reply, 2), $reply[1] ?? '')];
+        }
         $values = @unserialize($reply, ['allowed_classes' => false]);
         if (!is_array($values)) {
             throw self::malformed('the reply is not the serialize() text of a list of values');
@@ -270,8 +275,22 @@ final class ReplyDecoder
     private static function unpackArray(string $base64, string $element): array
     {
         $bytes = base64_decode($base64, true);
-        if ($bytes === false || strlen($bytes) % self::PACKED_SIZE[$element] !== 0) {
-            throw self::malformed('a packed "a' . $element . '" value is not base64 of whole elements');
+        if ($bytes === false) {
+            throw self::malformed('a packed "a' . $element . '" value is not base64');
+        }
+        return self::unpackBytes($bytes, $element);
+    }
+
+    /**
+     * The list of an array of n q i u x t d given as its packed little-endian elements.
+     *
+     * @return list<int|float|string>
+     * @throws DBusException
+     */
+    private static function unpackBytes(string $bytes, string $element): array
+    {
+        if (!isset(self::PACKED[$element]) || strlen($bytes) % self::PACKED_SIZE[$element] !== 0) {
+            throw self::malformed('a packed "a' . $element . '" value is not made of whole elements');
         }
         if ($bytes === '') {
             return [];

@@ -326,6 +326,36 @@ final class CodecTest extends TestCase
         ReplyDecoder::decodeReply($reply('ai', base64_encode("\x01\x02\x03")), true);
     }
 
+    /**
+     * The serialize() form of replies (skypebus_call_into's SKYPEBUS_REPLY_PHP), and its packed
+     * form for a reply of one array of numbers.
+     */
+    public function testSerializedRepliesBecomePhpValues(): void
+    {
+        self::assertSame([], ReplyDecoder::decodeSerialized('a:00000000:{}'));
+        self::assertSame(
+            ['a', "\x00\xff", [1 => 'y', 'k' => -3], '18446744073709551615'],
+            ReplyDecoder::decodeSerialized('a:00000004:{i:0;s:1:"a";i:1;s:2:"' . "\x00\xff" . '";i:2;a:00000002:{i:1;s:1:"y";s:1:"k";i:-3;}i:3;s:20:"18446744073709551615";}')
+        );
+        [$inf] = ReplyDecoder::decodeSerialized('a:1:{i:0;d:INF;}');
+        self::assertSame(INF, $inf);
+        self::assertSame([[1, -2, 2147483647]], ReplyDecoder::decodeSerialized('Pi' . pack('l*', 1, -2, 2147483647)));
+        self::assertSame([[5, '18446744073709551615']], ReplyDecoder::decodeSerialized('Pt' . pack('P*', 5, -1)));
+        self::assertSame([[-1.5]], ReplyDecoder::decodeSerialized('Pd' . pack('e', -1.5)));
+        self::assertSame([[]], ReplyDecoder::decodeSerialized('Pq'));
+        // No class of the program is instantiated from the text (allowed_classes false).
+        [$object] = ReplyDecoder::decodeSerialized('a:1:{i:0;O:8:"stdClass":0:{}}');
+        self::assertInstanceOf(\__PHP_Incomplete_Class::class, $object);
+        foreach (['', 'b:0;', 's:1:"a";', 'a:1:{i:0;', 'Pi' . "\x01\x02\x03", 'Pz' . "\x01\x02", 'P'] as $bad) {
+            try {
+                ReplyDecoder::decodeSerialized($bad);
+                self::fail('accepted ' . json_encode($bad));
+            } catch (DBusException $e) {
+                self::assertStringContainsString('Malformed reply', $e->getMessage());
+            }
+        }
+    }
+
     public function testTypedVariantsComeBackAsVariantObjects(): void
     {
         $json = '{"type":"va{sv}","data":[{"type":"ay","data":"AP8="},{"u":{"type":"t","data":18446744073709551615},"v":{"type":"v","data":{"type":"d","data":"NaN"}}}]}';
