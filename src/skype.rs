@@ -230,7 +230,7 @@ impl Skype {
                 ..Default::default()
             },
         )?;
-        crate::hub::export(&conn, CLIENT_PATH, CLIENT_XML, None)?;
+        crate::hub::export(&conn, CLIENT_PATH, CLIENT_XML, None).await?;
         let protocol = if protocol == 0 {
             DEFAULT_PROTOCOL
         } else {

@@ -141,7 +141,7 @@ fn the_descriptor_is_readable_exactly_while_something_waits(t: Transport) {
     assert_eq!(next(&conn).unwrap()["kind"], "signal");
     assert!(!readable(fd, 0));
     // A call to serve.
-    hub::export(&conn, "/obj", XML, None).unwrap();
+    hub::export(&conn, "/obj", XML, None).block().unwrap();
     let me = conn.unique_name().unwrap().unwrap();
     let caller = std::thread::spawn({
         let address = bus.target();
@@ -227,7 +227,7 @@ fn cancel_free_and_the_bound(t: Transport) {
 fn calls_to_ourselves(t: Transport) {
     let bus = PrivateBus::on(t);
     let conn = Arc::new(bus.connect());
-    hub::export(&conn, "/obj", XML, None).unwrap();
+    hub::export(&conn, "/obj", XML, None).block().unwrap();
     let me = conn.unique_name().unwrap().unwrap();
     let echo = json!({"destination": me, "path": "/obj", "interface": "com.example.Echo",
                       "method": "Echo", "args": ["me"], "timeout_ms": 20000});

@@ -236,6 +236,52 @@ fn property_set_uses_the_declared_type() {
     assert_eq!(e.name, "org.freedesktop.DBus.Error.InvalidArgs", "{e}");
 }
 
+/// The header flags of property requests, seen on the wire by `busctl monitor`.
+#[test]
+fn property_requests_carry_the_header_flags_they_ask_for() {
+    let bus = PrivateBus::start();
+    let _svc = Service(start_service(
+        &bus,
+        "typed_service.py",
+        &["net.skypebus.Typed"],
+    ));
+    let conn = bus.connect();
+    let monitor = Monitor::start(&bus);
+    let base = json!({"destination": "net.skypebus.Typed", "path": "/net/skypebus/Typed",
+                      "interface": "net.skypebus.Typed", "name": "Count"});
+    let mut get = base.clone();
+    get["op"] = json!("get");
+    get["no_auto_start"] = json!(true);
+    prop(&conn, get).unwrap();
+    let mut set = base.clone();
+    set["op"] = json!("set");
+    set["value"] = json!(3);
+    set["allow_interactive_authorization"] = json!(true);
+    prop(&conn, set).unwrap();
+    let mut all = base.clone();
+    all.as_object_mut().unwrap().remove("name");
+    all["op"] = json!("get_all");
+    prop(&conn, all).unwrap();
+    let mut bad = base.clone();
+    bad["op"] = json!("get");
+    bad["no_auto_start"] = json!("yes");
+    assert_eq!(prop(&conn, bad).unwrap_err().kind, Kind::InvalidRequest);
+    let seen = monitor.finish();
+    let flags = |member: &str| -> Vec<u64> {
+        seen.iter()
+            .filter(|m| {
+                m["type"] == "method_call"
+                    && m["member"] == member
+                    && m["interface"] == "org.freedesktop.DBus.Properties"
+            })
+            .filter_map(|m| m["flags"].as_u64())
+            .collect()
+    };
+    assert_eq!(flags("Get"), [2]);
+    assert_eq!(flags("Set"), [4]);
+    assert_eq!(flags("GetAll"), [0]);
+}
+
 #[test]
 fn one_introspection_per_owner_and_interface() {
     let bus = PrivateBus::start();

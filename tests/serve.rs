@@ -81,10 +81,10 @@ fn server(bus: &PrivateBus) -> Connection {
             r#"{"variants": "typed",
                  "properties": {"com.example.Calc": {"Version": "1.0", "Volume": 5}}}"#,
         ),
-    )
+    ).block()
     .unwrap();
     // The same object with the default (plain) variants.
-    hub::export(&conn, "/plain", XML, None).unwrap();
+    hub::export(&conn, "/plain", XML, None).block().unwrap();
     assert_eq!(
         next(&conn, 5000).unwrap(),
         json!({"kind": "name_acquired", "name": NAME})
@@ -220,6 +220,22 @@ fn gdbus_call(method: &str, args: &[&str]) -> Vec<String> {
     .collect();
     v.extend(args.iter().map(|s| s.to_string()));
     v
+}
+
+/// `gdbus introspect` of `path` on our served name.
+fn gdbus_introspect(bus: &PrivateBus, path: &str) -> String {
+    run_ok(
+        bus,
+        "gdbus",
+        &[
+            "introspect",
+            "--session",
+            "--dest",
+            NAME,
+            "--object-path",
+            path,
+        ],
+    )
 }
 
 fn strs(v: &[String]) -> Vec<&str> {
@@ -364,20 +380,9 @@ fn gdbus_and_busctl_call_an_exported_object_with_typed_values(t: Transport) {
 fn introspection_of_exported_paths_and_their_parents(t: Transport) {
     let bus = PrivateBus::on(t);
     let conn = server(&bus);
-    hub::export(&conn, "/com/example/Obj/Child", "<node/>", None).unwrap();
+    hub::export(&conn, "/com/example/Obj/Child", "<node/>", None).block().unwrap();
     // Nobody is inside the library: the library answers from the background.
-    let out = run_ok(
-        &bus,
-        "gdbus",
-        &[
-            "introspect",
-            "--session",
-            "--dest",
-            NAME,
-            "--object-path",
-            PATH,
-        ],
-    );
+    let out = gdbus_introspect(&bus, PATH);
     for want in [
         "interface com.example.Calc {",
         "Add(in  i a,",
@@ -640,7 +645,7 @@ fn events_carry_the_call_as_json(t: Transport) {
         "/typed",
         XML,
         Some(r#"{"variants": "typed", "bytes": "base64"}"#),
-    )
+    ).block()
     .unwrap();
     let client = bus.connect();
     let me = client.unique_name().unwrap().unwrap();
@@ -713,7 +718,7 @@ fn skype_shaped_notify_calls_arrive_in_order(t: Transport) {
              <method name="Notify"><arg type="s" name="message" direction="in"/></method>
            </interface></node>"#,
         None,
-    )
+    ).block()
     .unwrap();
     const N: usize = 25;
     for i in 0..N {
@@ -1080,17 +1085,17 @@ fn export_errors(t: Transport) {
         ),
     ];
     for (path, xml, opts, kind) in cases {
-        let e = hub::export(&conn, path, xml, opts).unwrap_err();
+        let e = hub::export(&conn, path, xml, opts).block().unwrap_err();
         assert_eq!(e.kind, kind, "{path} {xml} {opts:?}: {e}");
     }
-    hub::export(&conn, "/x", "<node/>", None).unwrap();
+    hub::export(&conn, "/x", "<node/>", None).block().unwrap();
     assert_eq!(
-        hub::export(&conn, "/x", "<node/>", None).unwrap_err().kind,
+        hub::export(&conn, "/x", "<node/>", None).block().unwrap_err().kind,
         Kind::InvalidRequest
     );
-    hub::unexport(&conn, "/x").unwrap();
+    hub::unexport(&conn, "/x").block().unwrap();
     assert_eq!(
-        hub::unexport(&conn, "/x").unwrap_err().kind,
+        hub::unexport(&conn, "/x").block().unwrap_err().kind,
         Kind::InvalidRequest
     );
     // After unexport the path is unknown again (the default handling answers).
@@ -1125,7 +1130,85 @@ fn closing_the_serving_connection_releases_its_handles(t: Transport) {
     assert_eq!(e.name, "org.freedesktop.DBus.Error.NoReply");
 }
 
+/// An exported ObjectManager: gdbus reads the objects below it with GetManagedObjects, and a
+/// subscriber sees InterfacesAdded and InterfacesRemoved as objects come and go below it (not
+/// for objects elsewhere).
+fn an_object_manager_publishes_the_objects_below_it(t: Transport) {
+    let bus = PrivateBus::on(t);
+    let conn = server(&bus);
+    let manager = "/com/example";
+    hub::export(
+        &conn,
+        manager,
+        "<node/>",
+        Some(r#"{"object_manager": true}"#),
+    ).block()
+    .unwrap();
+    let watcher = bus.connect();
+    let (rule, opts) = MatchRule::from_value(&json!({
+        "sender": NAME, "interface": "org.freedesktop.DBus.ObjectManager"}))
+    .unwrap();
+    hub::subscribe(&watcher, rule, opts).block().unwrap();
+    let managed = || {
+        run_ok(
+            &bus,
+            "gdbus",
+            &[
+                "call",
+                "--session",
+                "--dest",
+                NAME,
+                "--object-path",
+                manager,
+                "--method",
+                "org.freedesktop.DBus.ObjectManager.GetManagedObjects",
+            ],
+        )
+    };
+    assert_eq!(
+        managed(),
+        "({objectpath '/com/example/Obj': {'com.example.Calc': {'Version': <'1.0'>, \
+         'Volume': <uint32 5>}, 'com.example.Other': {}}},)"
+    );
+    let introspected = gdbus_introspect(&bus, manager);
+    assert!(
+        introspected.contains("interface org.freedesktop.DBus.ObjectManager"),
+        "{introspected}"
+    );
+    // Exported below the manager: announced with its interfaces and stored properties.
+    let xml = r#"<node><interface name="com.example.Thing">
+        <property name="Name" type="s" access="read"/></interface></node>"#;
+    hub::export(
+        &conn,
+        "/com/example/things/t1",
+        xml,
+        Some(r#"{"properties": {"com.example.Thing": {"Name": "first"}}}"#),
+    ).block()
+    .unwrap();
+    // Elsewhere: not announced.
+    hub::export(&conn, "/org/elsewhere", xml, None).block().unwrap();
+    hub::unexport(&conn, "/com/example/things/t1").block().unwrap();
+    let added = next(&watcher, 5000).expect("InterfacesAdded");
+    assert_eq!(added["member"], "InterfacesAdded");
+    assert_eq!(added["path"], manager);
+    assert_eq!(
+        added["data"],
+        json!(["/com/example/things/t1", {"com.example.Thing": {"Name": "first"}}])
+    );
+    let removed = next(&watcher, 5000).expect("InterfacesRemoved");
+    assert_eq!(removed["member"], "InterfacesRemoved");
+    assert_eq!(
+        removed["data"],
+        json!(["/com/example/things/t1", ["com.example.Thing"]])
+    );
+    assert!(next(&watcher, 200).is_none());
+    assert!(!managed().contains("things"));
+    let e = hub::export(&conn, "/x", "<node/>", Some(r#"{"object_manager": 1}"#)).block().unwrap_err();
+    assert_eq!(e.kind, Kind::InvalidRequest);
+}
+
 per_transport!(
+    an_object_manager_publishes_the_objects_below_it,
     gdbus_and_busctl_call_an_exported_object_with_typed_values,
     introspection_of_exported_paths_and_their_parents,
     library_answers_while_the_application_sleeps_outside,

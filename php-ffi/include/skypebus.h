@@ -734,7 +734,10 @@ enum skypebus_result skypebus_release_name(const struct skypebus_connection *con
  *
  * `options_json` may be NULL, or an object with `variants` (`"typed"`: variants in call
  * events as `{"type","data"}`), `bytes` (`"base64"`: `ay` as base64 both in events and in
- * replies) and `properties` (initial values: `{"<interface>": {"<property>": value}}`).
+ * replies), `properties` (initial values: `{"<interface>": {"<property>": value}}`) and
+ * `object_manager` (`true`: the object is an `org.freedesktop.DBus.ObjectManager` whose
+ * `GetManagedObjects` the library answers with the objects exported below it; exporting and
+ * unexporting an object below it emits `InterfacesAdded`/`InterfacesRemoved`).
  *
  * Needs a private connection (`skypebus_connection_open_private`); on the shared handle of
  * `skypebus_connection_open` it gives `SKYPEBUS_INVALID_REQUEST`.

@@ -694,7 +694,12 @@ final class Bus implements BusInterface
      *   implements PropertyWriteHandler and refuses it.
      *
      * $options: 'variants' => 'typed' (the handler gets variants as Variant objects),
-     * 'properties' => ['<interface>' => ['<property>' => value]] (initial values).
+     * 'properties' => ['<interface>' => ['<property>' => value]] (initial values),
+     * 'objectManager' => true (the object is an org.freedesktop.DBus.ObjectManager: the library
+     * answers GetManagedObjects with the objects exported below its path, their interfaces and
+     * readable property values, and announces every object exported or unexported below it with
+     * InterfacesAdded and InterfacesRemoved; $handler may then be any object and the XML
+     * '<node/>').
      *
      * Moves a shared Bus to a private connection (see the class comment).
      *
@@ -753,7 +758,8 @@ final class Bus implements BusInterface
      * The event machinery's counters: the library's (queued_signals, queued_calls,
      * pending_calls, subscriptions, exports, dropped_signals, refused_calls, expired_calls,
      * queue_limit, queue_bytes, call_timeout_ms, max_pending_calls) and PHP's
-     * (php_kept_signals, php_dropped_signals).
+     * (php_kept_signals, php_dropped_signals, php_cached_credentials: callers whose
+     * IncomingCall::getCredentials() answer is kept).
      *
      * @return array<string, int>
      */

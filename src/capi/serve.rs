@@ -118,7 +118,10 @@ pub extern "C" fn skypebus_release_name(
 ///
 /// `options_json` may be NULL, or an object with `variants` (`"typed"`: variants in call
 /// events as `{"type","data"}`), `bytes` (`"base64"`: `ay` as base64 both in events and in
-/// replies) and `properties` (initial values: `{"<interface>": {"<property>": value}}`).
+/// replies), `properties` (initial values: `{"<interface>": {"<property>": value}}`) and
+/// `object_manager` (`true`: the object is an `org.freedesktop.DBus.ObjectManager` whose
+/// `GetManagedObjects` the library answers with the objects exported below it; exporting and
+/// unexporting an object below it emits `InterfacesAdded`/`InterfacesRemoved`).
 ///
 /// Needs a private connection (`skypebus_connection_open_private`); on the shared handle of
 /// `skypebus_connection_open` it gives `SKYPEBUS_INVALID_REQUEST`.
@@ -139,7 +142,8 @@ pub extern "C" fn skypebus_export(
         let path = str_from_c(path, "path")?;
         let xml = str_from_c(introspection_xml, "introspection_xml")?;
         let options = opt_str_from_c(options_json, "options_json")?;
-        hub::export(conn.private("exporting an object")?, path, xml, options)
+        let private = conn.private("exporting an object")?;
+        run(private, hub::export(private, path, xml, options))?
     })
 }
 
@@ -189,7 +193,7 @@ pub extern "C" fn skypebus_unexport(
     boundary!(err = err, {
         let conn = skypebus_connection::try_ref(conn, "conn")?;
         let path = str_from_c(path, "path")?;
-        hub::unexport(&conn.inner, path)
+        run(&conn.inner, hub::unexport(&conn.inner, path))?
     })
 }
 

@@ -39,25 +39,48 @@ impl Hub {
 }
 
 /// Exports an object at `path` with the interfaces `xml` declares.
-pub fn export(conn: &Connection, path: &str, xml: &str, options: Option<&str>) -> Result<()> {
+pub async fn export(
+    conn: &Connection,
+    path: &str,
+    xml: &str,
+    options: Option<&str>,
+) -> Result<()> {
     conn.check_usable()?;
     let obj = serve::object_at(path, xml, options)?;
     let hub = of(conn)?;
-    let mut st = hub.lock();
-    st.serve.export(path, obj)?;
-    hub.exporting.store(true, Ordering::Release);
+    let added = {
+        let mut st = hub.lock();
+        st.serve.export(path, obj)?;
+        hub.exporting.store(true, Ordering::Release);
+        serve::interfaces_added(&st.serve, path)
+    };
+    announce(conn, added).await
+}
+
+/// Sends an `InterfacesAdded`/`InterfacesRemoved` signal, if there is one (the object is
+/// exported or unexported whether it can be sent or not).
+async fn announce(conn: &Connection, signal: Result<Option<Message>>) -> Result<()> {
+    if let Some(signal) = signal? {
+        conn.send(&signal).await?;
+    }
     Ok(())
 }
 
 /// Stops exporting `path`. Handles of calls already received stay answerable.
-pub fn unexport(conn: &Connection, path: &str) -> Result<()> {
+pub async fn unexport(conn: &Connection, path: &str) -> Result<()> {
     let hub = of(conn)?;
-    let mut st = hub.lock();
-    st.serve.unexport(path)?;
-    if st.serve.objects.is_empty() {
-        hub.exporting.store(false, Ordering::Release);
+    let removed = {
+        let mut st = hub.lock();
+        let obj = st.serve.unexport(path)?;
+        if st.serve.objects.is_empty() {
+            hub.exporting.store(false, Ordering::Release);
+        }
+        serve::interfaces_removed(&st.serve, path, &obj)
+    };
+    if conn.check_usable().is_err() {
+        return Ok(());
     }
-    Ok(())
+    announce(conn, removed).await
 }
 
 /// Stores a property value (typed by its declared type) and emits `PropertiesChanged` when it

@@ -23,6 +23,12 @@
 //!   the declared one), `UnknownProperty`, `PropertyReadOnly`, `AccessDenied` (reading a
 //!   write-only property), `LimitsExceeded` (too many unanswered calls).
 //!
+//! An object exported with the option `"object_manager": true` is also an
+//! `org.freedesktop.DBus.ObjectManager`: it answers `GetManagedObjects` with the objects
+//! exported below it (their interfaces and readable stored properties), and every object
+//! exported or unexported below it is announced with `InterfacesAdded`/`InterfacesRemoved`
+//! (objects below a nested manager belong to the nearest one).
+//!
 //! Calls without an interface header are resolved to the first declared interface (in XML order)
 //! that has the member, then to the standard interfaces.
 //!
@@ -48,6 +54,7 @@
 //! with the value; `invalidates`: name only; `const`/`false`: no signal).
 
 mod calls;
+mod manager;
 mod properties;
 mod registry;
 mod router;
@@ -68,7 +75,7 @@ use crate::action::Action;
 use crate::error::{Error, Kind, Result};
 use crate::event::{Event, Limits, no_reply_expected};
 use crate::json::DecodeOptions;
-use crate::request::{check_keys, json_kind, json_object, parse_value_options};
+use crate::request::{bool_key, check_keys, json_kind, json_object, parse_value_options};
 use crate::schema::{self, Interface, Mode};
 use crate::signature;
 
@@ -197,8 +204,16 @@ fn parse_export_options(
         return Ok((ExportOptions::default(), values));
     };
     let map = json_object(text, "export options")?;
-    check_keys(&map, &["variants", "bytes", "properties"], "export options")?;
+    check_keys(
+        &map,
+        &["variants", "bytes", "properties", "object_manager"],
+        "export options",
+    )?;
     let (typed_variants, bytes_base64) = parse_value_options(&map)?;
+    let object_manager = match map.get("object_manager") {
+        None => false,
+        Some(v) => bool_key("object_manager", v)?,
+    };
     let opts = ExportOptions {
         decode: DecodeOptions {
             typed_variants,
@@ -206,6 +221,7 @@ fn parse_export_options(
             arrays_base64: false,
         },
         bytes_base64,
+        object_manager,
     };
     match map.get("properties") {
         None => {}
@@ -281,4 +297,5 @@ pub(crate) fn check_error_name(name: &str) -> Result<()> {
 }
 
 pub(crate) use calls::{Accepted, answer, parse_reply, release, unknown_handle};
+pub(crate) use manager::{interfaces_added, interfaces_removed};
 pub(crate) use properties::set as set_property;

@@ -78,11 +78,7 @@ pub(crate) fn route(
     if member == "GetAll" {
         let mut all = Map::new();
         for i in &ifaces {
-            for p in i.properties.iter().filter(|p| p.access.readable()) {
-                if let Some(v) = obj.values.get(&(i.name.clone(), p.name.clone())) {
-                    all.insert(p.name.clone(), json!({"type": p.sig, "data": v}));
-                }
-            }
+            all.extend(readable_values(obj, i));
         }
         let t = Type::Dict(Box::new(Type::String), Box::new(Type::Variant));
         return message::build_with_body(
@@ -156,6 +152,18 @@ pub(crate) fn route(
         },
         opts: obj.opts,
     }))
+}
+
+/// The stored values of the readable properties of interface `i` of `obj`, as `a{sv}` JSON
+/// (name -> typed variant); properties without a value yet are left out.
+pub(crate) fn readable_values(obj: &Object, i: &Interface) -> Map<String, Value> {
+    let mut out = Map::new();
+    for p in i.properties.iter().filter(|p| p.access.readable()) {
+        if let Some(v) = obj.values.get(&(i.name.clone(), p.name.clone())) {
+            out.insert(p.name.clone(), json!({"type": p.sig, "data": v}));
+        }
+    }
+    out
 }
 
 /// The value a `Set` call carries (typed variant data).

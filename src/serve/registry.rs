@@ -24,6 +24,8 @@ pub(crate) const E_LIMITS: &str = "org.freedesktop.DBus.Error.LimitsExceeded";
 pub(crate) struct ExportOptions {
     pub(crate) decode: DecodeOptions,
     pub(crate) bytes_base64: bool,
+    /// Serve `org.freedesktop.DBus.ObjectManager` for the objects below.
+    pub(crate) object_manager: bool,
 }
 
 /// Stored property values: (interface, property) -> canonical value (typed variants, bytes as
@@ -131,10 +133,10 @@ impl Registry {
         Ok(())
     }
 
-    /// Removes an export (its stored values go with it).
-    pub(crate) fn unexport(&mut self, path: &str) -> Result<()> {
+    /// Removes an export (its stored values go with it); returns it.
+    pub(crate) fn unexport(&mut self, path: &str) -> Result<Object> {
         match self.objects.remove(path) {
-            Some(_) => Ok(()),
+            Some(obj) => Ok(obj),
             None => Err(Error::invalid_request(format!(
                 "{path} is not exported on this connection"
             ))),

@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::message;
 use crate::schema::{INTROSPECTABLE, PEER, PROPERTIES};
 
+use super::manager::OBJECT_MANAGER;
 use super::registry::{CallWhat, Incoming, Registry};
 use super::{E_FAILED, E_INVALID_ARGS, E_UNKNOWN_INTERFACE, E_UNKNOWN_METHOD, error_reply};
 
@@ -62,6 +63,17 @@ pub(crate) fn route(reg: &Registry, msg: &Message) -> Result<Route> {
     };
     // Declared interfaces first (also for calls without an interface).
     if let Some(obj) = obj {
+        if obj.opts.object_manager
+            && (iface == Some(OBJECT_MANAGER) || (iface.is_none() && member == "GetManagedObjects"))
+        {
+            return match member {
+                "GetManagedObjects" if sig.is_empty() => {
+                    reply(super::manager::managed_objects(reg, path, msg))
+                }
+                "GetManagedObjects" => bad_args(""),
+                _ => no_method(OBJECT_MANAGER),
+            };
+        }
         let found = match iface {
             Some(i) if [PEER, INTROSPECTABLE, PROPERTIES].contains(&i) => None,
             Some(i) => match obj.interface(i) {

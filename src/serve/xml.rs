@@ -134,6 +134,9 @@ pub(crate) fn document(obj: Option<&Object>, children: &[String]) -> String {
     out.push_str(STANDARD_XML);
     if let Some(obj) = obj {
         out.push_str(PROPERTIES_XML);
+        if obj.opts.object_manager {
+            out.push_str(super::manager::OBJECT_MANAGER_XML);
+        }
         for i in &obj.interfaces {
             write_interface(&mut out, i);
         }

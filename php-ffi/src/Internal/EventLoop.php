@@ -152,6 +152,7 @@ final class EventLoop
         return $this->libraryStats() + [
             'php_kept_signals' => $this->signals->keptCount(),
             'php_dropped_signals' => $this->signals->droppedCount(),
+            'php_cached_credentials' => $this->server->cachedCredentials(),
         ];
     }
 

@@ -53,6 +53,7 @@ final class Server
     {
         $typed = false;
         $properties = null;
+        $manager = false;
         foreach ($options as $key => $value) {
             switch ((string) $key) {
                 case 'variants':
@@ -67,8 +68,14 @@ final class Server
                     }
                     $properties = $value;
                     break;
+                case 'objectManager':
+                    if (!is_bool($value)) {
+                        throw Errors::invalid(sprintf('The export option "objectManager" must be a bool, %s given', Values::describe($value)));
+                    }
+                    $manager = $value;
+                    break;
                 default:
-                    throw Errors::invalid(sprintf('Unknown export option "%s"; the options are: variants, properties', $key));
+                    throw Errors::invalid(sprintf('Unknown export option "%s"; the options are: variants, properties, objectManager', $key));
             }
         }
         $native = $this->connection->native;
@@ -77,6 +84,9 @@ final class Server
         $schema = ObjectSchema::fromJson(ReplyDecoder::decodeJson($native->exportSchema($introspectionXml), 'the export schema'));
         $export = new Export($handler, $schema, $typed);
         $request = ['variants' => 'typed', 'bytes' => 'base64'];
+        if ($manager) {
+            $request['object_manager'] = true;
+        }
         if ($properties !== null) {
             $values = new \stdClass();
             foreach ($properties as $interface => $list) {
@@ -97,6 +107,12 @@ final class Server
         $native->export($this->connection->handle(), $path, $introspectionXml, $json);
         $this->exports[$path] = $export;
         return new ExportedObject($bus, $path);
+    }
+
+    /** How many callers' credentials are cached. */
+    public function cachedCredentials(): int
+    {
+        return $this->credentials->cached();
     }
 
     /** @throws InvalidArgumentException|SkypeBusException */

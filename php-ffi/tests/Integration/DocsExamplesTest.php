@@ -10,20 +10,10 @@ namespace SkypeBus\Tests\Integration;
  */
 final class DocsExamplesTest extends IntegrationTestCase
 {
-    /**
-     * The example NAME of docs/php.md as a script that loads the package first.
-     */
+    /** The example NAME of docs/php.md as a script that loads the package first. */
     private static function script(string $name): string
     {
-        $docs = (string) file_get_contents(dirname(__DIR__, 3) . '/docs/php.md');
-        $marker = "<!-- tested: $name -->\n```php\n";
-        $start = strpos($docs, $marker);
-        self::assertNotFalse($start, "no example $name in docs/php.md");
-        $start += strlen($marker);
-        $code = substr($docs, $start, strpos($docs, "\n```\n", $start) - $start);
-        $file = static::$private->directory() . "/example-$name.php";
-        file_put_contents($file, "<?php\nrequire " . var_export(dirname(__DIR__) . '/bootstrap.php', true) . ";\n" . $code . "\n");
-        return $file;
+        return self::docsExample('php.md', $name);
     }
 
     public function testCallManyExample(): void

@@ -59,6 +59,23 @@ abstract class IntegrationTestCase extends TestCase
     }
 
     /**
+     * The example marked <!-- tested: NAME --> in docs/$doc, as a script in the bus directory
+     * that loads the package first, to run in a PHP process whose session bus is the private bus.
+     */
+    protected static function docsExample(string $doc, string $name): string
+    {
+        $docs = (string) file_get_contents(dirname(__DIR__, 3) . '/docs/' . $doc);
+        $marker = "<!-- tested: $name -->\n```php\n";
+        $start = strpos($docs, $marker);
+        self::assertNotFalse($start, "no example $name in docs/$doc");
+        $start += strlen($marker);
+        $code = substr($docs, $start, strpos($docs, "\n```\n", $start) - $start);
+        $file = static::$private->directory() . "/example-$name.php";
+        file_put_contents($file, "<?php\nrequire " . var_export(dirname(__DIR__) . '/bootstrap.php', true) . ";\n" . $code . "\n");
+        return $file;
+    }
+
+    /**
      * Runs a command on the private bus (its session bus) and returns its exit code and output
      * (stdout and stderr). While it runs, $serving answers calls (serve() in short slices), or
      * nothing of ours runs when $serving is null: the library alone answers then.

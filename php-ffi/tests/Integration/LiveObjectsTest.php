@@ -212,6 +212,34 @@ final class LiveObjectsTest extends IntegrationTestCase
         self::assertTrue($signals[0]->matches($plain));
     }
 
+    public function testOurOwnObjectManagerIsFollowedByAnObjectTree(): void
+    {
+        $server = static::$private->connectPrivate();
+        $server->export('/net/skypebus/Test/Tree', new \stdClass(), '<node/>', ['objectManager' => true]);
+        $xml = '<node><interface name="net.skypebus.Test.Thing"><property name="Name" type="s" access="read"/>'
+            . '<property name="Size" type="u" access="read"/></interface></node>';
+        $first = $server->export('/net/skypebus/Test/Tree/first', new \stdClass(), $xml, [
+            'properties' => ['net.skypebus.Test.Thing' => ['Name' => 'first', 'Size' => 1]],
+        ]);
+        $tree = $this->bus->objectManager($server->getUniqueName(), '/net/skypebus/Test/Tree');
+        self::assertSame(['/net/skypebus/Test/Tree/first' => ['net.skypebus.Test.Thing' => ['Name' => 'first', 'Size' => 1]]], $tree->getObjects());
+
+        $second = $server->export('/net/skypebus/Test/Tree/second', new \stdClass(), $xml, [
+            'properties' => ['net.skypebus.Test.Thing' => ['Name' => 'second']],
+        ]);
+        $first->setProperty('net.skypebus.Test.Thing', 'Size', 2);
+        $server->unexport('/net/skypebus/Test/Tree/first');
+        $this->processUntil(static function () use ($tree): bool {
+            return array_keys($tree->getObjects()) === ['/net/skypebus/Test/Tree/second'];
+        }, 'the second object, without the first');
+        self::assertSame(['Name' => 'second'], $tree->getObject('/net/skypebus/Test/Tree/second')['net.skypebus.Test.Thing']);
+        $second->setProperty('net.skypebus.Test.Thing', 'Size', 7);
+        $this->processUntil(static function () use ($tree): bool {
+            return ($tree->getObject('/net/skypebus/Test/Tree/second')['net.skypebus.Test.Thing']['Size'] ?? null) === 7;
+        }, 'PropertiesChanged of Size');
+        $server->close();
+    }
+
     public function testAServedCallTellsTheCallersUidAndPid(): void
     {
         $handler = new class () {
@@ -224,7 +252,8 @@ final class LiveObjectsTest extends IntegrationTestCase
             public function whoAmI(): string
             {
                 $call = $this->bus->currentCall();
-                $this->seen[] = ['sender' => $call->getSender()] + $call->getCredentials();
+                $this->seen[] = ['sender' => $call->getSender()] + $call->getCredentials()
+                    + ['cached' => $this->bus->eventStats()['php_cached_credentials']];
                 return 'ok';
             }
         };
@@ -245,5 +274,10 @@ final class LiveObjectsTest extends IntegrationTestCase
         self::assertStringStartsWith(':', $seen['sender']);
         self::assertSame($seen['uid'], $seen['all']['UnixUserID']);
         self::assertContains(posix_getegid(), $seen['groups']);
+        // Cached until the caller disconnects (gdbus exits once answered).
+        self::assertSame(1, $seen['cached']);
+        $this->processUntil(function (): bool {
+            return $this->bus->eventStats()['php_cached_credentials'] === 0;
+        }, 'the caller to disconnect');
     }
 }

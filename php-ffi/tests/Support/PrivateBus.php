@@ -37,6 +37,9 @@ final class PrivateBus
     /** @var int */
     private $logs = 0;
 
+    /** @var array<int, string> process resource id => its log file */
+    private $logFiles = [];
+
     private function __construct(string $dir)
     {
         $this->dir = $dir;
@@ -202,7 +205,36 @@ XML
             throw new \RuntimeException('cannot start ' . implode(' ', $command));
         }
         $this->children[] = $process;
+        $this->logFiles[(int) $process] = $log;
         return $process;
+    }
+
+    /**
+     * What a process started with spawn() has written so far (stdout and stderr).
+     *
+     * @param resource $process
+     */
+    public function output($process): string
+    {
+        return (string) @file_get_contents($this->logFiles[(int) $process] ?? '');
+    }
+
+    /**
+     * Waits (up to $seconds) until the output of a process started with spawn() contains
+     * $text; returns the output.
+     *
+     * @param resource $process
+     */
+    public function waitForOutput($process, string $text, float $seconds = 10.0): string
+    {
+        $deadline = microtime(true) + $seconds;
+        while (strpos($output = $this->output($process), $text) === false) {
+            if (microtime(true) > $deadline) {
+                throw new \RuntimeException("no \"$text\" in the output:\n$output\nlogs:\n" . $this->logs());
+            }
+            usleep(20000);
+        }
+        return $output;
     }
 
     /**
