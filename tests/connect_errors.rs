@@ -19,7 +19,7 @@ fn open_error(target: Target) -> Error {
     let what = format!("{target:?}");
     std::thread::spawn(move || {
         let _ = tx.send(
-            skypebus::runtime::block_on(skypebus::hub::open(target).block()).and_then(|r| r.map(|_| ())),
+            skypebus::runtime::block_on(skypebus::hub::open(target)).and_then(|r| r.map(|_| ())),
         );
     });
     match rx.recv_timeout(BOUND) {

@@ -62,7 +62,8 @@ fn served_pair() -> (Connection, Connection) {
         PATH,
         XML,
         Some(r#"{"properties": {"com.example.Peer": {"Version": "1.0", "Volume": 5}}}"#),
-    ).block()
+    )
+    .block()
     .unwrap();
     (server, client)
 }

@@ -81,7 +81,8 @@ fn server(bus: &PrivateBus) -> Connection {
             r#"{"variants": "typed",
                  "properties": {"com.example.Calc": {"Version": "1.0", "Volume": 5}}}"#,
         ),
-    ).block()
+    )
+    .block()
     .unwrap();
     // The same object with the default (plain) variants.
     hub::export(&conn, "/plain", XML, None).block().unwrap();
@@ -380,7 +381,9 @@ fn gdbus_and_busctl_call_an_exported_object_with_typed_values(t: Transport) {
 fn introspection_of_exported_paths_and_their_parents(t: Transport) {
     let bus = PrivateBus::on(t);
     let conn = server(&bus);
-    hub::export(&conn, "/com/example/Obj/Child", "<node/>", None).block().unwrap();
+    hub::export(&conn, "/com/example/Obj/Child", "<node/>", None)
+        .block()
+        .unwrap();
     // Nobody is inside the library: the library answers from the background.
     let out = gdbus_introspect(&bus, PATH);
     for want in [
@@ -645,7 +648,8 @@ fn events_carry_the_call_as_json(t: Transport) {
         "/typed",
         XML,
         Some(r#"{"variants": "typed", "bytes": "base64"}"#),
-    ).block()
+    )
+    .block()
     .unwrap();
     let client = bus.connect();
     let me = client.unique_name().unwrap().unwrap();
@@ -718,7 +722,8 @@ fn skype_shaped_notify_calls_arrive_in_order(t: Transport) {
              <method name="Notify"><arg type="s" name="message" direction="in"/></method>
            </interface></node>"#,
         None,
-    ).block()
+    )
+    .block()
     .unwrap();
     const N: usize = 25;
     for i in 0..N {
@@ -1090,7 +1095,10 @@ fn export_errors(t: Transport) {
     }
     hub::export(&conn, "/x", "<node/>", None).block().unwrap();
     assert_eq!(
-        hub::export(&conn, "/x", "<node/>", None).block().unwrap_err().kind,
+        hub::export(&conn, "/x", "<node/>", None)
+            .block()
+            .unwrap_err()
+            .kind,
         Kind::InvalidRequest
     );
     hub::unexport(&conn, "/x").block().unwrap();
@@ -1142,7 +1150,8 @@ fn an_object_manager_publishes_the_objects_below_it(t: Transport) {
         manager,
         "<node/>",
         Some(r#"{"object_manager": true}"#),
-    ).block()
+    )
+    .block()
     .unwrap();
     let watcher = bus.connect();
     let (rule, opts) = MatchRule::from_value(&json!({
@@ -1183,11 +1192,16 @@ fn an_object_manager_publishes_the_objects_below_it(t: Transport) {
         "/com/example/things/t1",
         xml,
         Some(r#"{"properties": {"com.example.Thing": {"Name": "first"}}}"#),
-    ).block()
+    )
+    .block()
     .unwrap();
     // Elsewhere: not announced.
-    hub::export(&conn, "/org/elsewhere", xml, None).block().unwrap();
-    hub::unexport(&conn, "/com/example/things/t1").block().unwrap();
+    hub::export(&conn, "/org/elsewhere", xml, None)
+        .block()
+        .unwrap();
+    hub::unexport(&conn, "/com/example/things/t1")
+        .block()
+        .unwrap();
     let added = next(&watcher, 5000).expect("InterfacesAdded");
     assert_eq!(added["member"], "InterfacesAdded");
     assert_eq!(added["path"], manager);
@@ -1203,7 +1217,9 @@ fn an_object_manager_publishes_the_objects_below_it(t: Transport) {
     );
     assert!(next(&watcher, 200).is_none());
     assert!(!managed().contains("things"));
-    let e = hub::export(&conn, "/x", "<node/>", Some(r#"{"object_manager": 1}"#)).block().unwrap_err();
+    let e = hub::export(&conn, "/x", "<node/>", Some(r#"{"object_manager": 1}"#))
+        .block()
+        .unwrap_err();
     assert_eq!(e.kind, Kind::InvalidRequest);
 }
 

@@ -39,12 +39,7 @@ impl Hub {
 }
 
 /// Exports an object at `path` with the interfaces `xml` declares.
-pub async fn export(
-    conn: &Connection,
-    path: &str,
-    xml: &str,
-    options: Option<&str>,
-) -> Result<()> {
+pub async fn export(conn: &Connection, path: &str, xml: &str, options: Option<&str>) -> Result<()> {
     conn.check_usable()?;
     let obj = serve::object_at(path, xml, options)?;
     let hub = of(conn)?;
