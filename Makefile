@@ -98,6 +98,18 @@ test-c-serve: $(RELEASE)/test_serve $(RELEASE)/serve
 
 test-c: test-c-serve
 
+# --- A hostile peer (issue 18): the cases of tests/hostile.rs from C, on both wire paths, under
+# valgrind (the valgrind run checks every case as a plain run would) ---
+$(RELEASE)/test_hostile: tests/c/test_hostile.c tests/c/check.h include/skypebus.h build
+	gcc $(CFLAGS) -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
+
+.PHONY: test-c-hostile
+test-c-hostile: $(RELEASE)/test_hostile
+	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_hostile > target/valgrind-test_hostile.log
+	@echo "hostile peer: every case ends in its error (valgrind: no definitely or indirectly lost blocks, no invalid accesses)"
+
+test-c: test-c-hostile
+
 # --- Event loops (issue 14): the C example (serve, signals, asynchronous calls in one poll()
 # loop; cancel, fork and free with calls pending) run by gdbus and dbus-send, under valgrind ---
 $(RELEASE)/event_loop: examples/c/event_loop.c include/skypebus.h build
@@ -126,7 +138,7 @@ test-php: build
 test-emulator: build
 	@if [ -d tests/skype ]; then scripts/test-emulator.sh; else echo "emulator tests not present yet"; fi
 
-test: deps build check-header lint test-rust test-c test-php test-emulator
+test: deps build check-header lint test-rust test-c test-php test-emulator test-fuzz
 	@echo "all test suites passed"
 
 demo: deps build
@@ -139,14 +151,26 @@ bench-deps:
 bench: bench-deps build
 	bench/run.sh
 
-# Coverage-guided fuzzing of the decoder, the encoder and the request parsers (libFuzzer through
-# cargo-fuzz; RUSTC_BOOTSTRAP lets the stable toolchain build with the sanitizer flags).
+# Coverage-guided fuzzing of the decoder, the encoder, the request parsers and the incoming path
+# as the socket sees it (libFuzzer through cargo-fuzz; RUSTC_BOOTSTRAP lets the stable toolchain
+# build with the sanitizer flags). Each target's corpus grows in fuzz/corpus/<target>; the seeds
+# committed in fuzz/seeds/<target> (real traffic, fuzz/capture-seeds.sh) are read as well. A run
+# that finds a crash, a panic or an input slower than FUZZ_TIMEOUT seconds fails.
 FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 10
+FUZZ_TARGETS ?= decode_body encode request incoming
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-	cd fuzz && for t in decode_body encode request; do \
-		RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 || exit 1; \
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+		mkdir -p corpus/$$t; \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run $$t corpus/$$t $$(test -d seeds/$$t && echo seeds/$$t) -- \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=4096 || exit 1; \
 	done
+
+# The short run of every target that make test includes.
+.PHONY: test-fuzz
+test-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=20
 
 clean:
 	cargo clean

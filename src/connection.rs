@@ -758,6 +758,7 @@ fn framing_error(e: &zbus::Error) -> String {
         zbus::Error::IncorrectEndian => "the peer sent a message with an unknown endianness byte".to_owned(),
         zbus::Error::InvalidField => "the peer sent a message header with an invalid field, message type or protocol version".to_owned(),
         zbus::Error::MissingField => "the peer sent a message without a header field its type requires (PATH and MEMBER of a call; REPLY_SERIAL of a reply; ERROR_NAME of an error; PATH, INTERFACE and MEMBER of a signal)".to_owned(),
+        zbus::Error::MissingParameter(_) => "the peer sent a message whose UNIX_FDS claims file descriptors that did not come with it".to_owned(),
         zbus::Error::InputOutput(_) => return e.to_string(),
         other => format!("the peer sent a malformed message ({other})"),
     };

@@ -54,9 +54,13 @@ pub const DEFAULT_MAX_PENDING_CALLS: usize = 1024;
 /// Default bound on asynchronous calls of ours (`skypebus_call_start`) in flight at once, as
 /// `call_many`'s largest `max_in_flight`; one more is refused at once with `LimitExceeded`.
 pub const DEFAULT_MAX_ASYNC_CALLS: usize = 1024;
-/// File descriptors a message may carry: none (descriptor passing is not negotiated; a message
-/// that claims descriptors ends the connection).
-pub const MAX_UNIX_FDS: u32 = 0;
+/// Most file descriptors one write carries on Linux (`SCM_MAX_FD`); also what one read makes
+/// room for. A message with more cannot be sent.
+pub const MAX_FDS_PER_WRITE: usize = 253;
+/// Most received descriptors that may wait for the message that claims them (the library's
+/// socket); more ends the connection. A message whose `UNIX_FDS` claims more descriptors than
+/// arrived with it ends the connection too.
+pub const MAX_QUEUED_FDS: usize = 1024;
 
 /// The limits, for C (docs/limits.md says what happens at each).
 #[repr(C)]

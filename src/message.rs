@@ -91,6 +91,46 @@ fn align(pos: usize, n: usize) -> usize {
     (pos + n - 1) & !(n - 1)
 }
 
+/// The length of the message that `bytes` starts with (`bytes` being what a connection receives
+/// after authentication), read from its primary header as zbus' socket reader reads it before
+/// it allocates the message (the library's socket frames with it): None while the 16 bytes of
+/// the primary header are not all there; the errors zbus' reader gives for an unknown
+/// endianness byte and for a length over [`crate::limits::MAX_MESSAGE_LEN`].
+pub fn frame_len(bytes: &[u8]) -> zbus::Result<Option<usize>> {
+    const PRIMARY: usize = 16;
+    if bytes.len() < PRIMARY {
+        return Ok(None);
+    }
+    let big = match bytes[0] {
+        b'l' => false,
+        b'B' => true,
+        _ => return Err(zbus::Error::IncorrectEndian),
+    };
+    let word = |at| u64::from(u32_at(bytes, at, big).unwrap_or(0));
+    let header = PRIMARY as u64 + word(12);
+    let total = header + (header.wrapping_neg() & 7) + word(4);
+    if total > crate::limits::MAX_MESSAGE_LEN as u64 {
+        return Err(zbus::Error::ExcessData);
+    }
+    Ok(Some(total as usize))
+}
+
+/// A received message from its bytes (one whole message, as [`frame_len`] cut it), checked as
+/// zbus' socket reader checks every message it reads: the primary header, every header field,
+/// the fields its type requires, the protocol version, the padding before the body.
+pub fn parse_received(bytes: Vec<u8>) -> Result<Message> {
+    let endian = match bytes.first() {
+        Some(b'B') => zbus::wire::Endian::Big,
+        _ => zbus::wire::Endian::Little,
+    };
+    let data =
+        zbus::wire::serialized::Data::new(bytes, zbus::wire::serialized::Context::new(endian, 0));
+    // SAFETY: `from_bytes` checks the header as the socket reader does; the body is only ever
+    // read by this library's own decoder, which checks every byte.
+    unsafe { Message::from_bytes(data) }
+        .map_err(|e| Error::invalid_message(format!("malformed message: {e}")))
+}
+
 /// Whether a received message is big-endian.
 pub fn is_big_endian(msg: &Message) -> bool {
     msg.data().bytes().first() == Some(&b'B')

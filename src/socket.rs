@@ -53,16 +53,7 @@ const READ_BUFFER: usize = 64 * 1024;
 /// Most buffers one `sendmsg` takes (the kernel's `IOV_MAX` is 1024).
 const MAX_IOV: usize = 512;
 
-/// Most descriptors one `sendmsg` carries on Linux (`SCM_MAX_FD`); also what one `recvmsg`
-/// makes room for.
-const MAX_FDS_PER_WRITE: usize = 253;
-
-/// Most received descriptors that may wait for their message at once; more ends the connection
-/// (a peer that sends descriptors without messages that claim them).
-const MAX_QUEUED_FDS: usize = 1024;
-
-/// The largest message the D-Bus specification allows (128 MiB).
-const MAX_MESSAGE: usize = 128 * 1024 * 1024;
+use crate::limits::{MAX_FDS_PER_WRITE, MAX_QUEUED_FDS};
 
 /// Room for the ancillary data of one `recvmsg`: `CMSG_SPACE` of `MAX_FDS_PER_WRITE`
 /// descriptors, in words so that the buffer is aligned for a `cmsghdr`.
@@ -393,23 +384,13 @@ impl Reader {
 /// errors zbus' own reader gives (an unknown byte order, a message longer than the D-Bus
 /// maximum).
 fn message_length(header: &[u8; 16]) -> zbus::Result<(usize, Endian)> {
-    let endian = match header[0] {
-        b'l' => Endian::Little,
-        b'B' => Endian::Big,
-        _ => return Err(zbus::Error::IncorrectEndian),
+    // The same framing as the `incoming` fuzz target's (`message::frame_len`).
+    let total = crate::message::frame_len(header)?.unwrap_or(header.len());
+    let endian = if header[0] == b'B' {
+        Endian::Big
+    } else {
+        Endian::Little
     };
-    let word = |at: usize| {
-        let b = [header[at], header[at + 1], header[at + 2], header[at + 3]];
-        match endian {
-            Endian::Little => u32::from_le_bytes(b),
-            Endian::Big => u32::from_be_bytes(b),
-        }
-    };
-    let fields_end = 16 + word(12) as usize;
-    let total = fields_end.next_multiple_of(8) + word(4) as usize;
-    if total > MAX_MESSAGE {
-        return Err(zbus::Error::ExcessData);
-    }
     Ok((total, endian))
 }
 

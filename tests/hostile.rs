@@ -63,6 +63,11 @@ fn expected(case: &str) -> (Expect, After) {
             Fails(Disconnected, "without a header field its type requires"),
             Closed,
         ),
+        "fds-never-came" => (
+            Fails(Disconnected, "claims file descriptors that did not come"),
+            Closed,
+        ),
+        "fd-index-out-of-range" => (Fails(NotSupported, "unix fds are not supported yet"), Kept),
         "half-message" => (Fails(Timeout, "no reply within 2000 ms"), Stuck),
         "sasl-close" => (
             Fails(ConnectFailed, "Unexpected EOF during handshake"),
@@ -174,6 +179,8 @@ cases! {
     half_message => "half-message",
     call_without_path => "call-without-path",
     call_without_member => "call-without-member",
+    fds_never_came => "fds-never-came",
+    fd_index_out_of_range => "fd-index-out-of-range",
     sasl_close => "sasl-close",
     sasl_garbage => "sasl-garbage",
 }

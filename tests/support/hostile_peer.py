@@ -269,6 +269,12 @@ def call_without(code):
     return case
 
 
+def fds_never_came(p, s):
+    fields = [(REPLY_SERIAL, "u", s), (DESTINATION, "s", CLIENT), (SENDER, "s", SELF),
+              (SIGNATURE, "g", "h"), (UNIX_FDS, "u", 1)]
+    p.send(message(METHOD_RETURN, p.next_serial(), fields, struct.pack("<I", 0)))
+
+
 def flood(p, s):
     # 100,000 signals (the test subscribed to them), then the reply.
     one = p.signal("Tick", "s", string("tick"))
@@ -310,6 +316,8 @@ CASES = {
     "call-without-path": call_without(PATH),
     "call-without-member": call_without(MEMBER),
     "signal-flood": flood,
+    "fds-never-came": fds_never_came,
+    "fd-index-out-of-range": replying("h", struct.pack("<I", 3)),
     "sasl-close": None,
     "sasl-garbage": None,
     "sasl-bare-newline": None,
