@@ -266,6 +266,14 @@ extern "C" {
  * `no_reply` call returns as soon as the message is sent, with the reply
  * `{"type":"","data":[]}`. See docs/mapping.md for values.
  *
+ * **File descriptors** (`h`, docs/fds.md): an `h` argument is the number of an open descriptor
+ * that the caller keeps (the library sends a duplicate); an `h` in the reply is a new
+ * descriptor (close-on-exec) that the caller owns and must `close()`. On a connection that
+ * cannot pass descriptors (`tcp:`, or a bus that refused `NEGOTIATE_UNIX_FD`), a call with `h`
+ * arguments, or without a signature whose reply the peer's introspection data types with `h`,
+ * fails before it is sent with `SKYPEBUS_NOT_SUPPORTED`, name
+ * `net.skypebus.Error.FdPassingUnsupported`.
+ *
  * A D-Bus error reply gives `SKYPEBUS_DBUS_ERROR` with its exact name and message; no reply in
  * time gives `SKYPEBUS_TIMEOUT` (name `org.freedesktop.DBus.Error.NoReply`). The strings are
  * borrowed for the duration of the call. Thread-safe: several threads may call at once on one
@@ -533,7 +541,10 @@ void skypebus_string_free(char *s);
  *   removes the event.
  *
  * Values follow the reply mapping (docs/mapping.md), with the `variants`/`bytes` options of the
- * subscription (the oldest matching one) or of the export.
+ * subscription (the oldest matching one) or of the export. An `h` in an event is a new
+ * descriptor (close-on-exec) that the caller owns and must `close()`; the descriptors of events
+ * never taken (dropped from a full queue, or queued when the connection is freed) are closed
+ * by the library.
  *
  * **Nothing in time**: returns `SKYPEBUS_EMPTY` and leaves both `*event_json_out` and `*err`
  * alone: EMPTY is no error, and no error object is made for it. A closed or lost connection

@@ -442,7 +442,7 @@ pub fn render_signal(msg: &Message, subscriptions: &[u64], opts: DecodeOptions) 
     let sig = message::body_signature(msg).unwrap_or_default();
     push_str_field(&mut out, "type", Some(&sig));
     out.push_str("\"data\":");
-    match message::body_json_into(msg, opts, &mut out) {
+    match message::body_json_into(msg, opts, message::Fds::Give, &mut out) {
         Ok(_) => {}
         Err(e) => {
             out.push_str("null,\"error\":");

@@ -196,7 +196,7 @@ pub(crate) async fn call_typed(
 
 /// The first argument of a reply, as JSON.
 pub(crate) fn first_arg(reply: &Message, opts: DecodeOptions) -> Result<Value> {
-    let (_, v) = crate::message::body_value(reply, opts)?;
+    let (_, v) = crate::message::body_value(reply, opts, crate::message::Fds::Index)?;
     match v {
         Value::Array(mut items) if !items.is_empty() => Ok(items.swap_remove(0)),
         _ => Err(Error::invalid_message("the reply has no arguments")),
@@ -305,17 +305,17 @@ pub(crate) async fn interface_info(
         .cloned())
 }
 
-/// The input types of a method from introspection, with the interface that declares it, or None
-/// when introspection cannot tell (the caller then infers). Errors only when the data is there
-/// but ambiguous.
-pub(crate) async fn method_in_types(
+/// A method from introspection (its input and output types), with the interface that declares
+/// it, or None when introspection cannot tell (the caller then infers). Errors only when the
+/// data is there but ambiguous.
+pub(crate) async fn method_info(
     look: &Lookup<'_>,
     destination: Option<&str>,
     path: &str,
     interface: Option<&str>,
     method: &str,
     timeout: Duration,
-) -> Result<Option<(Vec<Type>, String)>> {
+) -> Result<Option<(MethodInfo, String)>> {
     if destination.is_none() && look.conn.is_bus() {
         return Ok(None);
     }
@@ -328,9 +328,7 @@ pub(crate) async fn method_in_types(
     match interface {
         Some(iface) => {
             match interface_info(look, destination, &owner, path, iface, timeout).await {
-                Ok(Some(info)) => Ok(info
-                    .method(method)
-                    .map(|m| (m.in_types.clone(), info.name.clone()))),
+                Ok(Some(info)) => Ok(info.method(method).map(|m| (m.clone(), info.name.clone()))),
                 Ok(None) => Ok(None),
                 Err(e) if matches!(e.kind, Kind::Timeout | Kind::Disconnected) => Err(e),
                 Err(_) => Ok(None),
@@ -349,7 +347,7 @@ pub(crate) async fn method_in_types(
                 .collect();
             match found.as_slice() {
                 [] => Ok(None),
-                [(i, m)] => Ok(Some((m.in_types.clone(), (*i).to_owned()))),
+                [(i, m)] => Ok(Some(((*m).clone(), (*i).to_owned()))),
                 many => Err(Error::invalid_request(format!(
                     "method {method} at {path} is ambiguous: it exists in {}; name the interface",
                     many.iter()

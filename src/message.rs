@@ -12,11 +12,14 @@ use zbus::Message;
 use zbus::message::Builder;
 
 use crate::error::{Error, Result};
-use crate::json::{self, DecodeOptions, EncodeOptions};
+use crate::json::{self, Body, DecodeOptions, EncodeOptions, ReceivedFds};
 use crate::signature::Type;
 
 /// Field code of the SIGNATURE header field.
 const FIELD_SIGNATURE: u8 = 8;
+
+/// Field code of the UNIX_FDS header field.
+const FIELD_UNIX_FDS: u8 = 9;
 
 /// The exact body signature of a received message, read from its raw header.
 pub fn body_signature(msg: &Message) -> Result<String> {
@@ -136,10 +139,50 @@ pub fn is_big_endian(msg: &Message) -> bool {
     msg.data().bytes().first() == Some(&b'B')
 }
 
+/// What becomes of the `h` values of a received message that is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fds {
+    /// Each is duplicated and the duplicate's number written: the receiver of the decoded
+    /// values owns it (and on an error, nobody does: the duplicates are closed).
+    Give,
+    /// The wire index is written: for looking into a body (matching, tracing), never for output.
+    Index,
+}
+
+impl Fds {
+    fn of(self, msg: &Message) -> ReceivedFds<'_> {
+        use std::os::fd::AsFd;
+        match self {
+            Fds::Give => {
+                ReceivedFds::duplicating(msg.data().fds().iter().map(AsFd::as_fd).collect())
+            }
+            Fds::Index => ReceivedFds::indexes(),
+        }
+    }
+}
+
+/// Runs `decode` with the message's descriptors as `fds` says; on success the duplicates are
+/// handed over.
+fn with_fds<T>(
+    msg: &Message,
+    fds: Fds,
+    decode: impl FnOnce(&mut ReceivedFds<'_>) -> Result<T>,
+) -> Result<T> {
+    let mut received = fds.of(msg);
+    let out = decode(&mut received)?;
+    received.release();
+    Ok(out)
+}
+
 /// The body of a received message as the JSON array of its arguments, written into `out`.
-pub fn body_json_into(msg: &Message, opts: DecodeOptions, out: &mut String) -> Result<String> {
+pub fn body_json_into(
+    msg: &Message,
+    opts: DecodeOptions,
+    fds: Fds,
+    out: &mut String,
+) -> Result<String> {
     let sig = body_signature(msg)?;
-    body_json_append(msg, &sig, opts, out)?;
+    body_json_append(msg, &sig, opts, fds, out)?;
     Ok(sig)
 }
 
@@ -149,24 +192,51 @@ pub fn body_json_append(
     msg: &Message,
     sig: &str,
     opts: DecodeOptions,
+    fds: Fds,
     out: &mut String,
 ) -> Result<()> {
     let body = msg.body();
-    json::decode_body_to_string(sig, body.data().bytes(), is_big_endian(msg), opts, out)
+    with_fds(msg, fds, |received| {
+        json::decode_body_to_string_with_fds(
+            sig,
+            body.data().bytes(),
+            is_big_endian(msg),
+            opts,
+            received,
+            out,
+        )
+    })
 }
 
 /// The values of a received message's body as the text of PHP's `serialize()` of their list
 /// ([`json::decode_body_php`], `packed` as there); `sig` is the body signature read already.
+/// Descriptors (`h`) are the receiver's.
 pub fn body_php(msg: &Message, sig: &str, packed: bool) -> Result<Vec<u8>> {
     let body = msg.body();
-    json::decode_body_php(sig, body.data().bytes(), is_big_endian(msg), packed)
+    with_fds(msg, Fds::Give, |received| {
+        json::decode_body_php(
+            sig,
+            body.data().bytes(),
+            is_big_endian(msg),
+            packed,
+            received,
+        )
+    })
 }
 
 /// The body of a received message as a JSON array value.
-pub fn body_value(msg: &Message, opts: DecodeOptions) -> Result<(String, Value)> {
+pub fn body_value(msg: &Message, opts: DecodeOptions, fds: Fds) -> Result<(String, Value)> {
     let sig = body_signature(msg)?;
     let body = msg.body();
-    let v = json::decode_body(&sig, body.data().bytes(), is_big_endian(msg), opts)?;
+    let v = with_fds(msg, fds, |received| {
+        json::decode_body_with_fds(
+            &sig,
+            body.data().bytes(),
+            is_big_endian(msg),
+            opts,
+            received,
+        )
+    })?;
     Ok((sig, v))
 }
 
@@ -245,7 +315,7 @@ pub fn method_call(
 pub fn method_call_with(
     header: &CallHeader<'_>,
     types: &[Type],
-    encode: impl FnOnce(Vec<u8>) -> Result<Vec<u8>>,
+    encode: impl FnOnce(Vec<u8>) -> Result<Body>,
 ) -> Result<Message> {
     let mut sig = String::new();
     for t in types {
@@ -290,8 +360,22 @@ pub fn method_call_with(
     let fields_len = (m.len() - 16) as u32;
     m[12..16].copy_from_slice(&fields_len.to_le_bytes());
     pad(&mut m, 8);
-    let body_start = m.len();
-    let mut m = encode(m)?;
+    let mut body_start = m.len();
+    let Body { bytes: mut m, fds } = encode(m)?;
+    if !fds.is_empty() {
+        // The UNIX_FDS field goes after the others, which moves the body: only calls that carry
+        // descriptors pay for that copy.
+        let body = m.split_off(body_start);
+        m.truncate(16 + fields_len as usize);
+        pad(&mut m, 8);
+        m.extend_from_slice(&[FIELD_UNIX_FDS, 1, b'u', 0]);
+        m.extend_from_slice(&(fds.len() as u32).to_le_bytes());
+        let fields_len = (m.len() - 16) as u32;
+        m[12..16].copy_from_slice(&fields_len.to_le_bytes());
+        pad(&mut m, 8);
+        body_start = m.len();
+        m.extend_from_slice(&body);
+    }
     if m.len() > crate::signature::MAX_MESSAGE_LEN {
         return Err(Error::limit(
             "the message exceeds the D-Bus maximum message size (128 MiB)",
@@ -300,9 +384,10 @@ pub fn method_call_with(
     let body_len =
         u32::try_from(m.len() - body_start).map_err(|_| Error::limit("the body exceeds 4 GiB"))?;
     m[4..8].copy_from_slice(&body_len.to_le_bytes());
-    let data = zbus::wire::serialized::Data::new(
+    let data = zbus::wire::serialized::Data::new_fds(
         m,
         zbus::wire::serialized::Context::new(zbus::wire::Endian::Little, 0),
+        fds,
     );
     // SAFETY: the bytes are a complete method call written above; zbus checks the header as it
     // parses it, and the body came from our encoder for exactly the signature in the header.
@@ -356,11 +441,12 @@ pub fn build_with_body(
     args: &[Value],
     opts: EncodeOptions,
 ) -> Result<Message> {
-    let body = json::encode_body(types, args, opts)?;
+    let body = json::encode_body_with_fds(types, args, opts)?;
     let sig = zbus_signature(types)?;
+    let fds = body.fds.into_iter().map(zbus::OwnedFd::from).collect();
     // SAFETY: the body was produced by our encoder for exactly these types, so it is a valid
-    // D-Bus body for the signature written into the header.
-    unsafe { builder.build_raw_body(&body, sig, Vec::new()) }.map_err(build_error)
+    // D-Bus body for the signature written into the header; its `h` values index `fds`.
+    unsafe { builder.build_raw_body(&body.bytes, sig, fds) }.map_err(build_error)
 }
 
 /// Maps an error from a zbus message builder.
@@ -385,7 +471,7 @@ pub fn error_from_reply(msg: &Message) -> Error {
         .map(|n| n.to_string())
         .unwrap_or_else(|| "org.freedesktop.DBus.Error.Failed".to_owned());
     // By convention the first argument, if a string, is the message.
-    let text = match body_value(msg, DecodeOptions::default()) {
+    let text = match body_value(msg, DecodeOptions::default(), Fds::Index) {
         Ok((sig, Value::Array(items))) if sig.starts_with('s') => match items.first() {
             Some(Value::String(s)) => s.clone(),
             _ => String::new(),

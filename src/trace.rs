@@ -128,7 +128,12 @@ pub fn describe(direction: Direction, msg: &Message, own_name: Option<&str>) -> 
     field("member", header.member().map(|m| m.to_string()));
     field("error_name", header.error_name().map(|e| e.to_string()));
     let mut values = String::new();
-    match crate::message::body_json_into(msg, DecodeOptions::default(), &mut values) {
+    match crate::message::body_json_into(
+        msg,
+        DecodeOptions::default(),
+        crate::message::Fds::Index,
+        &mut values,
+    ) {
         Ok(signature) => {
             field("signature", (!signature.is_empty()).then_some(signature));
             line.push(' ');

@@ -67,7 +67,10 @@ fn expected(case: &str) -> (Expect, After) {
             Fails(Disconnected, "claims file descriptors that did not come"),
             Closed,
         ),
-        "fd-index-out-of-range" => (Fails(NotSupported, "unix fds are not supported yet"), Kept),
+        "fd-index-out-of-range" => (
+            Fails(InvalidMessage, "unix fd index 3 is out of range"),
+            Kept,
+        ),
         "half-message" => (Fails(Timeout, "no reply within 2000 ms"), Stuck),
         "sasl-close" => (
             Fails(ConnectFailed, "Unexpected EOF during handshake"),

@@ -617,22 +617,60 @@ fn error_paths_say_where() {
 }
 
 #[test]
-fn unix_fds_not_supported() {
-    let e = enc("h", json!([0])).unwrap_err();
-    assert_eq!(e.kind, Kind::NotSupported);
-    assert!(e.message.contains("unix fds are not supported yet"));
+fn unix_fds_are_descriptor_numbers() {
+    use std::os::fd::AsFd;
+    let file = std::fs::File::open("/dev/null").unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+    // Encoding duplicates the descriptors into the body's list; the body holds their indexes.
+    let types = skypebus::signature::parse_signature("hah").unwrap();
+    let body = skypebus::json::encode_body_with_fds(
+        &types,
+        &[json!(fd), json!([fd, {"type": "h", "data": fd}])],
+        EncodeOptions::default(),
+    )
+    .unwrap();
     assert_eq!(
-        err_kind(dec_text("h", &[0, 0, 0, 0], false, PLAIN)),
+        body.bytes,
+        hex("00 00 00 00 08 00 00 00 01 00 00 00 02 00 00 00")
+    );
+    assert_eq!(body.fds.len(), 3);
+    assert!(
+        body.fds
+            .iter()
+            .all(|d| std::os::fd::AsRawFd::as_raw_fd(d) != fd)
+    );
+    for bad in [json!(-1), json!(999_999), json!(1.5), json!("3")] {
+        let e = enc("h", json!([bad])).unwrap_err();
+        assert_eq!(e.kind, Kind::TypeMismatch, "{bad}: {e}");
+    }
+    assert_eq!(
+        err_kind(enc("a{hi}", json!([{"1": 1}]))),
         Kind::NotSupported
     );
+    // Decoding without the message's descriptors writes indexes; with them, new descriptors.
     assert_eq!(
-        err_kind(dec_text("ah", &[4, 0, 0, 0, 0, 0, 0, 0], false, PLAIN)),
-        Kind::NotSupported
+        decode_body(
+            "ah",
+            &hex("08 00 00 00 01 00 00 00 00 00 00 00"),
+            false,
+            PLAIN
+        )
+        .unwrap(),
+        json!([[1, 0]])
     );
-    assert_eq!(
-        err_kind(dec_text("v", &hex("01 68 00 00 00 00 00 00"), false, PLAIN)),
-        Kind::NotSupported
-    );
+    let mut received = skypebus::json::ReceivedFds::duplicating(vec![file.as_fd()]);
+    let v = skypebus::json::decode_body_with_fds("h", &[0, 0, 0, 0], false, PLAIN, &mut received)
+        .unwrap();
+    let got = v[0].as_i64().unwrap() as i32;
+    assert_ne!(got, fd);
+    drop(received);
+    // SAFETY: F_GETFD only reads the descriptor table: the duplicate was closed with `received`,
+    // since nobody took it.
+    assert!(unsafe { libc::fcntl(got, libc::F_GETFD) } < 0);
+    let mut received = skypebus::json::ReceivedFds::duplicating(vec![file.as_fd()]);
+    let e = skypebus::json::decode_body_with_fds("h", &[1, 0, 0, 0], false, PLAIN, &mut received)
+        .unwrap_err();
+    assert_eq!(e.kind, Kind::InvalidMessage, "{e}");
 }
 
 #[test]

@@ -216,6 +216,7 @@ async fn call_message(conn: &Connection, req: &CallRequest) -> Result<Option<Mes
     let deadline = tokio::time::Instant::now() + timeout;
     let types = argument_types_by(conn, req, deadline, timeout).await?;
     let msg = build_call(req, &types)?;
+    typing::check_fd_passing(conn, req, &types, &msg)?;
     if req.no_reply {
         conn.send(&msg).await?;
         return Ok(None);

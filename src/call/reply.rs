@@ -35,7 +35,7 @@ pub(super) fn envelope(reply: &Message, sig: &str, opts: DecodeOptions) -> Resul
         out.push_str(&Value::from(sig).to_string());
     }
     out.push_str(",\"data\":");
-    message::body_json_append(reply, sig, opts, &mut out)?;
+    message::body_json_append(reply, sig, opts, message::Fds::Give, &mut out)?;
     out.push('}');
     Ok(out)
 }

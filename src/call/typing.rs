@@ -38,6 +38,8 @@ pub struct ArgumentTypes {
     pub types: Vec<Type>,
     pub source: SignatureSource,
     pub interface: Option<String>,
+    /// The reply's types, when introspection told them.
+    pub reply_types: Option<Vec<Type>>,
 }
 
 /// Builds the method-call message for `req` with the argument types `args` (names checked
@@ -91,9 +93,33 @@ pub async fn argument_types(
             types: signature::parse_signature(s)?,
             source: SignatureSource::Explicit,
             interface: None,
+            reply_types: None,
         });
     }
-    let introspected = crate::introspect::method_in_types(
+    match introspected_method(conn, req, timeout).await? {
+        Some((method, interface)) => Ok(ArgumentTypes {
+            types: method.in_types,
+            source: SignatureSource::Introspection,
+            interface: Some(interface),
+            reply_types: Some(method.out_types),
+        }),
+        None => Ok(ArgumentTypes {
+            types: json::infer_signature(req.args.values()?)?,
+            source: SignatureSource::Inferred,
+            interface: None,
+            reply_types: None,
+        }),
+    }
+}
+
+/// The method `req` calls, from the peer's introspection data (see
+/// [`crate::introspect::method_info`]).
+async fn introspected_method(
+    conn: &Connection,
+    req: &CallRequest,
+    timeout: Duration,
+) -> Result<Option<(crate::introspect::MethodInfo, String)>> {
+    crate::introspect::method_info(
         &crate::hub::lookup(conn)?,
         req.destination.as_deref(),
         &req.path,
@@ -101,19 +127,7 @@ pub async fn argument_types(
         &req.method,
         timeout,
     )
-    .await?;
-    match introspected {
-        Some((types, interface)) => Ok(ArgumentTypes {
-            types,
-            source: SignatureSource::Introspection,
-            interface: Some(interface),
-        }),
-        None => Ok(ArgumentTypes {
-            types: json::infer_signature(req.args.values()?)?,
-            source: SignatureSource::Inferred,
-            interface: None,
-        }),
-    }
+    .await
 }
 
 /// [`argument_types`] within the deadline of the whole call: the round trips that read the
@@ -134,4 +148,34 @@ pub(crate) async fn argument_types_by(
             ),
         )),
     }
+}
+
+/// Refuses, before anything is sent, a call that needs unix file descriptors on a connection that
+/// cannot pass them: arguments of type `h`, or a reply that the peer's introspection data (read
+/// when the request has no signature) says holds some, which the bus would never deliver: the
+/// call would only time out after the peer acted.
+pub(crate) fn check_fd_passing(
+    conn: &Connection,
+    req: &CallRequest,
+    args: &ArgumentTypes,
+    msg: &Message,
+) -> Result<()> {
+    if conn.can_pass_fds() != Some(false) {
+        return Ok(());
+    }
+    if !msg.data().fds().is_empty() {
+        return conn.require_fd_passing("the call's arguments");
+    }
+    let reply_sig = args
+        .reply_types
+        .as_deref()
+        .map(signature::signature_of)
+        .unwrap_or_default();
+    if reply_sig.contains('h') {
+        return conn.require_fd_passing(&format!(
+            "the replies of {} (signature '{reply_sig}', from the peer's introspection data)",
+            req.method
+        ));
+    }
+    Ok(())
 }

@@ -39,6 +39,14 @@ fn call_arguments<'a>(
 /// `no_reply` call returns as soon as the message is sent, with the reply
 /// `{"type":"","data":[]}`. See docs/mapping.md for values.
 ///
+/// **File descriptors** (`h`, docs/fds.md): an `h` argument is the number of an open descriptor
+/// that the caller keeps (the library sends a duplicate); an `h` in the reply is a new
+/// descriptor (close-on-exec) that the caller owns and must `close()`. On a connection that
+/// cannot pass descriptors (`tcp:`, or a bus that refused `NEGOTIATE_UNIX_FD`), a call with `h`
+/// arguments, or without a signature whose reply the peer's introspection data types with `h`,
+/// fails before it is sent with `SKYPEBUS_NOT_SUPPORTED`, name
+/// `net.skypebus.Error.FdPassingUnsupported`.
+///
 /// A D-Bus error reply gives `SKYPEBUS_DBUS_ERROR` with its exact name and message; no reply in
 /// time gives `SKYPEBUS_TIMEOUT` (name `org.freedesktop.DBus.Error.NoReply`). The strings are
 /// borrowed for the duration of the call. Thread-safe: several threads may call at once on one

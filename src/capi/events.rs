@@ -45,7 +45,10 @@ pub(crate) fn next_text(text: Option<String>, out: *mut *mut c_char) -> Result<s
 ///   removes the event.
 ///
 /// Values follow the reply mapping (docs/mapping.md), with the `variants`/`bytes` options of the
-/// subscription (the oldest matching one) or of the export.
+/// subscription (the oldest matching one) or of the export. An `h` in an event is a new
+/// descriptor (close-on-exec) that the caller owns and must `close()`; the descriptors of events
+/// never taken (dropped from a full queue, or queued when the connection is freed) are closed
+/// by the library.
 ///
 /// **Nothing in time**: returns `SKYPEBUS_EMPTY` and leaves both `*event_json_out` and `*err`
 /// alone: EMPTY is no error, and no error object is made for it. A closed or lost connection

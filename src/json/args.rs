@@ -93,6 +93,7 @@ impl Args {
         count_error: impl FnOnce(usize) -> Error,
     ) -> Result<Vec<u8>> {
         self.encode_into(sig, opts, count_error, Vec::with_capacity(64))
+            .map(|body| body.bytes)
     }
 
     /// Like [`Args::encode`], appending the body to `buf`, whose length must be a multiple of 8
@@ -103,7 +104,7 @@ impl Args {
         opts: EncodeOptions,
         count_error: impl FnOnce(usize) -> Error,
         buf: Vec<u8>,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<super::Body> {
         if self.len() != sig.len() {
             return Err(count_error(self.len()));
         }

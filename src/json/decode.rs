@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use serde_json::ser::{CompactFormatter, Formatter};
 
 use super::DecodeOptions;
+use super::fds::ReceivedFds;
 use super::sink::Sink;
 use crate::error::{Error, Kind, Result};
 use crate::signature::{
@@ -19,6 +20,7 @@ pub(crate) fn decode_body<S: Sink>(
     body: &[u8],
     big_endian: bool,
     opts: DecodeOptions,
+    fds: &mut ReceivedFds<'_>,
     sink: &mut S,
 ) -> Result<()> {
     let types = parse_signature(sig)?;
@@ -34,6 +36,7 @@ pub(crate) fn decode_body<S: Sink>(
         end: body.len(),
         big: big_endian,
         opts,
+        fds,
         sink,
         keys: Vec::new(),
         scratch: Vec::new(),
@@ -64,13 +67,15 @@ enum KeyId<'a> {
 /// Dicts with more keys than this switch from a linear scan to a hash set.
 const LINEAR_KEYS: usize = 16;
 
-struct Reader<'a, 's, S: Sink> {
+struct Reader<'a, 's, 'f, S: Sink> {
     b: &'a [u8],
     pos: usize,
     /// Reads may not go past this offset (the end of the enclosing array, or of the body).
     end: usize,
     big: bool,
     opts: DecodeOptions,
+    /// Where `h` values become descriptor numbers.
+    fds: &'s mut ReceivedFds<'f>,
     sink: &'s mut S,
     /// Keys of the dicts being read, innermost last.
     keys: Vec<KeyId<'a>>,
@@ -81,7 +86,7 @@ fn bad(msg: impl Into<String>) -> Error {
     Error::invalid_message(msg)
 }
 
-impl<'a, S: Sink> Reader<'a, '_, S> {
+impl<'a, S: Sink> Reader<'a, '_, '_, S> {
     fn truncated(&self, what: &str) -> Error {
         bad(format!(
             "truncated body: {what} at offset {} runs past the end of {}",
@@ -274,7 +279,11 @@ impl<'a, S: Sink> Reader<'a, '_, S> {
                 let s = self.signature_value()?;
                 self.sink.string(s);
             }
-            Type::UnixFd => return Err(unix_fd()),
+            Type::UnixFd => {
+                let index = self.u32("unix fd index")?;
+                let n = self.fds.take(index)?;
+                self.sink.int(n);
+            }
             Type::Variant => self.variant(depth)?,
             Type::Array(elem) => self.array(elem, depth)?,
             Type::Dict(k, v) => self.dict(k, v, depth)?,
@@ -336,7 +345,9 @@ impl<'a, S: Sink> Reader<'a, '_, S> {
     fn array(&mut self, elem: &Type, depth: Depth) -> Result<()> {
         let d = depth.enter_array()?;
         let end = self.array_header(elem.alignment())?;
-        if let Some(size) = elem.fixed_size() {
+        if let Some(size) = elem.fixed_size()
+            && !matches!(elem, Type::UnixFd)
+        {
             return self.fixed_array(elem, size, end);
         }
         let outer_end = std::mem::replace(&mut self.end, end);
@@ -466,7 +477,7 @@ impl<'a, S: Sink> Reader<'a, '_, S> {
                 }));
                 Ok(())
             }),
-            _ => return Err(unix_fd()),
+            _ => return Err(bad("internal error: no direct loop for this array type")),
         }
         Ok(())
     }
@@ -589,14 +600,14 @@ impl<'a, S: Sink> Reader<'a, '_, S> {
                     v.to_bits()
                 }
             }
-            Type::UnixFd => return Err(unix_fd()),
+            Type::UnixFd => {
+                return Err(Error::not_supported(
+                    "dict keys of type unix fd 'h' are not supported",
+                ));
+            }
             // The signature parser only allows basic key types.
             _ => return Err(bad("dict key of a container type")),
         };
         Ok(KeyId::Num(id))
     }
-}
-
-fn unix_fd() -> Error {
-    Error::not_supported("unix fds are not supported yet")
 }

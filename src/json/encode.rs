@@ -5,14 +5,14 @@ use std::collections::HashSet;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use super::{EncodeOptions, PResult, PathError, Seg, as_typed, describe, infer, type_desc};
+use super::{Body, EncodeOptions, PResult, PathError, Seg, as_typed, describe, infer, type_desc};
 use crate::error::{Error, Result};
 use crate::signature::{
     Depth, MAX_ARRAY_LEN, MAX_MESSAGE_LEN, MAX_SIGNATURE_LEN, Type, is_valid_object_path,
     parse_signature, parse_single, signature_of,
 };
 
-pub(crate) fn encode_body(sig: &[Type], args: &[Value], opts: EncodeOptions) -> Result<Vec<u8>> {
+pub(crate) fn encode_body(sig: &[Type], args: &[Value], opts: EncodeOptions) -> Result<Body> {
     encode_body_into(sig, args, opts, Vec::with_capacity(64))
 }
 
@@ -23,7 +23,7 @@ pub(crate) fn encode_body_into(
     args: &[Value],
     opts: EncodeOptions,
     buf: Vec<u8>,
-) -> Result<Vec<u8>> {
+) -> Result<Body> {
     if sig.len() != args.len() {
         return Err(Error::type_mismatch(format!(
             "signature '{}' takes {} argument{}, got {}",
@@ -46,7 +46,7 @@ pub(crate) fn encode_body_parts(
     parts: &[&str],
     opts: EncodeOptions,
     buf: Vec<u8>,
-) -> Result<Vec<u8>> {
+) -> Result<Body> {
     encode_each(sig, opts, buf, |enc, i, t| {
         if enc.int_list(t, parts[i])? || enc.bytes_text(t, parts[i]) {
             return Ok(());
@@ -63,7 +63,7 @@ fn encode_each(
     opts: EncodeOptions,
     buf: Vec<u8>,
     mut one: impl FnMut(&mut Encoder, usize, &Type) -> PResult<()>,
-) -> Result<Vec<u8>> {
+) -> Result<Body> {
     let sig_len: usize = sig.iter().map(Type::signature_len).sum();
     if sig_len > MAX_SIGNATURE_LEN {
         return Err(Error::limit(format!(
@@ -72,7 +72,11 @@ fn encode_each(
     }
     debug_assert!(buf.len().is_multiple_of(8));
     let start = buf.len();
-    let mut enc = Encoder { buf, opts };
+    let mut enc = Encoder {
+        buf,
+        opts,
+        fds: Vec::new(),
+    };
     for (i, t) in sig.iter().enumerate() {
         one(&mut enc, i, t).map_err(|e| e.into_error(i))?;
     }
@@ -82,7 +86,10 @@ fn encode_each(
             enc.buf.len() - start
         )));
     }
-    Ok(enc.buf)
+    Ok(Body {
+        bytes: enc.buf,
+        fds: enc.fds,
+    })
 }
 
 fn mismatch(t: &Type, v: &Value) -> PathError {
@@ -186,6 +193,8 @@ fn typed_applies(t: &Type, sig: &str, data: &Value) -> bool {
 struct Encoder {
     buf: Vec<u8>,
     opts: EncodeOptions,
+    /// Duplicates of the descriptors the `h` values name, in index order.
+    fds: Vec<std::os::fd::OwnedFd>,
 }
 
 impl Encoder {
@@ -261,6 +270,29 @@ impl Encoder {
         Ok(())
     }
 
+    /// Writes an `h`: the index of a duplicate of the descriptor `v` names (the caller keeps
+    /// its own).
+    fn unix_fd(&mut self, t: &Type, v: &Value) -> PResult<()> {
+        let Value::Number(n) = v else {
+            return Err(mismatch(t, v));
+        };
+        let Some(fd) = n.as_i64() else {
+            return Err(mismatch(t, v));
+        };
+        if self.fds.len() >= super::fds::MAX_MESSAGE_FDS {
+            return Err(Error::limit(format!(
+                "a message may carry at most {} file descriptors",
+                super::fds::MAX_MESSAGE_FDS
+            ))
+            .into());
+        }
+        let owned = super::fds::dup(fd)?;
+        let index = self.fds.len() as u32;
+        self.fds.push(owned);
+        self.put_u32(index);
+        Ok(())
+    }
+
     /// Writes a checked `s`, `o` or `g`.
     fn string_like(&mut self, t: &Type, s: &str) -> PResult<()> {
         match t {
@@ -324,9 +356,7 @@ impl Encoder {
                 };
                 self.string_like(t, s)?;
             }
-            Type::UnixFd => {
-                return Err(Error::not_supported("unix fds are not supported yet").into());
-            }
+            Type::UnixFd => self.unix_fd(t, v)?,
             Type::Variant => {
                 // A plain JSON value: its type is inferred (a typed form was handled above).
                 let inner = infer::infer_type(v).map_err(PathError::from)?;
@@ -692,7 +722,9 @@ impl Encoder {
                     f.to_bits()
                 })
             }
-            Type::UnixFd => Err(Error::not_supported("unix fds are not supported yet").into()),
+            Type::UnixFd => {
+                Err(Error::not_supported("dict keys of type unix fd 'h' are not supported").into())
+            }
             _ => {
                 let (lo, hi) = kt.int_range().unwrap_or((0, 0));
                 let n = parse_int_str(k).ok_or_else(|| bad(" (a decimal integer)"))?;

@@ -19,7 +19,7 @@
 //! | `s` | string | string without NUL |
 //! | `o` | string | string with object path syntax |
 //! | `g` | string | string with signature syntax |
-//! | `h` | `NotSupported` | `NotSupported` |
+//! | `h` | integer: a new descriptor number the receiver owns (and closes) | integer: an open descriptor of the caller, who keeps it (the message carries a duplicate) |
 //! | `ay` | array of integers; base64 string with `bytes_base64` | array of 0..=255; typed form with base64 or array `data`; plain base64 string only with `EncodeOptions::bytes_base64` |
 //! | `aT` | array | array |
 //! | `a{KV}` | object in received order, keys as JSON text (`"42"`, `"true"`, `"1.5"`, `"NaN"`) | object, keys parsed through `K`; `[]` is an empty dict; a list is keys 0..n-1 when `K` is an integer type |
@@ -33,10 +33,9 @@
 //! becomes the one NaN `"NaN"` stands for.
 //!
 //! Decisions taken where the contract left room (all documented here so the docs can quote them):
-//! - `h` (unix fd) is `NotSupported` in both directions for now. Decoding could output the fd
-//!   index, but that number means nothing without the fds themselves, and docs/design.md says `h`
-//!   will be "a file descriptor the receiver owns": printing the raw index now would be a
-//!   contract that changes later.
+//! - `h` (unix fd) is a descriptor number of this process in both directions, never the wire
+//!   index ([`fds`]): decoded ones are duplicates the receiver owns, encoded ones are duplicated
+//!   into the message. A dict key of type `h` is `NotSupported`.
 //! - Inference: every JSON float (a number written with a fraction or exponent, `2.0` included)
 //!   is `d`, so a typed `d` value printed as `2.0` infers back to `d`. An array mixing integers
 //!   and floats is `ad` when every integer is exactly representable as a double (|n| <= 2^53),
@@ -64,6 +63,7 @@
 mod args;
 mod decode;
 mod encode;
+pub mod fds;
 mod infer;
 mod php;
 mod sink;
@@ -78,6 +78,7 @@ use crate::signature::Type;
 
 pub use args::Args;
 pub(crate) use args::bytes_base64_text;
+pub use fds::ReceivedFds;
 pub use infer::{infer_signature, infer_type};
 pub use strict::parse_json_strict;
 
@@ -103,9 +104,23 @@ pub struct DecodeOptions {
     pub arrays_base64: bool,
 }
 
+/// An encoded message body: its bytes and the descriptors its `h` values index (duplicates,
+/// closed when dropped).
+#[derive(Debug, Default)]
+pub struct Body {
+    pub bytes: Vec<u8>,
+    pub fds: Vec<std::os::fd::OwnedFd>,
+}
+
 /// Serializes `args` (one JSON value per complete type of `sig`) as a D-Bus message body, little
-/// endian, the body starting at an 8-aligned offset 0.
+/// endian, the body starting at an 8-aligned offset 0. The descriptors of `h` values are not
+/// kept (their indexes are written): [`encode_body_with_fds`] keeps them.
 pub fn encode_body(sig: &[Type], args: &[Value], opts: EncodeOptions) -> Result<Vec<u8>> {
+    encode::encode_body(sig, args, opts).map(|body| body.bytes)
+}
+
+/// Like [`encode_body`], with the duplicates of the descriptors the `h` values name.
+pub fn encode_body_with_fds(sig: &[Type], args: &[Value], opts: EncodeOptions) -> Result<Body> {
     encode::encode_body(sig, args, opts)
 }
 
@@ -116,15 +131,27 @@ pub fn encode_body_into(
     args: &[Value],
     opts: EncodeOptions,
     buf: Vec<u8>,
-) -> Result<Vec<u8>> {
+) -> Result<Body> {
     encode::encode_body_into(sig, args, opts, buf)
 }
 
 /// Reads a message body (the bytes after the header padding) with the header's raw signature
-/// string, and returns the arguments as a JSON array.
+/// string, and returns the arguments as a JSON array (an `h` as its wire index:
+/// [`decode_body_with_fds`] gives descriptors).
 pub fn decode_body(sig: &str, body: &[u8], big_endian: bool, opts: DecodeOptions) -> Result<Value> {
+    decode_body_with_fds(sig, body, big_endian, opts, &mut ReceivedFds::indexes())
+}
+
+/// Like [`decode_body`], with the `h` values from `fds`.
+pub fn decode_body_with_fds(
+    sig: &str,
+    body: &[u8],
+    big_endian: bool,
+    opts: DecodeOptions,
+    fds: &mut ReceivedFds<'_>,
+) -> Result<Value> {
     let mut sink = sink::ValueSink::new();
-    decode::decode_body(sig, body, big_endian, opts, &mut sink)?;
+    decode::decode_body(sig, body, big_endian, opts, fds, &mut sink)?;
     Ok(sink.finish())
 }
 
@@ -135,8 +162,14 @@ pub fn decode_body(sig: &str, body: &[u8], big_endian: bool, opts: DecodeOptions
 /// With `packed`, a body that is exactly one array of `n q i u x t d` (signature `an` ... `ad`)
 /// is written instead as `P`, the element's type code, and the elements packed little endian
 /// (2, 4 or 8 bytes each, IEEE 754 for `d`), for PHP's `unpack()`; `P` never starts the text
-/// of `serialize()`.
-pub fn decode_body_php(sig: &str, body: &[u8], big_endian: bool, packed: bool) -> Result<Vec<u8>> {
+/// of `serialize()`. `h` values come from `fds`.
+pub fn decode_body_php(
+    sig: &str,
+    body: &[u8],
+    big_endian: bool,
+    packed: bool,
+    fds: &mut ReceivedFds<'_>,
+) -> Result<Vec<u8>> {
     if packed && let Some(out) = php::packed_array(sig, body, big_endian) {
         return Ok(out);
     }
@@ -146,7 +179,7 @@ pub fn decode_body_php(sig: &str, body: &[u8], big_endian: bool, packed: bool) -
         bytes_base64: true,
         arrays_base64: false,
     };
-    decode::decode_body(sig, body, big_endian, opts, &mut sink)?;
+    decode::decode_body(sig, body, big_endian, opts, fds, &mut sink)?;
     Ok(sink.into_bytes())
 }
 
@@ -160,9 +193,28 @@ pub fn decode_body_to_string(
     opts: DecodeOptions,
     out: &mut String,
 ) -> Result<()> {
+    decode_body_to_string_with_fds(
+        sig,
+        body,
+        big_endian,
+        opts,
+        &mut ReceivedFds::indexes(),
+        out,
+    )
+}
+
+/// Like [`decode_body_to_string`], with the `h` values from `fds`.
+pub fn decode_body_to_string_with_fds(
+    sig: &str,
+    body: &[u8],
+    big_endian: bool,
+    opts: DecodeOptions,
+    fds: &mut ReceivedFds<'_>,
+    out: &mut String,
+) -> Result<()> {
     let mut sink = sink::TextSink::new(std::mem::take(out).into_bytes(), body.len());
     let start = sink.len();
-    let res = decode::decode_body(sig, body, big_endian, opts, &mut sink);
+    let res = decode::decode_body(sig, body, big_endian, opts, fds, &mut sink);
     let mut bytes = sink.into_bytes();
     if res.is_err() {
         bytes.truncate(start);

@@ -36,12 +36,12 @@ pub(crate) fn render(id: u64, snap: &CallSnapshot) -> Result<String> {
             push_str_field(&mut out, "member", Some(member));
             push_str_field(&mut out, "type", Some(sig));
             out.push_str("\"data\":");
-            message::body_json_into(&snap.msg, opts, &mut out)?;
+            message::body_json_into(&snap.msg, opts, message::Fds::Give, &mut out)?;
         }
         CallWhat::SetProperty { name, sig, .. } => {
             push_str_field(&mut out, "name", Some(name));
             push_str_field(&mut out, "type", Some(sig));
-            let (_, v) = message::body_value(&snap.msg, opts)?;
+            let (_, v) = message::body_value(&snap.msg, opts, message::Fds::Give)?;
             let value = match v {
                 Value::Array(mut a) if a.len() == 3 => {
                     let v = a.remove(2);

@@ -54,7 +54,7 @@ pub(crate) fn route(
             format!("Invalid arguments for {member}: expected signature '{want}', got '{sig}'"),
         );
     }
-    let args = match message::body_value(msg, TYPED) {
+    let args = match message::body_value(msg, TYPED, message::Fds::Index) {
         Ok((_, Value::Array(a))) => a,
         Ok(_) => Vec::new(),
         Err(e) => return err(E_INVALID_ARGS, e.message),
@@ -168,7 +168,7 @@ pub(crate) fn readable_values(obj: &Object, i: &Interface) -> Map<String, Value>
 
 /// The value a `Set` call carries (typed variant data).
 pub(crate) fn set_call_value(call: &Message) -> Result<Value> {
-    let (_, v) = message::body_value(call, TYPED)?;
+    let (_, v) = message::body_value(call, TYPED, message::Fds::Index)?;
     v.get(2)
         .and_then(|v| v.get("data"))
         .cloned()
@@ -179,13 +179,18 @@ pub(crate) fn set_call_value(call: &Message) -> Result<Value> {
 /// then decoded with typed variants and byte arrays, which encodes back unchanged.
 pub(crate) fn canonical(ty: &Type, value: &Value, bytes_base64: bool) -> Result<Value> {
     let types = std::slice::from_ref(ty);
-    let body = json::encode_body(
+    let body = json::encode_body_with_fds(
         types,
         std::slice::from_ref(value),
         EncodeOptions { bytes_base64 },
     )
     .map_err(|e| e.context("property value"))?;
-    let decoded = json::decode_body(&ty.signature(), &body, false, TYPED)?;
+    if !body.fds.is_empty() {
+        return Err(Error::not_supported(
+            "property values that hold unix file descriptors (type 'h') are not supported",
+        ));
+    }
+    let decoded = json::decode_body(&ty.signature(), &body.bytes, false, TYPED)?;
     match decoded {
         Value::Array(mut a) if a.len() == 1 => Ok(a.remove(0)),
         _ => Err(Error::invalid_message("internal error: canonical value")),

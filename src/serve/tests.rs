@@ -76,7 +76,9 @@ fn error_of(r: Result<Route>) -> (String, String) {
 
 fn values_of(m: &Message) -> Value {
     assert_eq!(m.message_type(), MsgType::MethodReturn);
-    crate::message::body_value(m, TYPED).unwrap().1
+    crate::message::body_value(m, TYPED, crate::message::Fds::Index)
+        .unwrap()
+        .1
 }
 
 const OBJ: &str = "/org/example/Obj";
@@ -348,7 +350,9 @@ fn local_sets_follow_emits_changed_signal() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        crate::message::body_value(&signal, TYPED).unwrap().1,
+        crate::message::body_value(&signal, TYPED, crate::message::Fds::Index)
+            .unwrap()
+            .1,
         json!(["org.example.First", {}, ["Level"]])
     );
     let none = properties::set(

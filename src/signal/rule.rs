@@ -310,7 +310,9 @@ pub(crate) struct SignalHeader<'a> {
 
 /// The top-level `s` and `o` arguments of a signal, as (type code, text); None for others.
 pub(crate) fn string_args(msg: &Message) -> Vec<Option<(char, String)>> {
-    let Ok((sig, Value::Array(values))) = message::body_value(msg, DecodeOptions::default()) else {
+    let Ok((sig, Value::Array(values))) =
+        message::body_value(msg, DecodeOptions::default(), message::Fds::Index)
+    else {
         return Vec::new();
     };
     let Ok(types) = signature::parse_signature(&sig) else {
