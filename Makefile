@@ -55,6 +55,7 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 	cd php-ffi && phpcs -q --report=summary   # PSR-12 (php-ffi/phpcs.xml)
 	scripts/check-citations.py
+	scripts/check-modules.py   # no import circle between the library's top-level modules
 	@# the measured alternatives of docs/driving.md "Experiments" must keep building
 	cargo clippy --lib --features io-experiments -- -D warnings
 

@@ -66,6 +66,28 @@ type Registry = (
 );
 static SHARED: Mutex<Registry> = Mutex::new((0, std::collections::BTreeMap::new()));
 
+/// The registry of shared connections, locked; emptied first in a child after fork(), so a
+/// child never gets its parent's connections.
+fn shared_registry() -> std::sync::MutexGuard<'static, Registry> {
+    let pid = runtime::current_pid();
+    let mut registry = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    if registry.0 != pid {
+        let inherited = std::mem::take(&mut registry.1);
+        runtime::keep_forever(inherited);
+        registry.0 = pid;
+    }
+    registry
+}
+
+/// The usable shared connection registered for `key`, if any.
+fn shared_connection(key: &str) -> Option<Arc<Connection>> {
+    shared_registry()
+        .1
+        .get(key)
+        .and_then(std::sync::Weak::upgrade)
+        .filter(|c| c.check_usable().is_ok())
+}
+
 /// What a connection hands its incoming messages to (installed when it is opened). Every method
 /// runs on the dispatcher task, in the order the messages arrived, and must not block: take
 /// short locks, queue, and return what is to be sent.
@@ -195,32 +217,37 @@ enum FdSupport {
 impl Connection {
     /// Opens a connection with `handler` installed and starts its dispatcher. (The library's
     /// connections are opened by `crate::hub::open`, which installs the hub.)
-    pub fn open(target: Target, handler: Arc<dyn Handler>) -> Result<Connection> {
+    /// Run it on the process runtime ([`runtime::process`]).
+    pub async fn open(target: Target, handler: Arc<dyn Handler>) -> Result<Connection> {
         let process = runtime::process()?;
         let shared = Arc::new(Shared::new(handler, crate::trace::get()?));
-        let (conn, fds) = process.block_on(async {
-            let (builder, what, fds) = builder_for(&target)?;
-            let mut builder =
-                builder.max_queued(NonZeroUsize::new(ZBUS_QUEUE).unwrap_or(NonZeroUsize::MIN));
-            if matches!(target, Target::Peer(_)) {
-                builder = builder.p2p();
-            }
-            match tokio::time::timeout(CONNECT_TIMEOUT, catch_panic(builder.build())).await {
-                Ok(Ok(Ok(c))) => Ok((c, fds)),
-                Ok(Ok(Err(e))) => Err(connect_error(&what, e)),
-                Ok(Err(panic)) => Err(Error::new(
+        let (builder, what, fds) = builder_for(&target)?;
+        let mut builder =
+            builder.max_queued(NonZeroUsize::new(ZBUS_QUEUE).unwrap_or(NonZeroUsize::MIN));
+        if matches!(target, Target::Peer(_)) {
+            builder = builder.p2p();
+        }
+        let conn = match tokio::time::timeout(CONNECT_TIMEOUT, catch_panic(builder.build())).await {
+            Ok(Ok(Ok(c))) => c,
+            Ok(Ok(Err(e))) => return Err(connect_error(&what, e)),
+            Ok(Err(panic)) => {
+                return Err(Error::new(
                     Kind::ConnectFailed,
-                    format!("cannot connect to {what}: the peer broke the authentication protocol ({panic})"),
-                )),
-                Err(_) => Err(Error::new(
+                    format!(
+                        "cannot connect to {what}: the peer broke the authentication protocol ({panic})"
+                    ),
+                ));
+            }
+            Err(_) => {
+                return Err(Error::new(
                     Kind::ConnectFailed,
                     format!(
                         "connecting to {what} did not complete within {} s",
                         CONNECT_TIMEOUT.as_secs()
                     ),
-                )),
+                ));
             }
-        })?;
+        };
         let stream = MessageStream::from(&conn);
         let dispatcher = {
             let shared = shared.clone();
@@ -253,7 +280,9 @@ impl Connection {
     /// The process-wide shared connection to `target`, opened (or replaced, when the previous
     /// one is closed) as needed with the handler `make` gives. Peer-to-peer targets are never
     /// shared.
-    pub fn open_shared(
+    ///
+    /// Run it on the process runtime ([`runtime::process`]).
+    pub async fn open_shared(
         target: Target,
         make: impl FnOnce() -> Arc<dyn Handler>,
     ) -> Result<Arc<Connection>> {
@@ -261,22 +290,23 @@ impl Connection {
             Target::Session => "session".to_owned(),
             Target::System => "system".to_owned(),
             Target::Bus(a) => format!("bus:{a}"),
-            Target::Peer(_) => return Connection::open(target, make()).map(Arc::new),
+            Target::Peer(_) => return Connection::open(target, make()).await.map(Arc::new),
         };
-        let pid = runtime::current_pid();
-        let mut registry = SHARED.lock().unwrap_or_else(|p| p.into_inner());
-        if registry.0 != pid {
-            // First use, or a child after fork(): never hand out the parent's connections.
-            let inherited = std::mem::take(&mut registry.1);
-            runtime::keep_forever(inherited);
-            registry.0 = pid;
+        if let Some(existing) = shared_connection(&key) {
+            return Ok(existing);
         }
+        // The registry is not locked while connecting: if another thread opened the same
+        // address meanwhile, the first one registered is kept and the other dropped.
+        let fresh = Arc::new(Connection::open(target, make()).await?);
+        let mut registry = shared_registry();
         if let Some(existing) = registry.1.get(&key).and_then(std::sync::Weak::upgrade)
             && existing.check_usable().is_ok()
         {
+            // `fresh` is dropped, after the lock (its Drop enters the runtime).
+            drop(registry);
+            drop(fresh);
             return Ok(existing);
         }
-        let fresh = Arc::new(Connection::open(target, make())?);
         registry.1.insert(key, Arc::downgrade(&fresh));
         Ok(fresh)
     }
@@ -549,6 +579,12 @@ impl Drop for Connection {
         dispatcher.abort();
         // Dropping the zbus connection closes the socket once its tasks are gone; run the
         // runtime briefly so they are cancelled on this thread rather than left to the helper.
+        // Inside the runtime already (a connection dropped by async code, e.g. a failed
+        // attach), whoever drives it goes on and cancels them.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            drop(conn);
+            return;
+        }
         self.process.block_on(async move {
             drop(conn);
             tokio::task::yield_now().await;
@@ -633,7 +669,7 @@ async fn catch_panic<F: std::future::Future>(fut: F) -> std::result::Result<F::O
         |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Ok(Poll::Pending) => Poll::Pending,
-            Err(panic) => Poll::Ready(Err(crate::ffi::panic_message(&*panic))),
+            Err(panic) => Poll::Ready(Err(crate::error::panic_message(&*panic))),
         },
     )
     .await
@@ -760,182 +796,4 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
         }
     }
     shared.mark_closed("the connection was closed by the peer");
-}
-
-// ---------------------------------------------------------------------------------------------
-// C ABI
-
-/// An open D-Bus connection (opaque).
-#[allow(non_camel_case_types)]
-pub struct skypebus_connection {
-    pub(crate) inner: Arc<Connection>,
-    /// Whether `inner` is the process-wide shared connection for its address.
-    pub(crate) shared: bool,
-}
-
-use std::ffi::c_char;
-
-use crate::error::{skypebus_error, skypebus_result};
-use crate::ffi::{self, ffi_boundary};
-
-impl skypebus_connection {
-    /// The connection, for what only a private connection may do: subscribing, owning names,
-    /// exporting objects. Those give a connection state (an event queue, a unique name that
-    /// answers for objects) that the other users of a shared connection must not inherit.
-    pub(crate) fn private(&self, what: &str) -> Result<&Connection> {
-        if self.shared {
-            return Err(Error::invalid_request(format!(
-                "{what} needs a private connection: this handle is the process-wide shared one; \
-                 open one with skypebus_connection_open_private"
-            )));
-        }
-        Ok(&self.inner)
-    }
-}
-
-fn open_into(target: Target, shared: bool, out: *mut *mut skypebus_connection) -> Result<()> {
-    ffi::non_null(out, "out")?;
-    let inner = if shared {
-        crate::hub::open_shared(target)?
-    } else {
-        Arc::new(crate::hub::open(target)?)
-    };
-    ffi::write_out(
-        out,
-        Box::into_raw(Box::new(skypebus_connection { inner, shared })),
-    );
-    Ok(())
-}
-
-/// Opens a connection to a message bus.
-///
-/// `address` is `"session"`, `"system"`, or a D-Bus server address such as
-/// `unix:path=/run/user/1000/bus`, `unix:abstract=...` or `tcp:host=127.0.0.1,port=4000`
-/// (`tcp:` only to servers that accept the ANONYMOUS mechanism). The string is borrowed for the
-/// duration of the call. On success `*out` receives a new connection that the caller frees with
-/// `skypebus_connection_free`; on failure `*out` is left alone.
-///
-/// The connection has a default method-call timeout of 25 s (see
-/// `skypebus_connection_set_timeout`). It is read in the background: while the caller is outside
-/// the library, incoming messages are still processed and `org.freedesktop.DBus.Peer.Ping` is
-/// answered. A connection may be used from several threads at once.
-///
-/// After `fork()`, a connection opened by the parent is unusable in the child (calls fail with
-/// `SKYPEBUS_DISCONNECTED`) and freeing it there only leaks it; the child opens its own.
-///
-/// Opening the same address again in a process returns a handle to the same shared connection
-/// (reference counted: `skypebus_connection_free` releases only that handle; a shared connection
-/// found closed is replaced by a new one). Use `skypebus_connection_open_private` for a
-/// connection of your own (its own unique name), e.g. to own names, export objects or subscribe
-/// to signals without affecting other users of the shared one. A forked child never gets its
-/// parent's connection.
-///
-/// NULL `address` or `out` gives `SKYPEBUS_NULL_ARGUMENT`.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_connection_open(
-    address: *const c_char,
-    out: *mut *mut skypebus_connection,
-    err: *mut *mut skypebus_error,
-) -> skypebus_result {
-    ffi_boundary!(err, {
-        let address = crate::error::str_from_c(address, "address")?;
-        open_into(Target::parse(address), true, out)
-    })
-}
-
-/// Opens a private connection to a message bus: never shared with other handles, so it has a
-/// unique name of its own. Arguments, ownership, threads and fork behave as for
-/// `skypebus_connection_open`.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_connection_open_private(
-    address: *const c_char,
-    out: *mut *mut skypebus_connection,
-    err: *mut *mut skypebus_error,
-) -> skypebus_result {
-    ffi_boundary!(err, {
-        let address = crate::error::str_from_c(address, "address")?;
-        open_into(Target::parse(address), false, out)
-    })
-}
-
-/// Opens a peer-to-peer connection: connects to `address` (a D-Bus address of a peer that is
-/// not a message bus) and authenticates, without the `Hello` call a bus needs. Such a
-/// connection has no unique name, and calls need no destination.
-///
-/// Ownership, borrowing, threads and fork behave as for `skypebus_connection_open`.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_connection_open_p2p(
-    address: *const c_char,
-    out: *mut *mut skypebus_connection,
-    err: *mut *mut skypebus_error,
-) -> skypebus_result {
-    ffi_boundary!(err, {
-        let address = crate::error::str_from_c(address, "address")?;
-        open_into(Target::Peer(address.to_owned()), false, out)
-    })
-}
-
-/// Closes and frees a connection. Calls still waiting on it in other threads fail with
-/// `SKYPEBUS_DISCONNECTED`. `skypebus_connection_free(NULL)` is a no-op; freeing twice is
-/// undefined behaviour, and so is freeing while another thread still uses the handle.
-///
-/// In a process forked after the connection was opened, this only releases the handle's memory
-/// bookkeeping and leaks the connection: the parent's socket is never touched.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_connection_free(conn: *mut skypebus_connection) {
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let Some(boxed) = ffi::take_box(conn) else {
-            return;
-        };
-        if boxed.inner.owned_by_this_process() {
-            // The connection closes when its last handle is gone.
-            drop(boxed);
-        } else {
-            crate::runtime::keep_forever(boxed);
-        }
-    }));
-}
-
-/// Writes the connection's unique bus name (e.g. `:1.42`) to `*out`, a new string the caller
-/// frees with `skypebus_string_free`. A peer-to-peer connection has none: `*out` receives NULL.
-/// Thread-safe.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_connection_unique_name(
-    conn: *const skypebus_connection,
-    out: *mut *mut c_char,
-    err: *mut *mut skypebus_error,
-) -> skypebus_result {
-    ffi_boundary!(err, {
-        let conn = ffi::try_ref(conn, "conn")?;
-        ffi::non_null(out, "out")?;
-        let name = conn.inner.unique_name()?;
-        let ptr = match name {
-            Some(n) => ffi::c_string(n)?,
-            None => std::ptr::null_mut(),
-        };
-        ffi::write_out(out, ptr);
-        Ok(())
-    })
-}
-
-/// Whether `conn` is a handle to the process-wide shared connection of its address (from
-/// `skypebus_connection_open`) rather than a private one. False for NULL. Thread-safe.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_connection_is_shared(conn: *const skypebus_connection) -> bool {
-    ffi::borrow(conn).is_some_and(|c| c.shared)
-}
-
-/// Sets the default timeout, in milliseconds (1 or more), of calls on this connection that do
-/// not set `timeout_ms`. Thread-safe.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_connection_set_timeout(
-    conn: *const skypebus_connection,
-    timeout_ms: u32,
-    err: *mut *mut skypebus_error,
-) -> skypebus_result {
-    ffi_boundary!(err, {
-        let conn = ffi::try_ref(conn, "conn")?;
-        conn.inner
-            .set_default_timeout(Duration::from_millis(u64::from(timeout_ms)))
-    })
 }

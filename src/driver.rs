@@ -102,7 +102,7 @@ fn u32_reply(reply: &Message, what: &str) -> Result<u32> {
 
 /// Asks the bus for a well-known name; returns its answer (1 primary owner, 2 in queue,
 /// 3 exists, 4 already owner).
-pub fn request_name(conn: &Connection, name: &str, flags: u32) -> Result<u32> {
+pub async fn request_name(conn: &Connection, name: &str, flags: u32) -> Result<u32> {
     check_well_known(name)?;
     if flags & !7 != 0 {
         return Err(Error::invalid_request(format!(
@@ -110,20 +110,16 @@ pub fn request_name(conn: &Connection, name: &str, flags: u32) -> Result<u32> {
         )));
     }
     bus_only(conn)?;
-    let reply = conn
-        .process()
-        .block_on(call(conn, "RequestName", &[name], Some(flags), |_| {}))?;
+    let reply = call(conn, "RequestName", &[name], Some(flags), |_| {}).await?;
     u32_reply(&reply, "RequestName")
 }
 
 /// Gives a well-known name back to the bus (through the bus driver directly); returns its answer
 /// (1 released, 2 non-existent, 3 not owner).
-pub fn release_name(conn: &Connection, name: &str) -> Result<u32> {
+pub async fn release_name(conn: &Connection, name: &str) -> Result<u32> {
     check_well_known(name)?;
     bus_only(conn)?;
-    let reply = conn
-        .process()
-        .block_on(call(conn, "ReleaseName", &[name], None, |_| {}))?;
+    let reply = call(conn, "ReleaseName", &[name], None, |_| {}).await?;
     u32_reply(&reply, "ReleaseName")
 }
 

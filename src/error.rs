@@ -1,5 +1,5 @@
-//! Errors: the library's own error type, the stable result codes of the C ABI, and the opaque
-//! `skypebus_error` object handed to C callers.
+//! Errors: the library's own error type and the stable result codes of the C ABI (the error
+//! object C callers get is made from an [`Error`] in `capi/error.rs`).
 //!
 //! A D-Bus error reply keeps its exact error name and message ([`Kind::DBus`]). Every class of the
 //! library's own errors has its own result code and an error name under [`OWN_PREFIX`]. A local
@@ -8,7 +8,6 @@
 //! [`skypebus_result::SKYPEBUS_TIMEOUT`]) from "gone" (a `NoReply` error reply sent by the bus,
 //! code [`skypebus_result::SKYPEBUS_DBUS_ERROR`]).
 
-use std::ffi::{CStr, CString, c_char};
 use std::fmt;
 
 /// Prefix of the error names of the library's own errors.
@@ -61,8 +60,8 @@ pub enum skypebus_result {
     /// A Skype API `ERROR <code> <text>` reply (`net.skypebus.Error.Skype`); the Skype code is
     /// available with `skypebus_error_skype_code`.
     SKYPEBUS_SKYPE_ERROR = 17,
-    /// Nothing arrived within the timeout of a `..._next` function. Not an error of the call
-    /// itself: the caller may simply try again (`net.skypebus.Error.Empty`).
+    /// Nothing arrived within the timeout of a `..._next` function. Not an error: no error
+    /// object is made (`*err` is left alone) and the caller may simply try again.
     SKYPEBUS_EMPTY = 18,
 }
 
@@ -88,7 +87,6 @@ pub enum Kind {
     Io,
     Panic,
     Skype,
-    Empty,
 }
 
 impl Kind {
@@ -112,7 +110,6 @@ impl Kind {
             Kind::Io => R::SKYPEBUS_IO_ERROR,
             Kind::Panic => R::SKYPEBUS_PANIC,
             Kind::Skype => R::SKYPEBUS_SKYPE_ERROR,
-            Kind::Empty => R::SKYPEBUS_EMPTY,
         }
     }
 
@@ -136,7 +133,6 @@ impl Kind {
             Kind::Io => "net.skypebus.Error.IO",
             Kind::Panic => "net.skypebus.Error.Panic",
             Kind::Skype => "net.skypebus.Error.Skype",
-            Kind::Empty => "net.skypebus.Error.Empty",
         }
     }
 }
@@ -230,106 +226,17 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The message a panic was raised with.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Error::invalid_json(e.to_string())
     }
-}
-
-/// The opaque error object handed to C callers. Created by the library, freed by the caller with
-/// `skypebus_error_free`.
-#[allow(non_camel_case_types)]
-pub struct skypebus_error {
-    pub(crate) code: skypebus_result,
-    pub(crate) name: CString,
-    pub(crate) message: CString,
-    pub(crate) skype_code: i64,
-}
-
-/// A C string from Rust text; interior NUL bytes (which D-Bus strings cannot carry, but our own
-/// messages might quote) are replaced so nothing is cut off silently.
-pub(crate) fn lossless_cstring(s: &str) -> CString {
-    match CString::new(s) {
-        Ok(c) => c,
-        Err(_) => CString::new(s.replace('\0', "\\0")).unwrap_or_default(),
-    }
-}
-
-impl From<&Error> for skypebus_error {
-    fn from(e: &Error) -> Self {
-        skypebus_error {
-            code: e.code(),
-            name: lossless_cstring(&e.name),
-            message: lossless_cstring(&e.message),
-            skype_code: e.skype_code,
-        }
-    }
-}
-
-/// The result code of an error. Returns `SKYPEBUS_NULL_ARGUMENT` for a NULL `err`.
-///
-/// `err` is borrowed for the duration of the call. Thread-safe: an error may be read from any
-/// thread, but must not be freed concurrently.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_error_code(err: *const skypebus_error) -> skypebus_result {
-    match crate::ffi::borrow(err) {
-        Some(e) => e.code,
-        None => R::SKYPEBUS_NULL_ARGUMENT,
-    }
-}
-
-/// The D-Bus error name, e.g. `org.freedesktop.DBus.Error.ServiceUnknown` or
-/// `net.skypebus.Error.TypeMismatch`. Returns NULL for a NULL `err`.
-///
-/// The returned string is borrowed from `err` and valid until `skypebus_error_free(err)`; do not
-/// free it. Thread-safe as `skypebus_error_code`.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_error_name(err: *const skypebus_error) -> *const c_char {
-    match crate::ffi::borrow(err) {
-        Some(e) => e.name.as_ptr(),
-        None => std::ptr::null(),
-    }
-}
-
-/// The human-readable error message (for a D-Bus error reply, its exact message). Returns NULL
-/// for a NULL `err`.
-///
-/// The returned string is borrowed from `err` and valid until `skypebus_error_free(err)`; do not
-/// free it. Thread-safe as `skypebus_error_code`.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_error_message(err: *const skypebus_error) -> *const c_char {
-    match crate::ffi::borrow(err) {
-        Some(e) => e.message.as_ptr(),
-        None => std::ptr::null(),
-    }
-}
-
-/// The Skype API error code (`ERROR <code> <text>`) of a `SKYPEBUS_SKYPE_ERROR`, 0 for every
-/// other error and for a NULL `err`. Thread-safe as `skypebus_error_code`.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_error_skype_code(err: *const skypebus_error) -> i64 {
-    match crate::ffi::borrow(err) {
-        Some(e) => e.skype_code,
-        None => 0,
-    }
-}
-
-/// Frees an error. `skypebus_error_free(NULL)` is a no-op; freeing twice is undefined behaviour.
-/// Strings borrowed from the error become invalid.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_error_free(err: *mut skypebus_error) {
-    drop(crate::ffi::take_box(err));
-}
-
-/// Reads a borrowed C string as UTF-8.
-pub(crate) fn str_from_c<'a>(ptr: *const c_char, what: &str) -> Result<&'a str> {
-    if ptr.is_null() {
-        return Err(Error::new(
-            Kind::NullArgument,
-            format!("{what} must not be NULL"),
-        ));
-    }
-    unsafe { CStr::from_ptr(ptr) }
-        .to_str()
-        .map_err(|e| Error::new(Kind::InvalidUtf8, format!("{what} is not valid UTF-8: {e}")))
 }

@@ -360,9 +360,39 @@ pub(crate) async fn method_info(
     }
 }
 
+/// A parsed introspection request: `{"destination", "path", "timeout_ms"}` (`destination` and
+/// `timeout_ms` optional).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntrospectRequest {
+    pub destination: Option<String>,
+    pub path: String,
+    /// None: the connection's default.
+    pub timeout: Option<Duration>,
+}
+
+impl IntrospectRequest {
+    /// Parses a request from JSON text.
+    pub fn parse(text: &str) -> Result<IntrospectRequest> {
+        let map = crate::request::json_object(text, "an introspect request")?;
+        crate::request::check_keys(
+            &map,
+            &["destination", "path", "timeout_ms"],
+            "an introspect request",
+        )?;
+        let path = crate::request::string_key(&map, "path")?.ok_or_else(|| {
+            Error::invalid_request("an introspect request needs \"path\" (a string)")
+        })?;
+        Ok(IntrospectRequest {
+            destination: crate::request::string_key(&map, "destination")?,
+            path,
+            timeout: crate::request::parse_timeout(map.get("timeout_ms"))?,
+        })
+    }
+}
+
 /// Introspects a path and returns the documented JSON form (docs/introspection.md). Always asks
 /// the peer (and refreshes the caches with the answer).
-pub fn introspect_json(
+pub async fn introspect_json(
     look: &Lookup<'_>,
     destination: Option<&str>,
     path: &str,
@@ -379,7 +409,7 @@ pub fn introspect_json(
             "invalid object path \"{path}\""
         )));
     }
-    conn.process().block_on(async {
+    {
         let owner = resolve_owner(look, destination, timeout)
             .await?
             .ok_or_else(|| {
@@ -396,70 +426,5 @@ pub fn introspect_json(
         v["destination"] = json!(destination);
         v["path"] = json!(path);
         Ok(v.to_string())
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
-// C ABI
-
-use std::ffi::c_char;
-
-use crate::connection::skypebus_connection;
-use crate::error::{skypebus_error, skypebus_result};
-use crate::ffi::{self, ffi_boundary};
-
-/// Introspects an object and writes its interfaces, methods (with in/out signatures and
-/// argument names), properties (type, access), signals and child nodes as JSON to `*reply_out`,
-/// a new string the caller frees with `skypebus_string_free`. The request is
-/// `{"destination": "...", "path": "/...", "timeout_ms": 0}` (`destination` optional on a
-/// peer-to-peer connection, `timeout_ms` optional); the schema is in docs/introspection.md.
-///
-/// The peer is always asked (the answer also refreshes the connection's introspection cache).
-/// Strings are borrowed for the duration of the call. Thread-safe.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_introspect(
-    conn: *const skypebus_connection,
-    request_json: *const c_char,
-    reply_out: *mut *mut c_char,
-    err: *mut *mut skypebus_error,
-) -> skypebus_result {
-    ffi_boundary!(err, {
-        let conn = ffi::try_ref(conn, "conn")?;
-        let text = crate::error::str_from_c(request_json, "request_json")?;
-        ffi::non_null(reply_out, "reply_out")?;
-        let v = crate::json::parse_json_strict(text)?;
-        let Value::Object(map) = v else {
-            return Err(Error::invalid_request(
-                "an introspect request must be a JSON object",
-            ));
-        };
-        crate::request::check_keys(
-            &map,
-            &["destination", "path", "timeout_ms"],
-            "an introspect request",
-        )?;
-        let destination = match map.get("destination") {
-            None => None,
-            Some(Value::String(s)) => Some(s.as_str()),
-            Some(_) => return Err(Error::invalid_request("\"destination\" must be a string")),
-        };
-        let path = match map.get("path") {
-            Some(Value::String(s)) => s.as_str(),
-            _ => {
-                return Err(Error::invalid_request(
-                    "an introspect request needs \"path\" (a string)",
-                ));
-            }
-        };
-        let timeout = crate::request::parse_timeout(map.get("timeout_ms"))?
-            .unwrap_or_else(|| conn.inner.default_timeout());
-        let out = introspect_json(
-            &crate::hub::lookup(&conn.inner)?,
-            destination,
-            path,
-            timeout,
-        )?;
-        ffi::write_out(reply_out, ffi::c_string(out)?);
-        Ok(())
-    })
+    }
 }

@@ -142,7 +142,7 @@ impl PropertyRequest {
 }
 
 /// Performs a property request and returns the reply envelope as JSON text.
-pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
+pub async fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
     conn.check_usable()?;
     crate::call::validate_names(&crate::call::CallRequest {
         destination: req.destination.clone(),
@@ -173,77 +173,75 @@ pub fn properties(conn: &Connection, req: &PropertyRequest) -> Result<String> {
         flags: req.flags,
     };
     let iface = Value::String(req.interface.clone());
-    conn.process().block_on(async {
-        match req.op {
-            Op::GetAll => {
-                let reply =
-                    introspect::call_typed(conn, to("GetAll"), &[Type::String], &[iface], timeout)
-                        .await?;
-                let data = introspect::first_arg(&reply, opts)?;
-                Ok(json!({"type": "a{sv}", "data": data}).to_string())
-            }
-            Op::Get => {
-                let name = Value::String(req.name.clone().unwrap_or_default());
-                let reply = introspect::call_typed(
-                    conn,
-                    to("Get"),
-                    &[Type::String, Type::String],
-                    &[iface, name],
-                    timeout,
-                )
-                .await?;
-                // The variant's type, then its value with the caller's options.
-                let typed = introspect::first_arg(
-                    &reply,
-                    DecodeOptions {
-                        typed_variants: true,
-                        bytes_base64: req.bytes_base64,
-                        arrays_base64: false,
-                    },
-                )?;
-                let ty = typed.get("type").cloned().unwrap_or(Value::Null);
-                let data = if req.typed_variants {
-                    typed.get("data").cloned().unwrap_or(Value::Null)
-                } else {
-                    introspect::first_arg(&reply, opts)?
-                };
-                Ok(json!({"type": ty, "data": data}).to_string())
-            }
-            Op::Set => {
-                let name = req.name.clone().unwrap_or_default();
-                let value = req.value.clone().unwrap_or(Value::Null);
-                let ty = match &req.signature {
-                    Some(s) => Some(signature::parse_single(s)?.signature()),
-                    None => declared_type(conn, req, &name, timeout).await?,
-                };
-                let variant = match ty {
-                    // A value in the typed form says its own type.
-                    _ if is_typed_form(&value) => value,
-                    Some(t) => json!({"type": t, "data": value}),
-                    // No declared type: the variant's type is inferred from the value.
-                    None => value,
-                };
-                let header = crate::message::CallHeader {
-                    destination: req.destination.as_deref(),
-                    path: &req.path,
-                    interface: Some(PROPERTIES),
-                    member: "Set",
-                    no_reply: false,
-                    flags: req.flags,
-                };
-                let msg = crate::message::method_call(
-                    &header,
-                    &[Type::String, Type::String, Type::Variant],
-                    &[iface, Value::String(name), variant],
-                    EncodeOptions {
-                        bytes_base64: req.bytes_base64,
-                    },
-                )?;
-                conn.call_checked(&msg, timeout).await?;
-                Ok(crate::call::NO_REPLY_ENVELOPE.to_owned())
-            }
+    match req.op {
+        Op::GetAll => {
+            let reply =
+                introspect::call_typed(conn, to("GetAll"), &[Type::String], &[iface], timeout)
+                    .await?;
+            let data = introspect::first_arg(&reply, opts)?;
+            Ok(json!({"type": "a{sv}", "data": data}).to_string())
         }
-    })
+        Op::Get => {
+            let name = Value::String(req.name.clone().unwrap_or_default());
+            let reply = introspect::call_typed(
+                conn,
+                to("Get"),
+                &[Type::String, Type::String],
+                &[iface, name],
+                timeout,
+            )
+            .await?;
+            // The variant's type, then its value with the caller's options.
+            let typed = introspect::first_arg(
+                &reply,
+                DecodeOptions {
+                    typed_variants: true,
+                    bytes_base64: req.bytes_base64,
+                    arrays_base64: false,
+                },
+            )?;
+            let ty = typed.get("type").cloned().unwrap_or(Value::Null);
+            let data = if req.typed_variants {
+                typed.get("data").cloned().unwrap_or(Value::Null)
+            } else {
+                introspect::first_arg(&reply, opts)?
+            };
+            Ok(json!({"type": ty, "data": data}).to_string())
+        }
+        Op::Set => {
+            let name = req.name.clone().unwrap_or_default();
+            let value = req.value.clone().unwrap_or(Value::Null);
+            let ty = match &req.signature {
+                Some(s) => Some(signature::parse_single(s)?.signature()),
+                None => declared_type(conn, req, &name, timeout).await?,
+            };
+            let variant = match ty {
+                // A value in the typed form says its own type.
+                _ if is_typed_form(&value) => value,
+                Some(t) => json!({"type": t, "data": value}),
+                // No declared type: the variant's type is inferred from the value.
+                None => value,
+            };
+            let header = crate::message::CallHeader {
+                destination: req.destination.as_deref(),
+                path: &req.path,
+                interface: Some(PROPERTIES),
+                member: "Set",
+                no_reply: false,
+                flags: req.flags,
+            };
+            let msg = crate::message::method_call(
+                &header,
+                &[Type::String, Type::String, Type::Variant],
+                &[iface, Value::String(name), variant],
+                EncodeOptions {
+                    bytes_base64: req.bytes_base64,
+                },
+            )?;
+            conn.call_checked(&msg, timeout).await?;
+            Ok(crate::call::NO_REPLY_ENVELOPE.to_owned())
+        }
+    }
 }
 
 /// Whether `v` is the typed form `{"type": "<signature>", "data": ...}`.
@@ -276,41 +274,4 @@ async fn declared_type(
     .await
     .unwrap_or(None);
     Ok(info.and_then(|i| i.property(name).map(|p| p.sig.clone())))
-}
-
-// ---------------------------------------------------------------------------------------------
-// C ABI
-
-use std::ffi::c_char;
-
-use crate::connection::skypebus_connection;
-use crate::error::{skypebus_error, skypebus_result};
-use crate::ffi::{self, ffi_boundary};
-
-/// Gets, sets or gets all properties of an object, as described by the JSON text
-/// `request_json`: `{"destination", "path", "interface", "op": "get"|"set"|"get_all", "name",
-/// "value", "signature", "timeout_ms", "variants", "bytes"}` (see docs/properties.md). Writes the
-/// reply envelope to `*reply_out`, a new string the caller frees with `skypebus_string_free`:
-/// `get` gives `{"type": "<property type>", "data": value}`, `get_all`
-/// `{"type": "a{sv}", "data": {...}}`, `set` `{"type": "", "data": []}`.
-///
-/// `set` sends the value in a variant of the property's declared type (from the request's
-/// `signature`, else the peer's introspection data, else inferred). Errors as `skypebus_call`.
-/// Strings are borrowed for the duration of the call. Thread-safe.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_properties(
-    conn: *const skypebus_connection,
-    request_json: *const c_char,
-    reply_out: *mut *mut c_char,
-    err: *mut *mut skypebus_error,
-) -> skypebus_result {
-    ffi_boundary!(err, {
-        let conn = ffi::try_ref(conn, "conn")?;
-        let text = crate::error::str_from_c(request_json, "request_json")?;
-        ffi::non_null(reply_out, "reply_out")?;
-        let req = PropertyRequest::parse(text)?;
-        let out = properties(&conn.inner, &req)?;
-        ffi::write_out(reply_out, ffi::c_string(out)?);
-        Ok(())
-    })
 }

@@ -161,6 +161,13 @@ pub fn process() -> Result<&'static Process> {
     Ok(p)
 }
 
+/// Runs `fut` to completion on the runtime of the calling process (see [`Process::block_on`]):
+/// how a synchronous caller runs the library's async API. Must not be called from inside the
+/// runtime (from async code).
+pub fn block_on<F: Future>(fut: F) -> Result<F::Output> {
+    Ok(process()?.block_on(fut))
+}
+
 impl Process {
     fn new(pid: u32, parent: Option<&'static Process>) -> Result<Self> {
         let rt = tokio::runtime::Builder::new_current_thread()

@@ -203,7 +203,7 @@ impl Skype {
     /// Attaches to Skype on the bus at `address` (`"session"`, `"system"` or a D-Bus address)
     /// as the application `app_name`, asking for protocol `protocol` (0: [`DEFAULT_PROTOCOL`]).
     /// `timeout` bounds each step (0: the library's 25 s) and is the default of later commands.
-    pub fn attach(
+    pub async fn attach(
         address: &str,
         app_name: &str,
         protocol: u32,
@@ -214,7 +214,7 @@ impl Skype {
                 "the application name must not be empty or contain line breaks or NUL",
             ));
         }
-        let conn = crate::hub::open(Target::parse(address))?;
+        let conn = crate::hub::open(Target::parse(address)).await?;
         let timeout = if timeout.is_zero() {
             conn.default_timeout()
         } else {
@@ -230,7 +230,7 @@ impl Skype {
                 ..Default::default()
             },
         )?;
-        crate::hub::export(&conn, CLIENT_PATH, CLIENT_XML, None)?;
+        crate::hub::export(&conn, CLIENT_PATH, CLIENT_XML, None).await?;
         let protocol = if protocol == 0 {
             DEFAULT_PROTOCOL
         } else {
@@ -249,10 +249,7 @@ impl Skype {
             notifications: Mutex::new(VecDeque::new()),
             dropped: AtomicU64::new(0),
         };
-        skype
-            .conn
-            .process()
-            .block_on(skype.attach_now(0, timeout))?;
+        skype.attach_now(0, timeout).await?;
         Ok(skype)
     }
 
@@ -433,25 +430,22 @@ impl Skype {
     /// returns the reply. `ERROR <code> <text>` replies are errors of [`Kind::Skype`]. When Skype
     /// restarted since the last command, the helper attaches again first. `timeout` zero: the
     /// default given at attach.
-    pub fn command(&self, command: &str, timeout: Duration) -> Result<String> {
+    pub async fn command(&self, command: &str, timeout: Duration) -> Result<String> {
         check_command(command)?;
         self.conn.check_usable()?;
         let timeout = self.timeout_or_default(timeout);
-        let reply = self
-            .conn
-            .process()
-            .block_on(self.command_async(command, timeout));
-        self.take_queued();
+        let reply = self.command_async(command, timeout).await;
+        self.take_queued().await;
         reply
     }
 
     /// Sends `text` to the contact `handle`: `CHAT CREATE <handle>`, then
     /// `CHATMESSAGE <chat> <text>` (the text verbatim: line breaks, any UTF-8).
-    pub fn send_chat_message(&self, handle: &str, text: &str) -> Result<SentMessage> {
+    pub async fn send_chat_message(&self, handle: &str, text: &str) -> Result<SentMessage> {
         check_handle(handle)?;
         check_no_nul(text, "a chat message")?;
         let create = format!("CHAT CREATE {handle}");
-        let reply = self.command(&create, Duration::ZERO)?;
+        let reply = self.command(&create, Duration::ZERO).await?;
         let chat = reply
             .strip_prefix("CHAT ")
             .and_then(|r| r.split_once(" STATUS "))
@@ -459,7 +453,7 @@ impl Skype {
             .filter(|id| !id.is_empty() && !id.contains(' '))
             .ok_or_else(|| unexpected(&create, &reply))?;
         let send = format!("CHATMESSAGE {chat} {text}");
-        let reply = self.command(&send, Duration::ZERO)?;
+        let reply = self.command(&send, Duration::ZERO).await?;
         let message = reply
             .strip_prefix("CHATMESSAGE ")
             .or_else(|| reply.strip_prefix("MESSAGE "))
@@ -472,7 +466,7 @@ impl Skype {
 
     /// Takes a queued event: a notification's text, or None when the event was something else
     /// (answered and consumed here).
-    fn take_event(&self, event: &str) -> Option<String> {
+    async fn take_event(&self, event: &str) -> Option<String> {
         let v: Value = serde_json::from_str(event).ok()?;
         if v["kind"] != "call" {
             return None;
@@ -483,16 +477,16 @@ impl Skype {
             _ => None,
         };
         // Releases the handle; sends an empty reply only if Skype wanted one.
-        let _ = crate::hub::reply(&self.conn, id, None);
+        let _ = crate::hub::reply(&self.conn, id, None).await;
         // A late reply of a command (`#<n> ...`) delivered through Notify is no notification:
         // its command has already failed with a timeout.
         text.filter(|t| !is_prefixed_reply(t))
     }
 
     /// Moves every notification already queued on the connection into the helper's buffer.
-    fn take_queued(&self) {
-        while let Ok(Some(event)) = crate::hub::next_event(&self.conn, Duration::ZERO) {
-            if let Some(text) = self.take_event(&event) {
+    async fn take_queued(&self) {
+        while let Ok(Some(event)) = crate::hub::next_event(&self.conn, Duration::ZERO).await {
+            if let Some(text) = self.take_event(&event).await {
                 self.buffer(text);
             }
         }
@@ -511,27 +505,24 @@ impl Skype {
     /// `timeout`; `Ok(None)` when none came in time. When Skype restarted, the helper attaches
     /// again first (so that notifications keep coming); while Skype is not running it just
     /// waits.
-    pub fn next_notification(&self, timeout: Duration) -> Result<Option<String>> {
+    pub async fn next_notification(&self, timeout: Duration) -> Result<Option<String>> {
         self.conn.check_usable()?;
         let deadline = Instant::now() + timeout;
         if let Some(text) = self.pop_buffered() {
             return Ok(Some(text));
         }
         let step = self.timeout;
-        self.conn.process().block_on(async {
-            match self.skype_owner(step).await? {
-                Some(_) => self.ensure_attached(step).await,
-                None => Ok(()),
-            }
-        })?;
+        if self.skype_owner(step).await?.is_some() {
+            self.ensure_attached(step).await?;
+        }
         loop {
             if let Some(text) = self.pop_buffered() {
                 return Ok(Some(text));
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            match crate::hub::next_event(&self.conn, left)? {
+            match crate::hub::next_event(&self.conn, left).await? {
                 Some(event) => {
-                    if let Some(text) = self.take_event(&event) {
+                    if let Some(text) = self.take_event(&event).await {
                         return Ok(Some(text));
                     }
                 }
@@ -555,187 +546,6 @@ fn is_prefixed_reply(text: &str) -> bool {
     };
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     digits > 0 && matches!(rest.as_bytes().get(digits), None | Some(b' '))
-}
-
-// ---------------------------------------------------------------------------------------------
-// C ABI
-
-use std::ffi::c_char;
-
-use crate::error::{skypebus_error, skypebus_result, str_from_c};
-use crate::ffi::{self, ffi_boundary};
-
-/// An application attached to Skype (opaque), from `skypebus_skype_attach`.
-#[allow(non_camel_case_types)]
-pub struct skypebus_skype {
-    inner: Skype,
-}
-
-fn millis(ms: u32) -> Duration {
-    Duration::from_millis(u64::from(ms))
-}
-
-/// Attaches to Skype as the application `app_name`: opens a private connection to the bus at
-/// `address` (`"session"`, `"system"` or a D-Bus address such as `unix:path=...`), exports
-/// `/com/Skype/Client` (interface `com.Skype.API.Client`, method `Notify(s)`) on it, then sends
-/// `NAME <app_name>` and `PROTOCOL <protocol>` to `com.Skype.API`. `protocol` 0 asks for 8;
-/// `skypebus_skype_protocol` tells what Skype agreed to.
-///
-/// `timeout_ms` bounds each of these calls (0: 25 s) and is the default timeout of later
-/// commands. While Skype asks the user to allow the application, `NAME` does not return: an
-/// answer slower than the timeout gives `SKYPEBUS_TIMEOUT`.
-///
-/// Errors: the user refused -> `SKYPEBUS_SKYPE_ERROR` with Skype code 68 (message "access denied
-/// by the user"); Skype running but not signed in -> `SKYPEBUS_SKYPE_ERROR`, name
-/// `net.skypebus.Error.SkypeNotSignedIn`, Skype code 0: try again later; Skype not running ->
-/// `SKYPEBUS_DBUS_ERROR` named `org.freedesktop.DBus.Error.ServiceUnknown` ("Skype is not
-/// running: ..."); the bus cannot be reached -> `SKYPEBUS_CONNECT_FAILED`; an empty
-/// `app_name` or one with line breaks -> `SKYPEBUS_INVALID_REQUEST`.
-///
-/// On success `*out` receives a new handle that the caller frees with `skypebus_skype_free`; on
-/// failure `*out` is left alone. The strings are borrowed for the call. NULL `address`,
-/// `app_name` or `out` gives `SKYPEBUS_NULL_ARGUMENT`. The handle may be used from several
-/// threads at once; after `fork()` it is unusable in the child (`SKYPEBUS_DISCONNECTED`).
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_skype_attach(
-    address: *const c_char,
-    app_name: *const c_char,
-    protocol: u32,
-    timeout_ms: u32,
-    out: *mut *mut skypebus_skype,
-    err: *mut *mut skypebus_error,
-) -> skypebus_result {
-    ffi_boundary!(err, {
-        let address = str_from_c(address, "address")?;
-        let app_name = str_from_c(app_name, "app_name")?;
-        ffi::non_null(out, "out")?;
-        let inner = Skype::attach(address, app_name, protocol, millis(timeout_ms))?;
-        ffi::write_out(out, Box::into_raw(Box::new(skypebus_skype { inner })));
-        Ok(())
-    })
-}
-
-/// The protocol version Skype agreed to (the reply to `PROTOCOL` at the last attach or the last
-/// `PROTOCOL` command), 0 for NULL. Thread-safe.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_skype_protocol(skype: *const skypebus_skype) -> u32 {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        ffi::borrow(skype).map_or(0, |s| s.inner.protocol())
-    }))
-    .unwrap_or(0)
-}
-
-/// Detaches from Skype and frees the handle: its connection is closed, so Skype forgets the
-/// application. `skypebus_skype_free(NULL)` is a no-op; freeing twice, or while another thread
-/// still uses the handle, is undefined behaviour. In a process forked after the attach, this only
-/// releases the handle and leaks the connection (the parent's socket is never touched).
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_skype_free(skype: *mut skypebus_skype) {
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let Some(boxed) = ffi::take_box(skype) else {
-            return;
-        };
-        if boxed.inner.conn.owned_by_this_process() {
-            drop(boxed);
-        } else {
-            crate::runtime::keep_forever(boxed);
-        }
-    }));
-}
-
-/// Sends the Skype command `command` (e.g. `GET USERSTATUS`, `CHAT CREATE bob`) and writes
-/// Skype's reply (e.g. `USERSTATUS ONLINE`) to `*reply_out`, a new string the caller frees with
-/// `skypebus_string_free`.
-///
-/// The helper prefixes the command with an id (`#<n> `), matches the reply by it and strips it,
-/// so `command` must not start with `#` (`SKYPEBUS_INVALID_REQUEST`). A reply `ERROR <code>
-/// <text>` gives `SKYPEBUS_SKYPE_ERROR`: `skypebus_error_skype_code` is the code and the message
-/// is the text. If Skype restarted since the last command, the helper first attaches again
-/// (`NAME` and `PROTOCOL`, with the errors of `skypebus_skype_attach`); if Skype is gone, the
-/// result is `SKYPEBUS_DBUS_ERROR` named `org.freedesktop.DBus.Error.ServiceUnknown`.
-///
-/// `timeout_ms` 0 uses the attach timeout; no reply in time gives `SKYPEBUS_TIMEOUT`. The string
-/// is borrowed for the call. Thread-safe: several threads may send commands at once.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_skype_command(
-    skype: *const skypebus_skype,
-    command: *const c_char,
-    timeout_ms: u32,
-    reply_out: *mut *mut c_char,
-    err: *mut *mut skypebus_error,
-) -> skypebus_result {
-    ffi_boundary!(err, {
-        let skype = ffi::try_ref(skype, "skype")?;
-        let command = str_from_c(command, "command")?;
-        ffi::non_null(reply_out, "reply_out")?;
-        let reply = skype.inner.command(command, millis(timeout_ms))?;
-        ffi::write_out(reply_out, ffi::c_string(reply)?);
-        Ok(())
-    })
-}
-
-/// Sends the chat message `text` to the contact `handle`: `CHAT CREATE <handle>`, then
-/// `CHATMESSAGE <chat> <text>`. `text` is sent verbatim (line breaks and any UTF-8 are kept).
-/// Writes `{"chat": "<chat id>", "message": "<chat message id>"}` to `*result_json_out`, a new
-/// string the caller frees with `skypebus_string_free`. Skype reports the message `SENDING`;
-/// `CHATMESSAGE <id> STATUS SENT` follows as a notification.
-///
-/// A handle that is empty or has spaces or commas gives `SKYPEBUS_INVALID_REQUEST`; Skype's
-/// refusals give `SKYPEBUS_SKYPE_ERROR` (e.g. code 43 for an empty text). Each command uses the
-/// attach timeout and re-attaches as `skypebus_skype_command` does. The strings are borrowed
-/// for the call. Thread-safe.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_skype_send_chat_message(
-    skype: *const skypebus_skype,
-    handle: *const c_char,
-    text: *const c_char,
-    result_json_out: *mut *mut c_char,
-    err: *mut *mut skypebus_error,
-) -> skypebus_result {
-    ffi_boundary!(err, {
-        let skype = ffi::try_ref(skype, "skype")?;
-        let handle = str_from_c(handle, "handle")?;
-        let text = str_from_c(text, "text")?;
-        ffi::non_null(result_json_out, "result_json_out")?;
-        let sent = skype.inner.send_chat_message(handle, text)?;
-        ffi::write_out(result_json_out, ffi::c_string(sent.to_json())?);
-        Ok(())
-    })
-}
-
-/// Takes the next notification Skype sent (a `Notify` call, e.g. `CHATMESSAGE 290 STATUS SENT`),
-/// waiting up to `timeout_ms` milliseconds (0: only what has already arrived), and writes its
-/// text to `*notification_out`, a new string the caller frees with `skypebus_string_free`.
-///
-/// Notifications arrive in the background, also while the caller is elsewhere, and wait until
-/// taken (at most 4096: see docs/skype.md for which are dropped beyond). **Nothing in time** gives `SKYPEBUS_EMPTY` and leaves `*notification_out` alone
-/// (`*err` then receives an error object when `err` is not NULL; pass NULL in a polling loop).
-/// If Skype restarted, the helper attaches again first, so notifications keep coming (its
-/// errors are those of `skypebus_skype_attach`); while Skype is not running it just waits.
-///
-/// The wait is done in slices inside the library, so other threads using the handle are served
-/// meanwhile. Thread-safe: several threads may wait; each notification goes to one of them.
-#[unsafe(no_mangle)]
-pub extern "C" fn skypebus_skype_next_notification(
-    skype: *const skypebus_skype,
-    timeout_ms: u32,
-    notification_out: *mut *mut c_char,
-    err: *mut *mut skypebus_error,
-) -> skypebus_result {
-    ffi_boundary!(err, {
-        let skype = ffi::try_ref(skype, "skype")?;
-        ffi::non_null(notification_out, "notification_out")?;
-        match skype.inner.next_notification(millis(timeout_ms))? {
-            Some(text) => {
-                ffi::write_out(notification_out, ffi::c_string(text)?);
-                Ok(())
-            }
-            None => Err(Error::new(
-                Kind::Empty,
-                format!("no Skype notification within {timeout_ms} ms"),
-            )),
-        }
-    })
 }
 
 #[cfg(test)]

@@ -16,10 +16,12 @@ use skypebus::event::Options;
 use skypebus::hub;
 use skypebus::pending::{self, PendingCall};
 use skypebus::signal::{MatchRule, SignalRequest};
-use support::{PrivateBus, Transport, call_json};
+use support::{Block, PrivateBus, Transport, call_json};
 
 fn start(conn: &Arc<Connection>, request: Value) -> PendingCall {
-    pending::start(conn, CallRequest::from_value(request).unwrap()).expect("start")
+    pending::start(conn, CallRequest::from_value(request).unwrap())
+        .block()
+        .expect("start")
 }
 
 fn get_id() -> Value {
@@ -41,12 +43,13 @@ fn readable(fd: i32, ms: i32) -> bool {
 
 fn next(conn: &Connection) -> Option<Value> {
     hub::next_event(conn, Duration::ZERO)
+        .block()
         .expect("next_event")
         .map(|s| serde_json::from_str(&s).unwrap())
 }
 
 fn result(p: &PendingCall) -> Value {
-    serde_json::from_str(&p.wait(Duration::ZERO).unwrap().expect("finished")).unwrap()
+    serde_json::from_str(&p.wait(Duration::ZERO).block().unwrap().expect("finished")).unwrap()
 }
 
 /// A dbusmock peer whose `Sleep` takes 2 s.
@@ -120,29 +123,30 @@ fn the_descriptor_is_readable_exactly_while_something_waits(t: Transport) {
     // Taking the result first forgets the event: nothing stays readable for it.
     let p = start(&conn, get_id());
     assert_eq!(
-        serde_json::from_str::<Value>(&p.wait(Duration::from_secs(5)).unwrap().unwrap()).unwrap()["type"],
+        serde_json::from_str::<Value>(&p.wait(Duration::from_secs(5)).block().unwrap().unwrap())
+            .unwrap()["type"],
         "s"
     );
     assert!(!readable(fd, 0));
     assert!(next(&conn).is_none());
     // A signal.
     let (rule, opts) = MatchRule::from_value(&json!({"interface": "com.example.Sig"})).unwrap();
-    hub::subscribe(&conn, rule, opts).unwrap();
+    hub::subscribe(&conn, rule, opts).block().unwrap();
     let emit = SignalRequest::parse(
         r#"{"path":"/s","interface":"com.example.Sig","member":"Ping","args":["x"]}"#,
     )
     .unwrap();
-    skypebus::signal::emit(&other, &emit).unwrap();
+    skypebus::signal::emit(&other, &emit).block().unwrap();
     assert!(readable(fd, 5000));
     assert_eq!(next(&conn).unwrap()["kind"], "signal");
     assert!(!readable(fd, 0));
     // A call to serve.
-    hub::export(&conn, "/obj", XML, None).unwrap();
+    hub::export(&conn, "/obj", XML, None).block().unwrap();
     let me = conn.unique_name().unwrap().unwrap();
     let caller = std::thread::spawn({
         let address = bus.target();
         move || {
-            let c = hub::open(address).unwrap();
+            let c = hub::open(address).block().unwrap();
             call_json(
                 &c,
                 json!({"destination": me, "path": "/obj", "interface": "com.example.Echo",
@@ -154,7 +158,9 @@ fn the_descriptor_is_readable_exactly_while_something_waits(t: Transport) {
     let ev = next(&conn).unwrap();
     assert_eq!(ev["kind"], "call");
     assert!(!readable(fd, 0));
-    hub::reply(&conn, ev["call"].as_u64().unwrap(), Some(r#"["hi"]"#)).unwrap();
+    hub::reply(&conn, ev["call"].as_u64().unwrap(), Some(r#"["hi"]"#))
+        .block()
+        .unwrap();
     assert_eq!(caller.join().unwrap().unwrap()["data"], json!(["hi"]));
     // A name event.
     support::driver(
@@ -178,19 +184,20 @@ fn cancel_free_and_the_bound(t: Transport) {
     hub::set_options(&conn, &Options::parse(r#"{"max_async_calls": 2}"#).unwrap()).unwrap();
     let a = start(&conn, sleep.clone());
     let b = start(&conn, sleep.clone());
-    let refused = pending::start(&conn, CallRequest::from_value(get_id()).unwrap());
+    let refused = pending::start(&conn, CallRequest::from_value(get_id()).unwrap()).block();
     let e = refused.err().expect("a third call is refused");
     assert_eq!(e.kind, Kind::LimitExceeded, "{e}");
     assert!(e.message.contains("max_async_calls"), "{e}");
     assert!(a.cancel().unwrap());
     assert!(a.is_ready());
     assert_eq!(
-        a.wait(Duration::ZERO).unwrap_err().kind,
+        a.wait(Duration::ZERO).block().unwrap_err().kind,
         Kind::InvalidRequest
     );
     let c = start(&conn, get_id());
     assert_eq!(
-        serde_json::from_str::<Value>(&c.wait(Duration::from_secs(5)).unwrap().unwrap()).unwrap()["type"],
+        serde_json::from_str::<Value>(&c.wait(Duration::from_secs(5)).block().unwrap().unwrap())
+            .unwrap()["type"],
         "s"
     );
     assert!(!c.cancel().unwrap(), "a finished call is not cancelled");
@@ -207,19 +214,20 @@ fn cancel_free_and_the_bound(t: Transport) {
         &conn,
         CallRequest::from_value(json!({"destination": "no..name", "path": "/", "method": "X"}))
             .unwrap(),
-    );
+    )
+    .block();
     assert_eq!(bad.err().unwrap().kind, Kind::InvalidName);
     // Freeing the connection with a call in flight: the call ends with Disconnected.
     let pending = start(&conn, sleep);
     drop(conn);
-    let e = pending.wait(Duration::from_secs(5)).unwrap_err();
+    let e = pending.wait(Duration::from_secs(5)).block().unwrap_err();
     assert_eq!(e.kind, Kind::Disconnected, "{e}");
 }
 
 fn calls_to_ourselves(t: Transport) {
     let bus = PrivateBus::on(t);
     let conn = Arc::new(bus.connect());
-    hub::export(&conn, "/obj", XML, None).unwrap();
+    hub::export(&conn, "/obj", XML, None).block().unwrap();
     let me = conn.unique_name().unwrap().unwrap();
     let echo = json!({"destination": me, "path": "/obj", "interface": "com.example.Echo",
                       "method": "Echo", "args": ["me"], "timeout_ms": 20000});
@@ -246,6 +254,7 @@ fn calls_to_ourselves(t: Transport) {
     let p = start(&conn, echo);
     let ev = loop {
         let ev = hub::next_event(&conn, Duration::from_secs(5))
+            .block()
             .unwrap()
             .unwrap();
         let ev: Value = serde_json::from_str(&ev).unwrap();
@@ -253,9 +262,12 @@ fn calls_to_ourselves(t: Transport) {
             break ev;
         }
     };
-    hub::reply(&conn, ev["call"].as_u64().unwrap(), Some(r#"["back"]"#)).unwrap();
+    hub::reply(&conn, ev["call"].as_u64().unwrap(), Some(r#"["back"]"#))
+        .block()
+        .unwrap();
     let done: Value = serde_json::from_str(
         &hub::next_event(&conn, Duration::from_secs(5))
+            .block()
             .unwrap()
             .unwrap(),
     )
@@ -267,10 +279,13 @@ fn calls_to_ourselves(t: Transport) {
         let conn = conn.clone();
         move || {
             let ev = hub::next_event(&conn, Duration::from_secs(10))
+                .block()
                 .unwrap()
                 .unwrap();
             let ev: Value = serde_json::from_str(&ev).unwrap();
-            hub::reply(&conn, ev["call"].as_u64().unwrap(), Some(r#"["served"]"#)).unwrap();
+            hub::reply(&conn, ev["call"].as_u64().unwrap(), Some(r#"["served"]"#))
+                .block()
+                .unwrap();
         }
     });
     std::thread::sleep(Duration::from_millis(200));

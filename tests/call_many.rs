@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use skypebus::call::{call_many, parse_many};
-use support::{PrivateBus, Transport, call_json};
+use support::{Block, PrivateBus, Transport, call_json};
 
 fn many(conn: &skypebus::connection::Connection, requests: Value) -> Vec<Value> {
     let (reqs, max) = parse_many(&requests.to_string()).unwrap();
-    let out = call_many(conn, reqs, max).unwrap();
+    let out = call_many(conn, reqs, max).block().unwrap();
     serde_json::from_str::<Value>(&out)
         .unwrap()
         .as_array()

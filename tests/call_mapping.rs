@@ -7,7 +7,7 @@ mod support;
 use serde_json::{Value, json};
 use skypebus::connection::Connection;
 use skypebus::error::Kind;
-use support::{PrivateBus, Transport, add_echo, call_json};
+use support::{Block, PrivateBus, Transport, add_echo, call_json};
 
 const NAME: &str = "net.skypebus.Echo";
 const PATH: &str = "/net/skypebus/Echo";
@@ -242,7 +242,7 @@ fn nesting_limits_are_errors_not_crashes(t: Transport) {
         "}".repeat(100)
     );
     let req = skypebus::call::CallRequest::parse(&nested).unwrap();
-    let e = skypebus::call::call(&conn, &req).unwrap_err();
+    let e = skypebus::call::call(&conn, &req).block().unwrap_err();
     assert!(
         matches!(e.kind, Kind::LimitExceeded | Kind::TypeMismatch),
         "{e}"
@@ -376,24 +376,28 @@ fn a_byte_array_reply_comes_back_raw(t: Transport) {
     };
     let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 256) as u8).collect();
     assert_eq!(
-        call_bytes(&conn, &request("Raw", &bytes, "")).unwrap(),
+        call_bytes(&conn, &request("Raw", &bytes, ""))
+            .block()
+            .unwrap(),
         BytesOrJson::Bytes(bytes.clone())
     );
     assert_eq!(
-        call_bytes(&conn, &request("Raw", &[], "")).unwrap(),
+        call_bytes(&conn, &request("Raw", &[], "")).block().unwrap(),
         BytesOrJson::Bytes(vec![])
     );
     let two = request("Two", &[1, 2], r#","bytes":"base64""#);
     assert_eq!(
-        call_bytes(&conn, &two).unwrap(),
-        BytesOrJson::Json(call(&conn, &two).unwrap())
+        call_bytes(&conn, &two).block().unwrap(),
+        BytesOrJson::Json(call(&conn, &two).block().unwrap())
     );
     let quiet = request("Raw", &[1], r#","no_reply":true"#);
     assert_eq!(
-        call_bytes(&conn, &quiet).unwrap(),
+        call_bytes(&conn, &quiet).block().unwrap(),
         BytesOrJson::Json(r#"{"type":"","data":[]}"#.to_owned())
     );
-    let e = call_bytes(&conn, &request("Fail", &[1], "")).unwrap_err();
+    let e = call_bytes(&conn, &request("Fail", &[1], ""))
+        .block()
+        .unwrap_err();
     assert_eq!(e.name, "net.skypebus.Echo.Error.No");
 }
 
@@ -411,7 +415,7 @@ fn php_replies_are_serialize_text(t: Transport) {
         {"-3": "a"}, {"07": "Infinity"}, ["NaN", 18446744073709551615u64], [1, -2], [0, 34, 255],
         true]});
     let req = CallRequest::from_value(req).unwrap();
-    let php = call_into(&conn, &req, ReplyFormat::Php).unwrap();
+    let php = call_into(&conn, &req, ReplyFormat::Php).block().unwrap();
     let mut want = Vec::new();
     want.extend_from_slice(format!("a:00000010:{{i:0;s:{}:\"{sig}\";", sig.len()).as_bytes());
     want.extend_from_slice("i:1;s:5:\"h\";é\";".as_bytes());
@@ -430,7 +434,7 @@ fn php_replies_are_serialize_text(t: Transport) {
         r#"{"destination":"org.freedesktop.DBus","path":"/org/freedesktop/DBus","interface":"org.freedesktop.DBus","method":"ListNames"}"#,
     )
     .unwrap();
-    let json = call_into(&conn, &ping, ReplyFormat::Json).unwrap();
+    let json = call_into(&conn, &ping, ReplyFormat::Json).block().unwrap();
     assert!(json.starts_with(br#"{"type":"as","data":[["#));
     assert!(
         String::from_utf8(json)

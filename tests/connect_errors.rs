@@ -18,7 +18,9 @@ fn open_error(target: Target) -> Error {
     let (tx, rx) = mpsc::channel();
     let what = format!("{target:?}");
     std::thread::spawn(move || {
-        let _ = tx.send(skypebus::hub::open(target).map(|_| ()));
+        let _ = tx.send(
+            skypebus::runtime::block_on(skypebus::hub::open(target)).and_then(|r| r.map(|_| ())),
+        );
     });
     match rx.recv_timeout(BOUND) {
         Ok(Ok(())) => panic!("{what} connected"),

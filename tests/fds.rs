@@ -13,7 +13,7 @@ use skypebus::connection::Connection;
 use skypebus::error::Kind;
 use skypebus::hub;
 use skypebus::signal::MatchRule;
-use support::{PYTHON, PrivateBus, Transport, call_json, repo_root};
+use support::{Block, PYTHON, PrivateBus, Transport, call_json, repo_root};
 
 const LOGIND: &str = "org.freedesktop.login1";
 const FDS: &str = "net.skypebus.Fds";
@@ -177,12 +177,13 @@ fn descriptors_nobody_takes_are_closed() {
         }
     }
     let (rule, opts) = MatchRule::from_value(&json!({"interface": FDS, "member": "Fd"})).unwrap();
-    hub::subscribe(&conn, rule, opts).unwrap();
+    hub::subscribe(&conn, rule, opts).block().unwrap();
     for i in 0..200 {
         call_json(&conn, fds_call("EmitFd", json!([format!("signal {i}")]))).expect("EmitFd");
     }
     for _ in 0..100 {
         let event = hub::next_event(&conn, Duration::from_secs(10))
+            .block()
             .unwrap()
             .expect("a signal");
         let event: Value = serde_json::from_str(&event).unwrap();

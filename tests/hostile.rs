@@ -13,7 +13,7 @@ use skypebus::connection::{Connection, Target};
 use skypebus::error::{Error, Kind};
 use skypebus::signal::MatchRule;
 use support::hostile::HostilePeer;
-use support::{PrivateBus, Transport, call_json, driver};
+use support::{Block, PrivateBus, Transport, call_json, driver};
 
 /// The timeout of the test's call.
 const TIMEOUT_MS: u64 = 2000;
@@ -114,7 +114,7 @@ fn run(case: &str, t: Transport) {
     let (expect, after) = expected(case);
     let peer = HostilePeer::start(case, t);
     let start = Instant::now();
-    let conn = skypebus::hub::open(Target::Bus(peer.address.clone()));
+    let conn = skypebus::hub::open(Target::Bus(peer.address.clone())).block();
     let conn = match (case.starts_with("sasl-"), conn) {
         (true, conn) => {
             check(conn.map(|_| Value::Null), &expect, case, t);
@@ -192,7 +192,9 @@ cases! {
 fn connect_fails(case: &str, t: Transport, text: &str, bound: Duration) {
     let peer = HostilePeer::start(case, t);
     let start = Instant::now();
-    let e = skypebus::hub::open(Target::Bus(peer.address.clone())).err();
+    let e = skypebus::hub::open(Target::Bus(peer.address.clone()))
+        .block()
+        .err();
     let e = e.unwrap_or_else(|| panic!("{case} over {t:?}: the connect succeeded"));
     assert_eq!(e.kind, Kind::ConnectFailed, "{case} over {t:?}: {e}");
     assert!(e.to_string().contains(text), "{case} over {t:?}: {e}");
@@ -283,10 +285,14 @@ fn claimed_lengths_allocate_nothing() {
 /// the dropped signals are counted in the event statistics.
 fn signal_flood(t: Transport) {
     let peer = HostilePeer::start("signal-flood", t);
-    let conn = skypebus::hub::open(Target::Bus(peer.address.clone())).expect("connect");
+    let conn = skypebus::hub::open(Target::Bus(peer.address.clone()))
+        .block()
+        .expect("connect");
     let (rule, opts) =
         MatchRule::from_value(&json!({"interface": "net.hostile.Peer"})).expect("rule");
-    skypebus::hub::subscribe(&conn, rule, opts).expect("subscribe");
+    skypebus::hub::subscribe(&conn, rule, opts)
+        .block()
+        .expect("subscribe");
     let before = peak_rss_kib();
     let reply = call_json(
         &conn,
@@ -304,6 +310,7 @@ fn signal_flood(t: Transport) {
         "over {t:?}: the peak RSS grew by {grown} KiB"
     );
     let first = skypebus::hub::next_event(&conn, Duration::from_secs(1))
+        .block()
         .expect("next_event")
         .expect("a queued signal");
     assert!(first.contains("\"tick\""), "{first}");

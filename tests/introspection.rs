@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use skypebus::error::Kind;
 use skypebus::property::{PropertyRequest, properties};
-use support::{PYTHON, PrivateBus, call_json, driver, repo_root};
+use support::{Block, PYTHON, PrivateBus, call_json, driver, repo_root};
 
 /// Starts a helper service script and waits for its READY line.
 fn start_service(bus: &PrivateBus, script: &str, args: &[&str]) -> Child {
@@ -44,7 +44,7 @@ fn prop(
     req: Value,
 ) -> Result<Value, skypebus::error::Error> {
     let r = PropertyRequest::parse(&req.to_string())?;
-    Ok(serde_json::from_str(&properties(conn, &r)?).unwrap())
+    Ok(serde_json::from_str(&properties(conn, &r).block()?).unwrap())
 }
 
 /// `busctl monitor` on the private bus, collecting the JSON of every message it sees.
@@ -415,6 +415,7 @@ fn ambiguous_missing_uninstrospectable_and_malformed() {
         "/bad",
         Duration::from_secs(5),
     )
+    .block()
     .unwrap_err();
     assert_eq!(e.kind, Kind::InvalidMessage);
     assert!(e.message.contains("introspection XML"), "{e}");
@@ -447,6 +448,7 @@ fn introspection_as_data() {
         "/net/skypebus/Typed",
         Duration::from_secs(5),
     )
+    .block()
     .unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     let typed = v["interfaces"]

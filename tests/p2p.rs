@@ -14,8 +14,8 @@ use skypebus::connection::Connection;
 use skypebus::error::Kind;
 use skypebus::hub;
 use skypebus::signal::{self, MatchRule, SignalRequest};
-use support::call_json;
 use support::p2p::pair;
+use support::{Block, call_json};
 
 const PATH: &str = "/com/example/Obj";
 
@@ -49,6 +49,7 @@ const XML: &str = r#"<node>
 
 fn next(conn: &Connection, ms: u64) -> Option<Value> {
     hub::next_event(conn, Duration::from_millis(ms))
+        .block()
         .expect("next_event")
         .map(|s| serde_json::from_str(&s).expect("event JSON"))
 }
@@ -62,6 +63,7 @@ fn served_pair() -> (Connection, Connection) {
         XML,
         Some(r#"{"properties": {"com.example.Peer": {"Version": "1.0", "Volume": 5}}}"#),
     )
+    .block()
     .unwrap();
     (server, client)
 }
@@ -73,23 +75,26 @@ fn handle(conn: &Connection, e: &Value) {
     };
     let d = &e["data"];
     let r = match (e["kind"].as_str().unwrap(), e["member"].as_str()) {
-        ("set_property", _) => hub::reply(conn, id, None),
+        ("set_property", _) => hub::reply(conn, id, None).block(),
         (_, Some("Add")) => hub::reply(
             conn,
             id,
             Some(&json!([d[0].as_i64().unwrap() + d[1].as_i64().unwrap()]).to_string()),
-        ),
+        )
+        .block(),
         (_, Some("Mix")) => hub::reply(
             conn,
             id,
             Some(&json!([u64::MAX, d[0], d[2], d[1]]).to_string()),
-        ),
+        )
+        .block(),
         (_, Some("Fail")) => hub::reply_error(
             conn,
             id,
             "com.example.Error.Custom",
             &format!("failed: {}", d[0].as_str().unwrap()),
-        ),
+        )
+        .block(),
         (_, Some("Never")) => return,
         other => panic!("unexpected call {other:?}: {e}"),
     };
@@ -134,7 +139,9 @@ fn peers_have_no_unique_name_and_no_bus() {
     assert_eq!(b.unique_name().unwrap(), None);
     assert!(!a.is_bus());
     // Owning a name needs a bus: a clear error at once.
-    let e = skypebus::driver::request_name(&a, "com.example.Name", 0).unwrap_err();
+    let e = skypebus::driver::request_name(&a, "com.example.Name", 0)
+        .block()
+        .unwrap_err();
     assert_eq!(e.kind, Kind::NotSupported, "{e}");
 }
 
@@ -242,11 +249,11 @@ fn signals_go_straight_to_the_peer_and_subscriptions_filter() {
     let (a, b) = pair();
     let subscribe = |m: Value| {
         let (rule, opts) = MatchRule::from_value(&m).expect("valid match");
-        hub::subscribe(&b, rule, opts).expect("subscribe")
+        hub::subscribe(&b, rule, opts).block().expect("subscribe")
     };
     let emit = |s: Value| {
         let req = SignalRequest::parse(&s.to_string()).expect("valid signal");
-        signal::emit(&a, &req).expect("emit");
+        signal::emit(&a, &req).block().expect("emit");
     };
     let changed = subscribe(json!({"interface": "com.example.Peer", "member": "Changed"}));
     let by_path = subscribe(json!({"path_namespace": "/other"}));
@@ -275,7 +282,7 @@ fn signals_go_straight_to_the_peer_and_subscriptions_filter() {
     assert_eq!(e["subscriptions"], json!([by_path]));
     assert_eq!(next(&b, 300), None, "the unwatched signal is filtered out");
     // After unsubscribing, nothing more arrives.
-    hub::unsubscribe(&b, changed).unwrap();
+    hub::unsubscribe(&b, changed).block().unwrap();
     emit(
         json!({"path": PATH, "interface": "com.example.Peer", "member": "Changed",
                 "args": ["again"]}),

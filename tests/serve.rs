@@ -13,7 +13,7 @@ use skypebus::error::{Error, Kind};
 use skypebus::event::Options;
 use skypebus::hub;
 use skypebus::signal::MatchRule;
-use support::{PrivateBus, Transport, call_json, driver};
+use support::{Block, PrivateBus, Transport, call_json, driver};
 
 const XML: &str = r#"<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
@@ -64,6 +64,7 @@ const PATH: &str = "/com/example/Obj";
 
 fn next(conn: &Connection, ms: u64) -> Option<Value> {
     hub::next_event(conn, Duration::from_millis(ms))
+        .block()
         .expect("next_event")
         .map(|s| serde_json::from_str(&s).expect("event JSON"))
 }
@@ -71,7 +72,7 @@ fn next(conn: &Connection, ms: u64) -> Option<Value> {
 /// A serving connection owning NAME with the Calc object exported at PATH.
 fn server(bus: &PrivateBus) -> Connection {
     let conn = bus.connect();
-    assert_eq!(driver::request_name(&conn, NAME, 0).unwrap(), 1);
+    assert_eq!(driver::request_name(&conn, NAME, 0).block().unwrap(), 1);
     hub::export(
         &conn,
         PATH,
@@ -81,9 +82,10 @@ fn server(bus: &PrivateBus) -> Connection {
                  "properties": {"com.example.Calc": {"Version": "1.0", "Volume": 5}}}"#,
         ),
     )
+    .block()
     .unwrap();
     // The same object with the default (plain) variants.
-    hub::export(&conn, "/plain", XML, None).unwrap();
+    hub::export(&conn, "/plain", XML, None).block().unwrap();
     assert_eq!(
         next(&conn, 5000).unwrap(),
         json!({"kind": "name_acquired", "name": NAME})
@@ -109,8 +111,9 @@ fn handle(conn: &Connection, e: &Value) {
                     "org.freedesktop.DBus.Error.InvalidArgs",
                     "volume above 100",
                 )
+                .block()
             } else {
-                hub::reply(conn, id, None)
+                hub::reply(conn, id, None).block()
             }
         }
         (_, "com.example.Other") => hub::reply(
@@ -124,26 +127,30 @@ fn handle(conn: &Connection, e: &Value) {
                 )])
                 .to_string(),
             ),
-        ),
+        )
+        .block(),
         _ => match e["member"].as_str().unwrap() {
             "Add" => hub::reply(
                 conn,
                 id,
                 Some(&json!([d[0].as_i64().unwrap() + d[1].as_i64().unwrap()]).to_string()),
-            ),
-            "Echo" => hub::reply(conn, id, Some(&json!({"args": [d[0]]}).to_string())),
+            )
+            .block(),
+            "Echo" => hub::reply(conn, id, Some(&json!({"args": [d[0]]}).to_string())).block(),
             "Mix" => hub::reply(
                 conn,
                 id,
                 Some(&json!([u64::MAX, d[0], d[2], d[1]]).to_string()),
-            ),
+            )
+            .block(),
             "Fail" => hub::reply_error(
                 conn,
                 id,
                 "com.example.Error.Custom",
                 &format!("failed: {}", d[0].as_str().unwrap()),
-            ),
-            "Nothing" => hub::reply(conn, id, None),
+            )
+            .block(),
+            "Nothing" => hub::reply(conn, id, None).block(),
             other => panic!("unexpected member {other}"),
         },
     };
@@ -374,7 +381,9 @@ fn gdbus_and_busctl_call_an_exported_object_with_typed_values(t: Transport) {
 fn introspection_of_exported_paths_and_their_parents(t: Transport) {
     let bus = PrivateBus::on(t);
     let conn = server(&bus);
-    hub::export(&conn, "/com/example/Obj/Child", "<node/>", None).unwrap();
+    hub::export(&conn, "/com/example/Obj/Child", "<node/>", None)
+        .block()
+        .unwrap();
     // Nobody is inside the library: the library answers from the background.
     let out = gdbus_introspect(&bus, PATH);
     for want in [
@@ -640,13 +649,14 @@ fn events_carry_the_call_as_json(t: Transport) {
         XML,
         Some(r#"{"variants": "typed", "bytes": "base64"}"#),
     )
+    .block()
     .unwrap();
     let client = bus.connect();
     let me = client.unique_name().unwrap().unwrap();
     let c = std::thread::spawn({
         let target = bus.target();
         move || {
-            let client = skypebus::hub::open(target).unwrap();
+            let client = skypebus::hub::open(target).block().unwrap();
             let r = call_json(
                 &client,
                 json!({"destination": NAME, "path": "/typed", "interface": "com.example.Calc",
@@ -669,19 +679,24 @@ fn events_carry_the_call_as_json(t: Transport) {
     assert_eq!(e["no_reply"], false);
     let id = e["call"].as_u64().unwrap();
     // Values that do not fit the declared out signature: an error, and the handle stays.
-    let bad = hub::reply(&conn, id, Some("[1, 2]")).unwrap_err();
+    let bad = hub::reply(&conn, id, Some("[1, 2]")).block().unwrap_err();
     assert_eq!(bad.kind, Kind::TypeMismatch);
-    let bad = hub::reply(&conn, id, Some(r#"[-1, {}, ["s", 1], ""]"#)).unwrap_err();
+    let bad = hub::reply(&conn, id, Some(r#"[-1, {}, ["s", 1], ""]"#))
+        .block()
+        .unwrap_err();
     assert_eq!(bad.kind, Kind::TypeMismatch);
-    let bad = hub::reply(&conn, id, Some("{")).unwrap_err();
+    let bad = hub::reply(&conn, id, Some("{")).block().unwrap_err();
     assert_eq!(bad.kind, Kind::InvalidJson);
-    let bad = hub::reply_error(&conn, id, "not an error name", "x").unwrap_err();
+    let bad = hub::reply_error(&conn, id, "not an error name", "x")
+        .block()
+        .unwrap_err();
     assert_eq!(bad.kind, Kind::InvalidName);
     hub::reply(
         &conn,
         id,
         Some(r#"{"args": [1, {"b": true}, ["t", 2], "/w8="]}"#),
     )
+    .block()
     .unwrap();
     let (r, caller) = c.join().unwrap();
     assert_eq!(e["sender"], json!(caller));
@@ -691,7 +706,7 @@ fn events_carry_the_call_as_json(t: Transport) {
         json!({"type": "ta{sv}(sd)ay", "data": [1, {"b": true}, ["t", 2.0], [255, 15]]})
     );
     // Answered once only.
-    let again = hub::reply(&conn, id, None).unwrap_err();
+    let again = hub::reply(&conn, id, None).block().unwrap_err();
     assert_eq!(again.kind, Kind::InvalidRequest);
     assert_eq!(hub::stats(&conn).unwrap().expired_calls, 0);
 }
@@ -708,6 +723,7 @@ fn skype_shaped_notify_calls_arrive_in_order(t: Transport) {
            </interface></node>"#,
         None,
     )
+    .block()
     .unwrap();
     const N: usize = 25;
     for i in 0..N {
@@ -735,7 +751,9 @@ fn skype_shaped_notify_calls_arrive_in_order(t: Transport) {
             e["data"],
             json!([format!("CHATMESSAGE {i} STATUS RECEIVED")])
         );
-        hub::reply(&conn, e["call"].as_u64().unwrap(), None).unwrap();
+        hub::reply(&conn, e["call"].as_u64().unwrap(), None)
+            .block()
+            .unwrap();
     }
     assert!(next(&conn, 0).is_none());
     let stats: Value = serde_json::from_str(&hub::stats_json(&conn).unwrap()).unwrap();
@@ -752,7 +770,7 @@ fn unanswered_call_handles_expire_and_are_released(t: Transport) {
     .unwrap();
     let target = bus.target();
     let caller = std::thread::spawn(move || {
-        let client = skypebus::hub::open(target).unwrap();
+        let client = skypebus::hub::open(target).block().unwrap();
         let started = Instant::now();
         let mut results = Vec::new();
         for _ in 0..2 {
@@ -778,7 +796,7 @@ fn unanswered_call_handles_expire_and_are_released(t: Transport) {
     assert_eq!(stats["pending_calls"], 0, "{stats}");
     assert_eq!(stats["queued_calls"], 0, "{stats}");
     assert_eq!(stats["expired_calls"], 2, "{stats}");
-    let late = hub::reply(&conn, id, Some(r#"["x"]"#)).unwrap_err();
+    let late = hub::reply(&conn, id, Some(r#"["x"]"#)).block().unwrap_err();
     assert_eq!(late.kind, Kind::InvalidRequest);
     assert!(next(&conn, 0).is_none());
 }
@@ -812,7 +830,9 @@ fn too_many_unanswered_calls_are_refused_not_queued(t: Transport) {
     assert_eq!(e.name, "org.freedesktop.DBus.Error.LimitsExceeded");
     assert_eq!(hub::stats(&conn).unwrap().refused_calls, 1);
     for p in pending {
-        hub::reply(&conn, p["call"].as_u64().unwrap(), Some(r#"["ok"]"#)).unwrap();
+        hub::reply(&conn, p["call"].as_u64().unwrap(), Some(r#"["ok"]"#))
+            .block()
+            .unwrap();
     }
     let r = while_serving(&conn, || {
         call_json(
@@ -832,7 +852,7 @@ fn properties_from_the_store_and_written_through_the_application(t: Transport) {
         "interface": "org.freedesktop.DBus.Properties", "member": "PropertiesChanged",
         "path": PATH, "variants": "typed"}))
     .unwrap();
-    hub::subscribe(&watcher, rule, opts).unwrap();
+    hub::subscribe(&watcher, rule, opts).block().unwrap();
     // A remote write goes through the application, which accepts or refuses it.
     while_serving(&conn, || {
         let out = run_ok(
@@ -897,6 +917,7 @@ fn properties_from_the_store_and_written_through_the_application(t: Transport) {
         &json!("2.0"),
         None,
     )
+    .block()
     .unwrap();
     hub::set_property(
         &conn,
@@ -906,6 +927,7 @@ fn properties_from_the_store_and_written_through_the_application(t: Transport) {
         &json!("2.0"),
         None,
     )
+    .block()
     .unwrap();
     hub::set_property(
         &conn,
@@ -915,12 +937,15 @@ fn properties_from_the_store_and_written_through_the_application(t: Transport) {
         &json!({"max": {"type": "t", "data": 9}}),
         None,
     )
+    .block()
     .unwrap();
-    let e =
-        hub::set_property(&conn, PATH, "com.example.Calc", "Volume", &json!(-1), None).unwrap_err();
+    let e = hub::set_property(&conn, PATH, "com.example.Calc", "Volume", &json!(-1), None)
+        .block()
+        .unwrap_err();
     assert_eq!(e.kind, Kind::TypeMismatch);
-    let e =
-        hub::set_property(&conn, PATH, "com.example.Calc", "Nope", &json!(1), None).unwrap_err();
+    let e = hub::set_property(&conn, PATH, "com.example.Calc", "Nope", &json!(1), None)
+        .block()
+        .unwrap_err();
     assert_eq!(e.kind, Kind::InvalidRequest);
     driver(&conn, "GetId", None, json!([])).unwrap();
     driver(&watcher, "GetId", None, json!([])).unwrap();
@@ -963,17 +988,17 @@ fn names_requests_answers_and_events(t: Transport) {
     let second = bus.connect();
     let n = "com.example.Owned";
     // 1 primary owner, 4 already owner.
-    assert_eq!(driver::request_name(&first, n, 1).unwrap(), 1);
-    assert_eq!(driver::request_name(&first, n, 1).unwrap(), 4);
+    assert_eq!(driver::request_name(&first, n, 1).block().unwrap(), 1);
+    assert_eq!(driver::request_name(&first, n, 1).block().unwrap(), 4);
     assert_eq!(
         next(&first, 5000).unwrap(),
         json!({"kind": "name_acquired", "name": n})
     );
     // 3 exists (do not queue), 2 in queue.
-    assert_eq!(driver::request_name(&second, n, 4).unwrap(), 3);
-    assert_eq!(driver::request_name(&second, n, 0).unwrap(), 2);
+    assert_eq!(driver::request_name(&second, n, 4).block().unwrap(), 3);
+    assert_eq!(driver::request_name(&second, n, 0).block().unwrap(), 2);
     // Release: 1 released; the queued connection gets the name.
-    assert_eq!(driver::release_name(&first, n).unwrap(), 1);
+    assert_eq!(driver::release_name(&first, n).block().unwrap(), 1);
     assert_eq!(
         next(&first, 5000).unwrap(),
         json!({"kind": "name_lost", "name": n})
@@ -983,15 +1008,17 @@ fn names_requests_answers_and_events(t: Transport) {
         json!({"kind": "name_acquired", "name": n})
     );
     // 3 not owner, 2 non-existent.
-    assert_eq!(driver::release_name(&first, n).unwrap(), 3);
+    assert_eq!(driver::release_name(&first, n).block().unwrap(), 3);
     assert_eq!(
-        driver::release_name(&first, "com.example.Nobody").unwrap(),
+        driver::release_name(&first, "com.example.Nobody")
+            .block()
+            .unwrap(),
         2
     );
     // Replacement: `second` allowed it? No (flags 0): replacing fails into the queue.
-    assert_eq!(driver::request_name(&first, n, 2 | 4).unwrap(), 3);
-    assert_eq!(driver::request_name(&second, n, 1).unwrap(), 4);
-    assert_eq!(driver::request_name(&first, n, 2).unwrap(), 1);
+    assert_eq!(driver::request_name(&first, n, 2 | 4).block().unwrap(), 3);
+    assert_eq!(driver::request_name(&second, n, 1).block().unwrap(), 4);
+    assert_eq!(driver::request_name(&first, n, 2).block().unwrap(), 1);
     assert_eq!(
         next(&second, 5000).unwrap(),
         json!({"kind": "name_lost", "name": n})
@@ -1008,15 +1035,24 @@ fn names_requests_answers_and_events(t: Transport) {
     );
     // Bad input.
     assert_eq!(
-        driver::request_name(&first, ":1.5", 0).unwrap_err().kind,
+        driver::request_name(&first, ":1.5", 0)
+            .block()
+            .unwrap_err()
+            .kind,
         Kind::InvalidName
     );
     assert_eq!(
-        driver::request_name(&first, "nodots", 0).unwrap_err().kind,
+        driver::request_name(&first, "nodots", 0)
+            .block()
+            .unwrap_err()
+            .kind,
         Kind::InvalidName
     );
     assert_eq!(
-        driver::request_name(&first, "a.b", 8).unwrap_err().kind,
+        driver::request_name(&first, "a.b", 8)
+            .block()
+            .unwrap_err()
+            .kind,
         Kind::InvalidRequest
     );
     assert!(next(&first, 0).is_none());
@@ -1054,17 +1090,20 @@ fn export_errors(t: Transport) {
         ),
     ];
     for (path, xml, opts, kind) in cases {
-        let e = hub::export(&conn, path, xml, opts).unwrap_err();
+        let e = hub::export(&conn, path, xml, opts).block().unwrap_err();
         assert_eq!(e.kind, kind, "{path} {xml} {opts:?}: {e}");
     }
-    hub::export(&conn, "/x", "<node/>", None).unwrap();
+    hub::export(&conn, "/x", "<node/>", None).block().unwrap();
     assert_eq!(
-        hub::export(&conn, "/x", "<node/>", None).unwrap_err().kind,
+        hub::export(&conn, "/x", "<node/>", None)
+            .block()
+            .unwrap_err()
+            .kind,
         Kind::InvalidRequest
     );
-    hub::unexport(&conn, "/x").unwrap();
+    hub::unexport(&conn, "/x").block().unwrap();
     assert_eq!(
-        hub::unexport(&conn, "/x").unwrap_err().kind,
+        hub::unexport(&conn, "/x").block().unwrap_err().kind,
         Kind::InvalidRequest
     );
     // After unexport the path is unknown again (the default handling answers).
@@ -1083,7 +1122,7 @@ fn closing_the_serving_connection_releases_its_handles(t: Transport) {
     let conn = server(&bus);
     let target = bus.target();
     let caller = std::thread::spawn(move || {
-        let client = skypebus::hub::open(target).unwrap();
+        let client = skypebus::hub::open(target).block().unwrap();
         call_json(
             &client,
             json!({"destination": NAME, "path": PATH, "interface": "com.example.Calc",
@@ -1112,12 +1151,13 @@ fn an_object_manager_publishes_the_objects_below_it(t: Transport) {
         "<node/>",
         Some(r#"{"object_manager": true}"#),
     )
+    .block()
     .unwrap();
     let watcher = bus.connect();
     let (rule, opts) = MatchRule::from_value(&json!({
         "sender": NAME, "interface": "org.freedesktop.DBus.ObjectManager"}))
     .unwrap();
-    hub::subscribe(&watcher, rule, opts).unwrap();
+    hub::subscribe(&watcher, rule, opts).block().unwrap();
     let managed = || {
         run_ok(
             &bus,
@@ -1153,10 +1193,15 @@ fn an_object_manager_publishes_the_objects_below_it(t: Transport) {
         xml,
         Some(r#"{"properties": {"com.example.Thing": {"Name": "first"}}}"#),
     )
+    .block()
     .unwrap();
     // Elsewhere: not announced.
-    hub::export(&conn, "/org/elsewhere", xml, None).unwrap();
-    hub::unexport(&conn, "/com/example/things/t1").unwrap();
+    hub::export(&conn, "/org/elsewhere", xml, None)
+        .block()
+        .unwrap();
+    hub::unexport(&conn, "/com/example/things/t1")
+        .block()
+        .unwrap();
     let added = next(&watcher, 5000).expect("InterfacesAdded");
     assert_eq!(added["member"], "InterfacesAdded");
     assert_eq!(added["path"], manager);
@@ -1172,7 +1217,9 @@ fn an_object_manager_publishes_the_objects_below_it(t: Transport) {
     );
     assert!(next(&watcher, 200).is_none());
     assert!(!managed().contains("things"));
-    let e = hub::export(&conn, "/x", "<node/>", Some(r#"{"object_manager": 1}"#)).unwrap_err();
+    let e = hub::export(&conn, "/x", "<node/>", Some(r#"{"object_manager": 1}"#))
+        .block()
+        .unwrap_err();
     assert_eq!(e.kind, Kind::InvalidRequest);
 }
 

@@ -12,11 +12,12 @@ use skypebus::event;
 use skypebus::event::Options;
 use skypebus::hub;
 use skypebus::signal::{self, MatchRule, SignalRequest};
-use support::{PrivateBus, Transport, driver};
+use support::{Block, PrivateBus, Transport, driver};
 
 /// Takes the next event (waiting up to `ms`), parsed.
 fn next(conn: &Connection, ms: u64) -> Option<Value> {
     hub::next_event(conn, Duration::from_millis(ms))
+        .block()
         .expect("next_event")
         .map(|s| serde_json::from_str(&s).expect("event JSON"))
 }
@@ -32,12 +33,12 @@ fn drain(conn: &Connection, ms: u64) -> Vec<Value> {
 
 fn subscribe(conn: &Connection, m: Value) -> u64 {
     let (rule, opts) = MatchRule::from_value(&m).expect("valid match");
-    hub::subscribe(conn, rule, opts).expect("subscribe")
+    hub::subscribe(conn, rule, opts).block().expect("subscribe")
 }
 
 fn emit(conn: &Connection, s: Value) {
     let req = SignalRequest::parse(&s.to_string()).expect("valid signal");
-    signal::emit(conn, &req).expect("emit");
+    signal::emit(conn, &req).block().expect("emit");
 }
 
 fn ok(out: std::process::Output) -> String {
@@ -111,7 +112,7 @@ fn dbus_send_signal_arrives_with_values_and_types(t: Transport) {
     assert_eq!(e["type"], "v");
     assert_eq!(e["data"], json!([7]));
     assert_eq!(e["subscriptions"], json!([id, typed]));
-    hub::unsubscribe(&conn, id).unwrap();
+    hub::unsubscribe(&conn, id).block().unwrap();
     ok(bus.run(
         "dbus-send",
         &[
@@ -402,7 +403,7 @@ fn unsubscribe_stops_delivery_and_discards_queued_signals(t: Transport) {
     emit(&emitter, s("B"));
     sync(&emitter);
     sync(&conn);
-    hub::unsubscribe(&conn, two).unwrap();
+    hub::unsubscribe(&conn, two).block().unwrap();
     let got = drain(&conn, 100);
     // B matched only `two`: gone. A stays, for `one` only.
     assert_eq!(got.len(), 1);
@@ -412,9 +413,9 @@ fn unsubscribe_stops_delivery_and_discards_queued_signals(t: Transport) {
     sync(&emitter);
     sync(&conn);
     assert!(drain(&conn, 100).is_empty());
-    let e = hub::unsubscribe(&conn, two).unwrap_err();
+    let e = hub::unsubscribe(&conn, two).block().unwrap_err();
     assert_eq!(e.kind, Kind::InvalidRequest);
-    hub::unsubscribe(&conn, one).unwrap();
+    hub::unsubscribe(&conn, one).block().unwrap();
     assert_eq!(hub::stats(&conn).unwrap(), event::Stats::default());
 }
 
@@ -553,7 +554,7 @@ fn bad_matches_and_signals_are_refused(t: Transport) {
         ),
     ] {
         let e = SignalRequest::parse(&s.to_string())
-            .and_then(|r| signal::emit(&conn, &r))
+            .and_then(|r| signal::emit(&conn, &r).block())
             .unwrap_err();
         assert_eq!(e.kind, kind, "{s}: {e}");
     }

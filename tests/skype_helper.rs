@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use skypebus::error::{Error, Kind};
 use skypebus::skype::{NOT_RUNNING, NOT_SIGNED_IN, Skype};
-use support::{Emulator, PrivateBus};
+use support::{Block, Emulator, PrivateBus};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -42,7 +42,9 @@ fn assert_matches(pattern: &str, text: &str) {
 }
 
 fn attach(bus: &PrivateBus, protocol: u32) -> Skype {
-    Skype::attach(&bus.address, "php", protocol, T).expect("attach")
+    Skype::attach(&bus.address, "php", protocol, T)
+        .block()
+        .expect("attach")
 }
 
 /// Notifications until `want` arrives (or 10 s pass); returns all seen, `want` last.
@@ -52,6 +54,7 @@ fn notifications_until(skype: &Skype, want: &str) -> Vec<String> {
     while Instant::now() < deadline {
         if let Some(n) = skype
             .next_notification(Duration::from_millis(200))
+            .block()
             .expect("next_notification")
         {
             let done = matches(want, &n);
@@ -86,7 +89,10 @@ fn attach_send_and_sent_notification() {
             "USERSTATUS ONLINE"
         ]
     );
-    let sent = skype.send_chat_message("bob", "hello").expect("send");
+    let sent = skype
+        .send_chat_message("bob", "hello")
+        .block()
+        .expect("send");
     assert_matches("#alice/$bob;{hex}", &sent.chat);
     assert_matches("{n}", &sent.message);
     let json: serde_json::Value = serde_json::from_str(&sent.to_json()).unwrap();
@@ -123,36 +129,51 @@ fn commands_prefixes_and_queries() {
     // Scenario 2: the protocol is capped.
     assert_eq!(skype.protocol(), 8);
     // Scenario 14.
-    assert_eq!(skype.command("PING", Duration::ZERO).unwrap(), "PONG");
+    assert_eq!(
+        skype.command("PING", Duration::ZERO).block().unwrap(),
+        "PONG"
+    );
     assert_eq!(
         skype
             .command("GET CURRENTUSERHANDLE", Duration::ZERO)
+            .block()
             .unwrap(),
         "CURRENTUSERHANDLE alice"
     );
     assert_eq!(
-        skype.command("SEARCH FRIENDS", Duration::ZERO).unwrap(),
+        skype
+            .command("SEARCH FRIENDS", Duration::ZERO)
+            .block()
+            .unwrap(),
         "USERS echo123, bob"
     );
     assert_eq!(
         skype
             .command("GET USER echo123 FULLNAME", Duration::ZERO)
+            .block()
             .unwrap(),
         "USER echo123 FULLNAME Echo / Sound Test Service"
     );
-    let e = skype.command("GET USER bob COLOUR", T).unwrap_err();
+    let e = skype.command("GET USER bob COLOUR", T).block().unwrap_err();
     skype_error(&e, 10, "Invalid PROP");
     // Scenario 13.
-    skype_error(&skype.command("FOO", T).unwrap_err(), 2, "Unknown command");
+    skype_error(
+        &skype.command("FOO", T).block().unwrap_err(),
+        2,
+        "Unknown command",
+    );
     // Our own prefixes only.
-    let e = skype.command("#9 FOO", T).unwrap_err();
+    let e = skype.command("#9 FOO", T).block().unwrap_err();
     assert_eq!(e.kind, Kind::InvalidRequest);
     // A later PROTOCOL command is what protocol() reports.
-    assert_eq!(skype.command("PROTOCOL 5", T).unwrap(), "PROTOCOL 5");
+    assert_eq!(
+        skype.command("PROTOCOL 5", T).block().unwrap(),
+        "PROTOCOL 5"
+    );
     assert_eq!(skype.protocol(), 5);
     // Scenario 10 at protocol 5.
     skype_error(
-        &skype.command("CHAT CREATE", T).unwrap_err(),
+        &skype.command("CHAT CREATE", T).block().unwrap_err(),
         507,
         "CHAT: CREATE: invalid/missing user handle(s) as argument",
     );
@@ -166,17 +187,18 @@ fn unknown_chat_and_empty_message() {
     skype_error(
         &skype
             .command("CHATMESSAGE #alice/$nobody;0000000000000000 hi", T)
+            .block()
             .unwrap_err(),
         510,
         "Invalid/unknown chat name given",
     );
     skype_error(
-        &skype.send_chat_message("bob", "").unwrap_err(),
+        &skype.send_chat_message("bob", "").block().unwrap_err(),
         43,
         "cannot send empty message",
     );
     for bad in ["", "bob carol", "bob,carol"] {
-        let e = skype.send_chat_message(bad, "hi").unwrap_err();
+        let e = skype.send_chat_message(bad, "hi").block().unwrap_err();
         assert_eq!(e.kind, Kind::InvalidRequest, "{bad:?}");
     }
 }
@@ -189,10 +211,11 @@ fn multi_line_utf8_message_kept() {
     // Leading and trailing spaces, tabs, line feeds, any UTF-8; a text that looks like a
     // command id is just text.
     for text in [" héllo\nwörld ✓\ttab ", "#1 tag"] {
-        let sent = skype.send_chat_message("bob", text).unwrap();
+        let sent = skype.send_chat_message("bob", text).block().unwrap();
         assert_eq!(
             skype
                 .command(&format!("GET CHATMESSAGE {} BODY", sent.message), T)
+                .block()
                 .unwrap(),
             format!("CHATMESSAGE {} BODY {text}", sent.message)
         );
@@ -211,12 +234,14 @@ fn incoming_message_notified() {
     assert_eq!(
         skype
             .command(&format!("GET CHATMESSAGE {id} BODY"), T)
+            .block()
             .unwrap(),
         format!("CHATMESSAGE {id} BODY héllo\nwörld")
     );
     assert_eq!(
         skype
             .command(&format!("SET CHATMESSAGE {id} SEEN"), T)
+            .block()
             .unwrap(),
         format!("CHATMESSAGE {id} STATUS READ")
     );
@@ -226,7 +251,10 @@ fn incoming_message_notified() {
 fn refused() {
     let bus = PrivateBus::start();
     let _emu = Emulator::start(&bus, &["--auth", "refuse"]);
-    let e = Skype::attach(&bus.address, "php", 8, T).err().unwrap();
+    let e = Skype::attach(&bus.address, "php", 8, T)
+        .block()
+        .err()
+        .unwrap();
     skype_error(&e, 68, "access denied by the user");
 }
 
@@ -234,20 +262,26 @@ fn refused() {
 fn not_signed_in_then_signed_in() {
     let bus = PrivateBus::start();
     let _emu = Emulator::start(&bus, &["--auth", "offline"]);
-    let e = Skype::attach(&bus.address, "php", 8, T).err().unwrap();
+    let e = Skype::attach(&bus.address, "php", 8, T)
+        .block()
+        .err()
+        .unwrap();
     assert_eq!(e.kind, Kind::Skype);
     assert_eq!(e.name, NOT_SIGNED_IN);
     assert_eq!(e.skype_code, 0);
     assert!(e.message.contains("not signed in"), "{e}");
     Emulator::control(&bus.connect(), "SignIn", "", json!([]));
     let skype = attach(&bus, 8);
-    assert_eq!(skype.command("PING", T).unwrap(), "PONG");
+    assert_eq!(skype.command("PING", T).block().unwrap(), "PONG");
 }
 
 #[test]
 fn skype_absent() {
     let bus = PrivateBus::start();
-    let e = Skype::attach(&bus.address, "php", 8, T).err().unwrap();
+    let e = Skype::attach(&bus.address, "php", 8, T)
+        .block()
+        .err()
+        .unwrap();
     assert_eq!(e.kind, Kind::DBus);
     assert_eq!(e.name, NOT_RUNNING);
     assert!(e.message.starts_with("Skype is not running"), "{e}");
@@ -259,13 +293,14 @@ fn authorisation_slower_than_the_timeout() {
     let _emu = Emulator::start(&bus, &["--auth", "pending", "--auth-delay-ms", "3000"]);
     let started = Instant::now();
     let e = Skype::attach(&bus.address, "php", 8, Duration::from_millis(300))
+        .block()
         .err()
         .unwrap();
     assert_eq!(e.kind, Kind::Timeout, "{e}");
     assert_eq!(e.name, "org.freedesktop.DBus.Error.NoReply");
     assert!(started.elapsed() < Duration::from_millis(1500));
     // Faster than the timeout: attached.
-    let skype = Skype::attach(&bus.address, "php", 8, Duration::from_secs(10));
+    let skype = Skype::attach(&bus.address, "php", 8, Duration::from_secs(10)).block();
     assert!(skype.is_ok());
 }
 
@@ -274,13 +309,16 @@ fn skype_restarted_between_two_messages() {
     let bus = PrivateBus::start();
     let mut emu = Emulator::start(&bus, &[]);
     let skype = attach(&bus, 7);
-    let first = skype.send_chat_message("bob", "before").unwrap();
+    let first = skype.send_chat_message("bob", "before").block().unwrap();
     emu.stop();
     // Skype gone: the documented error, not a hang.
-    let e = skype.send_chat_message("bob", "while away").unwrap_err();
+    let e = skype
+        .send_chat_message("bob", "while away")
+        .block()
+        .unwrap_err();
     assert_eq!(e.name, NOT_RUNNING, "{e}");
     let emu2 = Emulator::start(&bus, &[]);
-    let second = skype.send_chat_message("bob", "after").unwrap();
+    let second = skype.send_chat_message("bob", "after").block().unwrap();
     assert_eq!(second.chat, first.chat);
     assert_eq!(skype.protocol(), 7);
     notifications_until(
@@ -311,7 +349,7 @@ fn command_right_after_a_restart() {
     emu.stop();
     let _emu2 = Emulator::start(&bus, &[]);
     assert_eq!(
-        skype.command("GET USERSTATUS", T).unwrap(),
+        skype.command("GET USERSTATUS", T).block().unwrap(),
         "USERSTATUS ONLINE"
     );
 }
@@ -324,7 +362,10 @@ fn notifications_empty_in_time() {
     notifications_until(&skype, "USERSTATUS ONLINE");
     let started = Instant::now();
     assert_eq!(
-        skype.next_notification(Duration::from_millis(150)).unwrap(),
+        skype
+            .next_notification(Duration::from_millis(150))
+            .block()
+            .unwrap(),
         None
     );
     assert!(started.elapsed() >= Duration::from_millis(150));
@@ -343,6 +384,7 @@ fn commands_from_several_threads() {
                 for j in 0..25 {
                     let sent = skype
                         .send_chat_message("bob", &format!("thread {i} message {j}"))
+                        .block()
                         .unwrap();
                     assert_matches("{n}", &sent.message);
                 }

@@ -89,8 +89,8 @@ typedef enum skypebus_result {
    */
   SKYPEBUS_SKYPE_ERROR = 17,
   /**
-   * Nothing arrived within the timeout of a `..._next` function. Not an error of the call
-   * itself: the caller may simply try again (`net.skypebus.Error.Empty`).
+   * Nothing arrived within the timeout of a `..._next` function. Not an error: no error
+   * object is made (`*err` is left alone) and the caller may simply try again.
    */
   SKYPEBUS_EMPTY = 18,
 } skypebus_result;
@@ -240,19 +240,6 @@ typedef struct skypebus_pending_call skypebus_pending_call;
 typedef struct skypebus_skype skypebus_skype;
 
 /**
- * The library version, e.g. `"0.1.0"`: a static NUL-terminated string that must not be freed.
- * Thread-safe.
- */
-const char *skypebus_version(void);
-
-/**
- * The ABI version, equal to the SONAME major of the library (`libskypebus.so.<ABI>`). A caller
- * built against a header with another `SKYPEBUS_ABI_VERSION` must not use this library.
- * Thread-safe.
- */
-uint32_t skypebus_abi_version(void);
-
-/**
  * Calls a D-Bus method described by the JSON text `request_json` and writes the reply envelope
  * `{"type": "<body signature>", "data": [...]}` to `*reply_json_out`, a new string the caller
  * frees with `skypebus_string_free`.
@@ -349,6 +336,38 @@ enum skypebus_result skypebus_call_many(const struct skypebus_connection *conn,
                                         struct skypebus_error **err);
 
 /**
+ * Gets, sets or gets all properties of an object, as described by the JSON text
+ * `request_json`: `{"destination", "path", "interface", "op": "get"|"set"|"get_all", "name",
+ * "value", "signature", "timeout_ms", "variants", "bytes"}` (see docs/properties.md). Writes the
+ * reply envelope to `*reply_out`, a new string the caller frees with `skypebus_string_free`:
+ * `get` gives `{"type": "<property type>", "data": value}`, `get_all`
+ * `{"type": "a{sv}", "data": {...}}`, `set` `{"type": "", "data": []}`.
+ *
+ * `set` sends the value in a variant of the property's declared type (from the request's
+ * `signature`, else the peer's introspection data, else inferred). Errors as `skypebus_call`.
+ * Strings are borrowed for the duration of the call. Thread-safe.
+ */
+enum skypebus_result skypebus_properties(const struct skypebus_connection *conn,
+                                         const char *request_json,
+                                         char **reply_out,
+                                         struct skypebus_error **err);
+
+/**
+ * Introspects an object and writes its interfaces, methods (with in/out signatures and
+ * argument names), properties (type, access), signals and child nodes as JSON to `*reply_out`,
+ * a new string the caller frees with `skypebus_string_free`. The request is
+ * `{"destination": "...", "path": "/...", "timeout_ms": 0}` (`destination` optional on a
+ * peer-to-peer connection, `timeout_ms` optional); the schema is in docs/introspection.md.
+ *
+ * The peer is always asked (the answer also refreshes the connection's introspection cache).
+ * Strings are borrowed for the duration of the call. Thread-safe.
+ */
+enum skypebus_result skypebus_introspect(const struct skypebus_connection *conn,
+                                         const char *request_json,
+                                         char **reply_out,
+                                         struct skypebus_error **err);
+
+/**
  * Opens a connection to a message bus.
  *
  * `address` is `"session"`, `"system"`, or a D-Bus server address such as
@@ -432,7 +451,8 @@ enum skypebus_result skypebus_connection_set_timeout(const struct skypebus_conne
                                                      struct skypebus_error **err);
 
 /**
- * The result code of an error. Returns `SKYPEBUS_NULL_ARGUMENT` for a NULL `err`.
+ * The result code of an error. Returns `SKYPEBUS_NULL_ARGUMENT` for a NULL `err` (and
+ * `SKYPEBUS_PANIC` should the library panic).
  *
  * `err` is borrowed for the duration of the call. Thread-safe: an error may be read from any
  * thread, but must not be freed concurrently.
@@ -441,7 +461,8 @@ enum skypebus_result skypebus_error_code(const struct skypebus_error *err);
 
 /**
  * The D-Bus error name, e.g. `org.freedesktop.DBus.Error.ServiceUnknown` or
- * `net.skypebus.Error.TypeMismatch`. Returns NULL for a NULL `err`.
+ * `net.skypebus.Error.TypeMismatch`. Returns NULL for a NULL `err` (and should the library
+ * panic).
  *
  * The returned string is borrowed from `err` and valid until `skypebus_error_free(err)`; do not
  * free it. Thread-safe as `skypebus_error_code`.
@@ -450,7 +471,7 @@ const char *skypebus_error_name(const struct skypebus_error *err);
 
 /**
  * The human-readable error message (for a D-Bus error reply, its exact message). Returns NULL
- * for a NULL `err`.
+ * for a NULL `err` (and should the library panic).
  *
  * The returned string is borrowed from `err` and valid until `skypebus_error_free(err)`; do not
  * free it. Thread-safe as `skypebus_error_code`.
@@ -459,7 +480,8 @@ const char *skypebus_error_message(const struct skypebus_error *err);
 
 /**
  * The Skype API error code (`ERROR <code> <text>`) of a `SKYPEBUS_SKYPE_ERROR`, 0 for every
- * other error and for a NULL `err`. Thread-safe as `skypebus_error_code`.
+ * other error, for a NULL `err` (and should the library panic). Thread-safe as
+ * `skypebus_error_code`.
  */
 int64_t skypebus_error_skype_code(const struct skypebus_error *err);
 
@@ -512,11 +534,9 @@ void skypebus_string_free(char *s);
  * never taken (dropped from a full queue, or queued when the connection is freed) are closed
  * by the library.
  *
- * **Nothing in time**: returns `SKYPEBUS_EMPTY` and leaves `*event_json_out` alone. Like every
- * non-OK result, `*err` then receives an error object (name `net.skypebus.Error.Empty`) when
- * `err` is not NULL, which the caller frees; pass `err = NULL` in a polling loop that does not
- * need it. A closed or lost connection gives `SKYPEBUS_DISCONNECTED` once the events queued
- * before the loss are taken.
+ * **Nothing in time**: returns `SKYPEBUS_EMPTY` and leaves both `*event_json_out` and `*err`
+ * alone: EMPTY is no error, and no error object is made for it. A closed or lost connection
+ * gives `SKYPEBUS_DISCONNECTED` once the events queued before the loss are taken.
  *
  * Waits are done in slices of at most 50 ms inside the library, so other threads using the
  * connection keep being served; while the caller is outside the library the connection is
@@ -600,21 +620,6 @@ enum skypebus_result skypebus_connection_set_event_options(const struct skypebus
                                                            struct skypebus_error **err);
 
 /**
- * Introspects an object and writes its interfaces, methods (with in/out signatures and
- * argument names), properties (type, access), signals and child nodes as JSON to `*reply_out`,
- * a new string the caller frees with `skypebus_string_free`. The request is
- * `{"destination": "...", "path": "/...", "timeout_ms": 0}` (`destination` optional on a
- * peer-to-peer connection, `timeout_ms` optional); the schema is in docs/introspection.md.
- *
- * The peer is always asked (the answer also refreshes the connection's introspection cache).
- * Strings are borrowed for the duration of the call. Thread-safe.
- */
-enum skypebus_result skypebus_introspect(const struct skypebus_connection *conn,
-                                         const char *request_json,
-                                         char **reply_out,
-                                         struct skypebus_error **err);
-
-/**
  * Starts the call described by `request_json` (exactly as for `skypebus_call`) and returns at
  * once: `*pending_out` receives a new handle, freed with `skypebus_pending_call_free`.
  *
@@ -665,8 +670,8 @@ bool skypebus_pending_call_ready(const struct skypebus_pending_call *pending);
  * freed or lost meanwhile). The result stays with the handle and may be taken again; taking it
  * removes the call's `call_finished` event from the connection's queue if it is still there.
  *
- * Not finished in time: `SKYPEBUS_EMPTY` (no output; `*err` as for every non-OK result, pass
- * NULL to skip it). A cancelled call: `SKYPEBUS_INVALID_REQUEST`. In a process forked after
+ * Not finished in time: `SKYPEBUS_EMPTY` (no output, and `*err` left alone: EMPTY is no error,
+ * no error object is made). A cancelled call: `SKYPEBUS_INVALID_REQUEST`. In a process forked after
  * the call was started: `SKYPEBUS_DISCONNECTED` at once. Waiting drives the connection (the
  * reply is read by the waiting thread). NULL `pending` or `reply_json_out` gives
  * `SKYPEBUS_NULL_ARGUMENT`. Thread-safe.
@@ -695,23 +700,6 @@ bool skypebus_pending_call_cancel(const struct skypebus_pending_call *pending);
  * handle's bookkeeping is released: nothing of the parent's is touched.
  */
 void skypebus_pending_call_free(struct skypebus_pending_call *pending);
-
-/**
- * Gets, sets or gets all properties of an object, as described by the JSON text
- * `request_json`: `{"destination", "path", "interface", "op": "get"|"set"|"get_all", "name",
- * "value", "signature", "timeout_ms", "variants", "bytes"}` (see docs/properties.md). Writes the
- * reply envelope to `*reply_out`, a new string the caller frees with `skypebus_string_free`:
- * `get` gives `{"type": "<property type>", "data": value}`, `get_all`
- * `{"type": "a{sv}", "data": {...}}`, `set` `{"type": "", "data": []}`.
- *
- * `set` sends the value in a variant of the property's declared type (from the request's
- * `signature`, else the peer's introspection data, else inferred). Errors as `skypebus_call`.
- * Strings are borrowed for the duration of the call. Thread-safe.
- */
-enum skypebus_result skypebus_properties(const struct skypebus_connection *conn,
-                                         const char *request_json,
-                                         char **reply_out,
-                                         struct skypebus_error **err);
 
 /**
  * Asks the bus for the well-known name `name` with `flags` (an OR of `skypebus_name_flag`
@@ -998,8 +986,8 @@ enum skypebus_result skypebus_skype_send_chat_message(const struct skypebus_skyp
  * text to `*notification_out`, a new string the caller frees with `skypebus_string_free`.
  *
  * Notifications arrive in the background, also while the caller is elsewhere, and wait until
- * taken (at most 4096: see docs/skype.md for which are dropped beyond). **Nothing in time** gives `SKYPEBUS_EMPTY` and leaves `*notification_out` alone
- * (`*err` then receives an error object when `err` is not NULL; pass NULL in a polling loop).
+ * taken (at most 4096: see docs/skype.md for which are dropped beyond). **Nothing in time** gives `SKYPEBUS_EMPTY` and leaves `*notification_out` and
+ * `*err` alone (EMPTY is no error: no error object is made).
  * If Skype restarted, the helper attaches again first, so notifications keep coming (its
  * errors are those of `skypebus_skype_attach`); while Skype is not running it just waits.
  *
@@ -1010,3 +998,16 @@ enum skypebus_result skypebus_skype_next_notification(const struct skypebus_skyp
                                                       uint32_t timeout_ms,
                                                       char **notification_out,
                                                       struct skypebus_error **err);
+
+/**
+ * The library version, e.g. `"0.1.0"`: a static NUL-terminated string that must not be freed.
+ * Thread-safe.
+ */
+const char *skypebus_version(void);
+
+/**
+ * The ABI version, equal to the SONAME major of the library (`libskypebus.so.<ABI>`). A caller
+ * built against a header with another `SKYPEBUS_ABI_VERSION` must not use this library.
+ * Thread-safe.
+ */
+uint32_t skypebus_abi_version(void);

@@ -86,7 +86,7 @@ async fn finish((i, pending, deadline, timeout, opts): InFlight<'_>) -> (usize, 
 /// Performs many calls with up to `max_in_flight` of them in flight at once, each with its own
 /// timeout, and returns a JSON array of results in the order of the requests: each a reply
 /// envelope or `{"error": {"code", "name", "message"}}`. One failed call never fails the batch.
-pub fn call_many(
+pub async fn call_many(
     conn: &Connection,
     requests: Vec<Result<CallRequest>>,
     max_in_flight: usize,
@@ -94,7 +94,7 @@ pub fn call_many(
     conn.check_usable()?;
     let n = requests.len();
     let mut results: Vec<Option<Result<String>>> = (0..n).map(|_| None).collect();
-    conn.process().block_on(async {
+    {
         let mut in_flight: std::collections::VecDeque<InFlight<'_>> = Default::default();
         let mut requests = requests.into_iter().enumerate().peekable();
         let mut batch: Vec<Message> = Vec::new();
@@ -182,7 +182,7 @@ pub fn call_many(
                 }
             }
         }
-    });
+    }
     let mut out = String::from("[");
     for (i, r) in results.into_iter().enumerate() {
         if i > 0 {

@@ -39,9 +39,9 @@ impl Hub {
 
     /// Takes the next event, waiting up to `timeout`, and renders it as JSON. `Ok(None)` when
     /// nothing arrived in time.
-    fn next(&self, conn: &Connection, timeout: Duration) -> Result<Option<String>> {
+    async fn next(&self, conn: &Connection, timeout: Duration) -> Result<Option<String>> {
         if timeout.is_zero() {
-            return self.next_until(conn, Instant::now());
+            return self.next_until(conn, Instant::now()).await;
         }
         /// Counts the thread among the pullers while it may wait.
         struct Pulling<'a>(&'a Hub);
@@ -52,11 +52,11 @@ impl Hub {
         }
         self.pullers.fetch_add(1, Ordering::AcqRel);
         let _pulling = Pulling(self);
-        self.next_until(conn, Instant::now() + timeout)
+        self.next_until(conn, Instant::now() + timeout).await
     }
 
     /// [`Hub::next`] with its deadline.
-    fn next_until(&self, conn: &Connection, deadline: Instant) -> Result<Option<String>> {
+    async fn next_until(&self, conn: &Connection, deadline: Instant) -> Result<Option<String>> {
         loop {
             let pulled = {
                 let mut st = self.lock();
@@ -70,7 +70,7 @@ impl Hub {
                 p
             };
             if let Some(p) = pulled {
-                match self.render(conn, p) {
+                match self.render(conn, p).await {
                     Some(json) => return Ok(Some(json)),
                     None => continue,
                 }
@@ -81,24 +81,27 @@ impl Hub {
             }
             conn.check_usable()?;
             let slice = (deadline - now).min(WAIT_SLICE);
-            conn.process().block_on(async {
-                let notified = self.notify.notified();
-                tokio::pin!(notified);
-                notified.as_mut().enable();
-                {
-                    let st = self.lock();
-                    if st.queue.has_event() || st.closed {
-                        return;
-                    }
-                }
-                let _ = tokio::time::timeout(slice, notified).await;
-            });
+            self.wait(slice).await;
         }
+    }
+
+    /// Waits up to `slice` for an event to be queued (or the connection to close).
+    async fn wait(&self, slice: Duration) {
+        let notified = self.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        {
+            let st = self.lock();
+            if st.queue.has_event() || st.closed {
+                return;
+            }
+        }
+        let _ = tokio::time::timeout(slice, notified).await;
     }
 
     /// Renders a pulled event; None when it was consumed without an event for the caller (a
     /// call whose body could not be decoded is answered with an error by the library).
-    fn render(&self, conn: &Connection, pulled: Pulled) -> Option<String> {
+    async fn render(&self, conn: &Connection, pulled: Pulled) -> Option<String> {
         match pulled {
             Pulled::Note(Event::Name { acquired, name }) => {
                 Some(event::render_name(acquired, name))
@@ -123,7 +126,7 @@ impl Hub {
                         reply
                     };
                     if let Some(reply) = reply {
-                        let _ = conn.process().block_on(conn.send(&reply));
+                        let _ = conn.send(&reply).await;
                     }
                     None
                 }
@@ -134,11 +137,11 @@ impl Hub {
 
 /// Takes the next event of `conn` as JSON, waiting up to `timeout` (zero: only what is already
 /// queued). `Ok(None)` when nothing arrived in time.
-pub fn next_event(conn: &Connection, timeout: Duration) -> Result<Option<String>> {
+pub async fn next_event(conn: &Connection, timeout: Duration) -> Result<Option<String>> {
     if !conn.owned_by_this_process() {
         conn.check_usable()?;
     }
-    of(conn)?.next(conn, timeout)
+    of(conn)?.next(conn, timeout).await
 }
 
 /// The counters of `conn`'s queue.

@@ -27,7 +27,6 @@
 //! lock is taken after it, never before.
 
 mod asyncs;
-mod c_events;
 mod events;
 mod serving;
 mod signals;
@@ -60,14 +59,14 @@ use crate::signal;
 pub const EXPIRY_TICK: Duration = Duration::from_millis(250);
 
 /// Opens a connection with a hub installed (what every connection of the library is).
-pub fn open(target: Target) -> Result<Connection> {
-    Connection::open(target, Arc::new(Hub::new()))
+pub async fn open(target: Target) -> Result<Connection> {
+    Connection::open(target, Arc::new(Hub::new())).await
 }
 
 /// The process-wide shared connection to `target` (see [`Connection::open_shared`]), with a
 /// hub installed.
-pub fn open_shared(target: Target) -> Result<Arc<Connection>> {
-    Connection::open_shared(target, || Arc::new(Hub::new()))
+pub async fn open_shared(target: Target) -> Result<Arc<Connection>> {
+    Connection::open_shared(target, || Arc::new(Hub::new())).await
 }
 
 /// The hub of a connection opened by [`open`] or [`open_shared`].

@@ -39,7 +39,7 @@ impl Hub {
 }
 
 /// Exports an object at `path` with the interfaces `xml` declares.
-pub fn export(conn: &Connection, path: &str, xml: &str, options: Option<&str>) -> Result<()> {
+pub async fn export(conn: &Connection, path: &str, xml: &str, options: Option<&str>) -> Result<()> {
     conn.check_usable()?;
     let obj = serve::object_at(path, xml, options)?;
     let hub = of(conn)?;
@@ -49,20 +49,20 @@ pub fn export(conn: &Connection, path: &str, xml: &str, options: Option<&str>) -
         hub.exporting.store(true, Ordering::Release);
         serve::interfaces_added(&st.serve, path)
     };
-    announce(conn, added)
+    announce(conn, added).await
 }
 
 /// Sends an `InterfacesAdded`/`InterfacesRemoved` signal, if there is one (the object is
 /// exported or unexported whether it can be sent or not).
-fn announce(conn: &Connection, signal: Result<Option<Message>>) -> Result<()> {
+async fn announce(conn: &Connection, signal: Result<Option<Message>>) -> Result<()> {
     if let Some(signal) = signal? {
-        conn.process().block_on(conn.send(&signal))?;
+        conn.send(&signal).await?;
     }
     Ok(())
 }
 
 /// Stops exporting `path`. Handles of calls already received stay answerable.
-pub fn unexport(conn: &Connection, path: &str) -> Result<()> {
+pub async fn unexport(conn: &Connection, path: &str) -> Result<()> {
     let hub = of(conn)?;
     let removed = {
         let mut st = hub.lock();
@@ -75,12 +75,12 @@ pub fn unexport(conn: &Connection, path: &str) -> Result<()> {
     if conn.check_usable().is_err() {
         return Ok(());
     }
-    announce(conn, removed)
+    announce(conn, removed).await
 }
 
 /// Stores a property value (typed by its declared type) and emits `PropertiesChanged` when it
 /// changed.
-pub fn set_property(
+pub async fn set_property(
     conn: &Connection,
     path: &str,
     iface: &str,
@@ -94,33 +94,31 @@ pub fn set_property(
         serve::set_property(&mut st.serve, path, iface, name, value, bytes_base64)?
     };
     if let Some(signal) = signal {
-        conn.process().block_on(conn.send(&signal))?;
+        conn.send(&signal).await?;
     }
     Ok(())
 }
 
 /// Answers call `id` with return values (`reply_json` as for `skypebus_reply`). On an error the
 /// handle stays valid, so the application can still answer with an error.
-pub fn reply(conn: &Connection, id: u64, reply_json: Option<&str>) -> Result<()> {
+pub async fn reply(conn: &Connection, id: u64, reply_json: Option<&str>) -> Result<()> {
     conn.check_usable()?;
     let hub = of(conn)?;
     let (args, b64) = serve::parse_reply(reply_json)?;
     let snap = hub.snapshot(id)?;
     let answer = serve::answer(&snap, &args, b64)?;
     let signal = hub.release(id, &snap, answer.accepted)?;
-    conn.process().block_on(async {
-        if !snap.no_reply {
-            conn.send(&answer.reply).await?;
-        }
-        if let Some(s) = signal {
-            conn.send(&s).await?;
-        }
-        Ok(())
-    })
+    if !snap.no_reply {
+        conn.send(&answer.reply).await?;
+    }
+    if let Some(s) = signal {
+        conn.send(&s).await?;
+    }
+    Ok(())
 }
 
 /// Answers call `id` with a D-Bus error.
-pub fn reply_error(conn: &Connection, id: u64, name: &str, text: &str) -> Result<()> {
+pub async fn reply_error(conn: &Connection, id: u64, name: &str, text: &str) -> Result<()> {
     conn.check_usable()?;
     serve::check_error_name(name)?;
     let hub = of(conn)?;
@@ -130,5 +128,5 @@ pub fn reply_error(conn: &Connection, id: u64, name: &str, text: &str) -> Result
     if snap.no_reply {
         return Ok(());
     }
-    conn.process().block_on(conn.send(&msg))
+    conn.send(&msg).await
 }

@@ -33,7 +33,7 @@ impl Hub {
 /// Subscribes to the signals `rule` matches; returns the subscription id (1, 2, ...). The
 /// subscription matches at once (so no signal routed to us after `AddMatch` is missed); the call
 /// returns once the bus has the rule (and, for a well-known sender, its current owner).
-pub fn subscribe(conn: &Connection, rule: MatchRule, opts: DecodeOptions) -> Result<u64> {
+pub async fn subscribe(conn: &Connection, rule: MatchRule, opts: DecodeOptions) -> Result<u64> {
     conn.check_usable()?;
     let hub = of(conn)?;
     let on_bus = conn.unique_name()?.is_some();
@@ -46,7 +46,7 @@ pub fn subscribe(conn: &Connection, rule: MatchRule, opts: DecodeOptions) -> Res
         id
     };
     let first_tracker = tracked.as_deref().is_some_and(|n| hub.owners.add_ref(n));
-    let result = conn.process().block_on(async {
+    let result = async {
         if !on_bus {
             return Ok(());
         }
@@ -54,7 +54,8 @@ pub fn subscribe(conn: &Connection, rule: MatchRule, opts: DecodeOptions) -> Res
             hub.owners.query(conn, name).await?;
         }
         driver::add_match(conn, &bus_rule).await
-    });
+    }
+    .await;
     if let Err(e) = result {
         // A query whose reply never came (timeout, disconnect) is forgotten.
         if let Some(name) = &tracked {
@@ -69,16 +70,14 @@ pub fn subscribe(conn: &Connection, rule: MatchRule, opts: DecodeOptions) -> Res
 /// Removes a subscription: it stops matching at once, its queued signals that matched no other
 /// subscription are discarded, and its rule is removed from the bus (bus errors are ignored,
 /// so unsubscribing works on a lost connection too).
-pub fn unsubscribe(conn: &Connection, id: u64) -> Result<()> {
+pub async fn unsubscribe(conn: &Connection, id: u64) -> Result<()> {
     let (rule, untracked) = of(conn)?.unsubscribe_local(id)?;
     if conn.check_usable().is_err() || conn.unique_name().ok().flatten().is_none() {
         return Ok(());
     }
-    conn.process().block_on(async {
-        let _ = driver::remove_match(conn, &rule).await;
-        if let Some(name) = untracked {
-            let _ = driver::remove_match(conn, &driver::owner_rule(&name)).await;
-        }
-    });
+    let _ = driver::remove_match(conn, &rule).await;
+    if let Some(name) = untracked {
+        let _ = driver::remove_match(conn, &driver::owner_rule(&name)).await;
+    }
     Ok(())
 }

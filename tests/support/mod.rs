@@ -108,7 +108,9 @@ impl PrivateBus {
 
     /// A new connection of ours to this bus.
     pub fn connect(&self) -> Connection {
-        skypebus::hub::open(self.target()).expect("connect to the private bus")
+        skypebus::hub::open(self.target())
+            .block()
+            .expect("connect to the private bus")
     }
 
     /// Where the library's connections of this bus go.
@@ -200,10 +202,20 @@ impl Drop for PrivateBus {
     }
 }
 
+/// Runs one of the library's async functions to completion on its runtime, as a synchronous
+/// caller (the C ABI) does: `hub::next_event(&conn, t).block()`.
+pub trait Block: std::future::Future + Sized {
+    fn block(self) -> Self::Output {
+        skypebus::runtime::block_on(self).expect("the library's runtime")
+    }
+}
+
+impl<F: std::future::Future> Block for F {}
+
 /// Makes a call from a JSON request and parses the reply envelope.
 pub fn call_json(conn: &Connection, request: Value) -> Result<Value, Error> {
     let req = CallRequest::from_value(request)?;
-    let text = call(conn, &req)?;
+    let text = call(conn, &req).block()?;
     Ok(serde_json::from_str(&text).expect("the reply is valid JSON"))
 }
 

@@ -9,6 +9,7 @@
 //! end then sees the other's messages as a peer's; when one end closes, the relay closes the
 //! other.
 
+use super::Block;
 use std::io::{self, Read, Write};
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
@@ -31,8 +32,12 @@ pub fn pair() -> (Connection, Connection) {
         let _ = relay(listener);
     });
     let address = format!("unix:abstract={name}");
-    let a = skypebus::hub::open(Target::Peer(address.clone())).expect("open the first peer");
-    let b = skypebus::hub::open(Target::Peer(address)).expect("open the second peer");
+    let a = skypebus::hub::open(Target::Peer(address.clone()))
+        .block()
+        .expect("open the first peer");
+    let b = skypebus::hub::open(Target::Peer(address))
+        .block()
+        .expect("open the second peer");
     (a, b)
 }
 

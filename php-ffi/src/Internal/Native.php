@@ -551,9 +551,7 @@ final class Native
         $error = $this->ffi->new('skypebus_error*');
         $result = $this->ffi->{$function}($handle, $milliseconds, \FFI::addr($out), \FFI::addr($error));
         if ($result === ResultCode::EMPTY) {
-            if (!\FFI::isNull($error)) {
-                $this->ffi->skypebus_error_free($error);
-            }
+            // No error: the library makes no error object for it and leaves $error alone.
             return null;
         }
         if ($result !== ResultCode::OK) {

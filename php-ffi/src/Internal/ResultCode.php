@@ -87,8 +87,8 @@ final class ResultCode
     public const SKYPE_ERROR = 17;
 
     /**
-     * Nothing arrived within the timeout of a `..._next` function. Not an error of the call itself:
-     * the caller may simply try again (`net.skypebus.Error.Empty`).
+     * Nothing arrived within the timeout of a `..._next` function. Not an error: no error object is
+     * made (`*err` is left alone) and the caller may simply try again.
      */
     public const EMPTY = 18;
 }

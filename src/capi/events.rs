@@ -1,13 +1,26 @@
-//! The C ABI of the event queue (until it moves to `src/capi/`).
+//! The event queue: taking events, its pollable descriptor, statistics and options.
 
 use std::ffi::c_char;
-use std::time::Duration;
 
-use crate::error::{Error, Kind};
+use super::{
+    Handle, boundary, millis, non_null, run, skypebus_connection, skypebus_error, str_from_c,
+    write_out, write_string,
+};
+use crate::error::{Result, skypebus_result};
+use crate::event::Options;
+use crate::hub;
 
-use crate::connection::skypebus_connection;
-use crate::error::{skypebus_error, skypebus_result};
-use crate::ffi::{self, ffi_boundary};
+/// The outcome of a `..._next` function: the text written to `out`, or `SKYPEBUS_EMPTY` (no
+/// error, `out` untouched) when nothing came in time.
+pub(crate) fn next_text(text: Option<String>, out: *mut *mut c_char) -> Result<skypebus_result> {
+    match text {
+        Some(text) => {
+            write_string(out, text)?;
+            Ok(skypebus_result::SKYPEBUS_OK)
+        }
+        None => Ok(skypebus_result::SKYPEBUS_EMPTY),
+    }
+}
 
 /// Takes the next event of the connection — a signal, an incoming method call, a property
 /// write, or a name acquired/lost — whichever arrived first, waiting up to `timeout_ms`
@@ -37,11 +50,9 @@ use crate::ffi::{self, ffi_boundary};
 /// never taken (dropped from a full queue, or queued when the connection is freed) are closed
 /// by the library.
 ///
-/// **Nothing in time**: returns `SKYPEBUS_EMPTY` and leaves `*event_json_out` alone. Like every
-/// non-OK result, `*err` then receives an error object (name `net.skypebus.Error.Empty`) when
-/// `err` is not NULL, which the caller frees; pass `err = NULL` in a polling loop that does not
-/// need it. A closed or lost connection gives `SKYPEBUS_DISCONNECTED` once the events queued
-/// before the loss are taken.
+/// **Nothing in time**: returns `SKYPEBUS_EMPTY` and leaves both `*event_json_out` and `*err`
+/// alone: EMPTY is no error, and no error object is made for it. A closed or lost connection
+/// gives `SKYPEBUS_DISCONNECTED` once the events queued before the loss are taken.
 ///
 /// Waits are done in slices of at most 50 ms inside the library, so other threads using the
 /// connection keep being served; while the caller is outside the library the connection is
@@ -54,19 +65,16 @@ pub extern "C" fn skypebus_next_event(
     event_json_out: *mut *mut c_char,
     err: *mut *mut skypebus_error,
 ) -> skypebus_result {
-    ffi_boundary!(err, {
-        let conn = ffi::try_ref(conn, "conn")?;
-        ffi::non_null(event_json_out, "event_json_out")?;
-        match super::next_event(&conn.inner, Duration::from_millis(u64::from(timeout_ms)))? {
-            Some(json) => {
-                ffi::write_out(event_json_out, ffi::c_string(json)?);
-                Ok(())
-            }
-            None => Err(Error::new(
-                Kind::Empty,
-                format!("no event within {timeout_ms} ms"),
-            )),
-        }
+    boundary!(err = err, {
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        non_null(event_json_out, "event_json_out")?;
+        next_text(
+            run(
+                &conn.inner,
+                hub::next_event(&conn.inner, millis(timeout_ms)),
+            )??,
+            event_json_out,
+        )
     })
 }
 
@@ -94,11 +102,11 @@ pub extern "C" fn skypebus_connection_event_fd(
     fd_out: *mut i32,
     err: *mut *mut skypebus_error,
 ) -> skypebus_result {
-    ffi_boundary!(err, {
-        let conn = ffi::try_ref(conn, "conn")?;
-        ffi::non_null(fd_out, "fd_out")?;
-        let fd = super::event_fd(&conn.inner)?;
-        ffi::write_out(fd_out, fd);
+    boundary!(err = err, {
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        non_null(fd_out, "fd_out")?;
+        let fd = hub::event_fd(&conn.inner)?;
+        write_out(fd_out, fd);
         Ok(())
     })
 }
@@ -113,10 +121,10 @@ pub extern "C" fn skypebus_dropped_signals(
     count_out: *mut u64,
     err: *mut *mut skypebus_error,
 ) -> skypebus_result {
-    ffi_boundary!(err, {
-        let conn = ffi::try_ref(conn, "conn")?;
-        ffi::non_null(count_out, "count_out")?;
-        ffi::write_out(count_out, super::stats(&conn.inner)?.dropped_signals);
+    boundary!(err = err, {
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        non_null(count_out, "count_out")?;
+        write_out(count_out, hub::stats(&conn.inner)?.dropped_signals);
         Ok(())
     })
 }
@@ -135,11 +143,11 @@ pub extern "C" fn skypebus_event_stats(
     stats_json_out: *mut *mut c_char,
     err: *mut *mut skypebus_error,
 ) -> skypebus_result {
-    ffi_boundary!(err, {
-        let conn = ffi::try_ref(conn, "conn")?;
-        ffi::non_null(stats_json_out, "stats_json_out")?;
-        let json = super::stats_json(&conn.inner)?;
-        ffi::write_out(stats_json_out, ffi::c_string(json)?);
+    boundary!(err = err, {
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        non_null(stats_json_out, "stats_json_out")?;
+        let json = hub::stats_json(&conn.inner)?;
+        write_string(stats_json_out, json)?;
         Ok(())
     })
 }
@@ -167,9 +175,9 @@ pub extern "C" fn skypebus_connection_set_event_options(
     options_json: *const c_char,
     err: *mut *mut skypebus_error,
 ) -> skypebus_result {
-    ffi_boundary!(err, {
-        let conn = ffi::try_ref(conn, "conn")?;
-        let text = crate::error::str_from_c(options_json, "options_json")?;
-        super::set_options(&conn.inner, &crate::event::Options::parse(text)?)
+    boundary!(err = err, {
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        let text = str_from_c(options_json, "options_json")?;
+        hub::set_options(&conn.inner, &Options::parse(text)?)
     })
 }

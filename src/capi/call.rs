@@ -1,0 +1,270 @@
+//! Calls: the generic call (JSON or bytes), `call_many`, properties and introspection.
+
+use std::ffi::c_char;
+
+use super::connection::ConnectionHandle;
+use super::{
+    Handle, boundary, bytes_into_raw, copy_into, non_null, run, skypebus_connection,
+    skypebus_error, str_from_c, write_out, write_string,
+};
+use crate::call::{self, BytesOrJson, CallRequest};
+use crate::error::{Result, skypebus_result};
+use crate::introspect::{self, IntrospectRequest};
+use crate::property::{self, PropertyRequest};
+
+/// The connection and the parsed request of `skypebus_call` and `skypebus_call_bytes`, with
+/// their pointers checked.
+fn call_arguments<'a>(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_json_out: *mut *mut c_char,
+) -> Result<(&'a ConnectionHandle, CallRequest)> {
+    let conn = skypebus_connection::try_ref(conn, "conn")?;
+    let text = str_from_c(request_json, "request_json")?;
+    non_null(reply_json_out, "reply_json_out")?;
+    Ok((conn, CallRequest::parse(text)?))
+}
+
+/// Calls a D-Bus method described by the JSON text `request_json` and writes the reply envelope
+/// `{"type": "<body signature>", "data": [...]}` to `*reply_json_out`, a new string the caller
+/// frees with `skypebus_string_free`.
+///
+/// The request is an object with `path` and `method` and optionally `destination`,
+/// `interface`, `signature`, `args` (array), `timeout_ms` (0 = the connection's default,
+/// otherwise 1 to 2147483647), `variants` (`"typed"`), `no_reply` (bool), `no_auto_start`
+/// (bool: the bus must not start the destination through service activation),
+/// `allow_interactive_authorization` (bool: the caller can wait for an authorization prompt),
+/// `bytes` (`"base64"`) and `arrays` (`"base64"`: reply arrays of `n q i u x t d` as base64 of
+/// their packed little-endian elements); any other key or option value is an error. A
+/// `no_reply` call returns as soon as the message is sent, with the reply
+/// `{"type":"","data":[]}`. See docs/mapping.md for values.
+///
+/// **File descriptors** (`h`, docs/fds.md): an `h` argument is the number of an open descriptor
+/// that the caller keeps (the library sends a duplicate); an `h` in the reply is a new
+/// descriptor (close-on-exec) that the caller owns and must `close()`. On a connection that
+/// cannot pass descriptors (`tcp:`, or a bus that refused `NEGOTIATE_UNIX_FD`), a call with `h`
+/// arguments, or without a signature whose reply the peer's introspection data types with `h`,
+/// fails before it is sent with `SKYPEBUS_NOT_SUPPORTED`, name
+/// `net.skypebus.Error.FdPassingUnsupported`.
+///
+/// A D-Bus error reply gives `SKYPEBUS_DBUS_ERROR` with its exact name and message; no reply in
+/// time gives `SKYPEBUS_TIMEOUT` (name `org.freedesktop.DBus.Error.NoReply`). The strings are
+/// borrowed for the duration of the call. Thread-safe: several threads may call at once on one
+/// connection.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_call(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_json_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        let (conn, req) = call_arguments(conn, request_json, reply_json_out)?;
+        let reply = run(&conn.inner, call::call(&conn.inner, &req))??;
+        write_string(reply_json_out, reply)?;
+        Ok(())
+    })
+}
+
+/// Like `skypebus_call`, with a binary side path for byte strings: when the reply's body is
+/// exactly one byte array (signature `ay`), its bytes are written raw to `*bytes_out` (a new
+/// buffer of `*bytes_len_out` bytes, never NULL, which the caller frees with
+/// `skypebus_bytes_free`) and `*reply_json_out` is set to NULL; any other reply (a `no_reply`
+/// call's too) is written to `*reply_json_out` exactly as `skypebus_call` writes it, with
+/// `*bytes_out` set to NULL and `*bytes_len_out` to 0. A megabyte comes back as itself, not as
+/// a JSON string of base64 to be copied and decoded again.
+///
+/// The request is that of `skypebus_call`; errors are those of `skypebus_call`, and on error
+/// nothing is written to the three out-parameters. NULL `conn`, `request_json` or any out
+/// pointer gives `SKYPEBUS_NULL_ARGUMENT`. The strings are borrowed for the duration of the call.
+/// Thread-safe as `skypebus_call`.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_call_bytes(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_json_out: *mut *mut c_char,
+    bytes_out: *mut *mut u8,
+    bytes_len_out: *mut usize,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        non_null(bytes_out, "bytes_out")?;
+        non_null(bytes_len_out, "bytes_len_out")?;
+        let (conn, req) = call_arguments(conn, request_json, reply_json_out)?;
+        match run(&conn.inner, call::call_bytes(&conn.inner, &req))?? {
+            BytesOrJson::Bytes(bytes) => {
+                let (ptr, len) = bytes_into_raw(bytes);
+                write_out(reply_json_out, std::ptr::null_mut());
+                write_out(bytes_out, ptr);
+                write_out(bytes_len_out, len);
+            }
+            BytesOrJson::Json(json) => {
+                write_string(reply_json_out, json)?;
+                write_out(bytes_out, std::ptr::null_mut());
+                write_out(bytes_len_out, 0);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The forms `skypebus_call_into` writes a reply in (its `format`, a `uint32_t`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types, dead_code)] // constants for C; the function takes a uint32_t
+pub enum skypebus_reply_format {
+    /// The reply envelope of `skypebus_call` (type and data), as JSON text.
+    SKYPEBUS_REPLY_JSON = 0,
+    /// The list of the reply's values as the text of PHP's `serialize()`, which PHP's
+    /// `unserialize()` reads: variants unwrapped to their value, `ay` as a binary
+    /// string, arrays of numbers as lists, `d` as a float (NAN, INF and -INF included), `t`
+    /// above 2^63-1 as a decimal string, dict keys as PHP keys an array (decimal integers as
+    /// ints, booleans as 1 and 0, other keys as strings). With the request's `"arrays":
+    /// "base64"`, a reply that is exactly one array of `n q i u x t d` comes instead as `P`, the
+    /// element's type code and the elements packed little endian (for `unpack()`). The
+    /// request's `variants` and `bytes` options (for the reply) shape only the JSON format.
+    SKYPEBUS_REPLY_PHP = 1,
+}
+
+/// Calls a D-Bus method like `skypebus_call` and writes the reply in `format`
+/// (`SKYPEBUS_REPLY_JSON` or `SKYPEBUS_REPLY_PHP`) into memory the caller owns and can reuse
+/// call after call: when the reply's `*len_out` bytes fit in the `capacity` bytes at `buf`, they
+/// are written there and `*big_out` is set to NULL (the common case: no allocation the caller
+/// frees, no second call); otherwise they are written to `*big_out`, a new buffer of `*len_out`
+/// bytes the caller frees with `skypebus_bytes_free`, and `buf` is left alone. The reply is not
+/// NUL-terminated, and in the PHP format it may contain NUL bytes.
+///
+/// The request is that of `skypebus_call`, and so are the errors; another `format` is
+/// `SKYPEBUS_INVALID_REQUEST`. On error nothing is written to `buf`, `*len_out` or `*big_out`,
+/// and `*err` is written as usual (success never touches `*err`). NULL `conn`, `request_json`,
+/// `len_out` or `big_out` gives `SKYPEBUS_NULL_ARGUMENT`; `buf` may be NULL when `capacity` is
+/// 0. `request_json` and `buf` are borrowed for the duration of the call. Thread-safe as
+/// `skypebus_call` (each thread with its own `buf`).
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_call_into(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    format: u32,
+    buf: *mut u8,
+    capacity: usize,
+    len_out: *mut usize,
+    big_out: *mut *mut u8,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        non_null(len_out, "len_out")?;
+        non_null(big_out, "big_out")?;
+        if capacity > 0 {
+            non_null(buf, "buf")?;
+        }
+        let format = match format {
+            f if f == skypebus_reply_format::SKYPEBUS_REPLY_JSON as u32 => call::ReplyFormat::Json,
+            f if f == skypebus_reply_format::SKYPEBUS_REPLY_PHP as u32 => call::ReplyFormat::Php,
+            other => {
+                return Err(crate::error::Error::invalid_request(format!(
+                    "reply format {other} is neither SKYPEBUS_REPLY_JSON (0) nor SKYPEBUS_REPLY_PHP (1)"
+                )));
+            }
+        };
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        let text = str_from_c(request_json, "request_json")?;
+        let req = CallRequest::parse(text)?;
+        let reply = run(&conn.inner, call::call_into(&conn.inner, &req, format))??;
+        let len = reply.len();
+        if copy_into(buf, capacity, &reply) {
+            write_out(big_out, std::ptr::null_mut());
+        } else {
+            let (ptr, _) = bytes_into_raw(reply);
+            write_out(big_out, ptr);
+        }
+        write_out(len_out, len);
+        Ok(())
+    })
+}
+
+/// Performs many calls, pipelined: up to 64 (or `max_in_flight`) are in flight at once, each with
+/// its own timeout. `requests_json` is a JSON array of call requests (each as for
+/// `skypebus_call`), or `{"requests": [...], "max_in_flight": N}` with N from 1 to 1024. Writes
+/// to `*replies_json_out` a JSON array with one entry per request, in order: the reply envelope,
+/// or `{"error": {"code": <skypebus_result>, "name": "...", "message": "..."}}`. A failed entry
+/// never fails the whole call; only a malformed batch (not an array, bad `max_in_flight`), NULL
+/// arguments or a closed connection do.
+///
+/// The string is freed with `skypebus_string_free`. Strings are borrowed for the duration of the
+/// call. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_call_many(
+    conn: *const skypebus_connection,
+    requests_json: *const c_char,
+    replies_json_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        let text = str_from_c(requests_json, "requests_json")?;
+        non_null(replies_json_out, "replies_json_out")?;
+        let (requests, max) = call::parse_many(text)?;
+        let out = run(&conn.inner, call::call_many(&conn.inner, requests, max))??;
+        write_string(replies_json_out, out)?;
+        Ok(())
+    })
+}
+
+/// Gets, sets or gets all properties of an object, as described by the JSON text
+/// `request_json`: `{"destination", "path", "interface", "op": "get"|"set"|"get_all", "name",
+/// "value", "signature", "timeout_ms", "variants", "bytes"}` (see docs/properties.md). Writes the
+/// reply envelope to `*reply_out`, a new string the caller frees with `skypebus_string_free`:
+/// `get` gives `{"type": "<property type>", "data": value}`, `get_all`
+/// `{"type": "a{sv}", "data": {...}}`, `set` `{"type": "", "data": []}`.
+///
+/// `set` sends the value in a variant of the property's declared type (from the request's
+/// `signature`, else the peer's introspection data, else inferred). Errors as `skypebus_call`.
+/// Strings are borrowed for the duration of the call. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_properties(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        let text = str_from_c(request_json, "request_json")?;
+        non_null(reply_out, "reply_out")?;
+        let req = PropertyRequest::parse(text)?;
+        let out = run(&conn.inner, property::properties(&conn.inner, &req))??;
+        write_string(reply_out, out)?;
+        Ok(())
+    })
+}
+
+/// Introspects an object and writes its interfaces, methods (with in/out signatures and
+/// argument names), properties (type, access), signals and child nodes as JSON to `*reply_out`,
+/// a new string the caller frees with `skypebus_string_free`. The request is
+/// `{"destination": "...", "path": "/...", "timeout_ms": 0}` (`destination` optional on a
+/// peer-to-peer connection, `timeout_ms` optional); the schema is in docs/introspection.md.
+///
+/// The peer is always asked (the answer also refreshes the connection's introspection cache).
+/// Strings are borrowed for the duration of the call. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_introspect(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    reply_out: *mut *mut c_char,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        let text = str_from_c(request_json, "request_json")?;
+        non_null(reply_out, "reply_out")?;
+        let req = IntrospectRequest::parse(text)?;
+        let timeout = req.timeout.unwrap_or_else(|| conn.inner.default_timeout());
+        let look = crate::hub::lookup(&conn.inner)?;
+        let out = run(
+            &conn.inner,
+            introspect::introspect_json(&look, req.destination.as_deref(), &req.path, timeout),
+        )??;
+        write_string(reply_out, out)?;
+        Ok(())
+    })
+}
