@@ -52,7 +52,7 @@ static const struct hostile_case CASES[] = {
     {"duplicate-reply", SKYPEBUS_OK, NULL, KEPT},
     {"error-without-name", SKYPEBUS_DISCONNECTED, OWN "Disconnected", CLOSED},
     {"fds-never-came", SKYPEBUS_DISCONNECTED, OWN "Disconnected", CLOSED},
-    {"fd-index-out-of-range", SKYPEBUS_NOT_SUPPORTED, OWN "NotSupported", KEPT},
+    {"fd-index-out-of-range", SKYPEBUS_INVALID_MESSAGE, OWN "InvalidMessage", KEPT},
     {"half-message", SKYPEBUS_TIMEOUT, "org.freedesktop.DBus.Error.NoReply", STUCK},
     {"call-without-path", SKYPEBUS_DISCONNECTED, OWN "Disconnected", CLOSED},
     {"call-without-member", SKYPEBUS_DISCONNECTED, OWN "Disconnected", CLOSED},
