@@ -27,9 +27,9 @@ fuzz_target!(|data: &[u8]| {
                 let _ = skypebus::call::reply_envelope(&msg, opts);
             }
             Type::MethodCall => {
-                let _ = hub.on_call(&msg);
+                let _ = hub.on_call(&msg, false);
                 let mut out = String::new();
-                let _ = message::body_json_into(&msg, opts, &mut out);
+                let _ = message::body_json_into(&msg, opts, message::Fds::Index, &mut out);
             }
             Type::Signal => {
                 hub.on_signal(&msg);
