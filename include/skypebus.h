@@ -340,9 +340,11 @@ enum skypebus_result skypebus_call_into(const struct skypebus_connection *conn,
  * The body is checked before anything is sent, with every rule the library applies to a body
  * received from a peer: lengths within their bounds, zero padding, booleans 0 or 1, strings
  * UTF-8 without NUL and NUL-terminated, object paths and signatures valid, variants' types,
- * nesting depth, no duplicate dict key, no trailing bytes. A body that breaks one is
- * `SKYPEBUS_INVALID_REQUEST` (a string that is not UTF-8 `SKYPEBUS_INVALID_UTF8`, a length
- * over a D-Bus maximum `SKYPEBUS_LIMIT_EXCEEDED`), with nothing sent. File descriptors (`h`)
+ * nesting depth, no duplicate dict key, no trailing bytes. A body that breaks one is refused
+ * with nothing sent: a string that is not UTF-8 is `SKYPEBUS_INVALID_UTF8`; a string with a NUL
+ * inside, an object path or a signature of the wrong syntax `SKYPEBUS_TYPE_MISMATCH`; a length
+ * over a D-Bus maximum `SKYPEBUS_LIMIT_EXCEEDED`; any other fault of the layout
+ * `SKYPEBUS_INVALID_REQUEST`. File descriptors (`h`)
  * cannot be given this way (an `h` value is refused as an index out of range): use
  * `skypebus_call_into` for them.
  *

@@ -3,6 +3,8 @@
 //! every rule of the decoder that reads the bodies of peers ([`json::check_body`]) before the
 //! message is built, and a body that breaks one is refused with nothing sent.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use zbus::Message;
@@ -47,14 +49,24 @@ pub fn build_packed_call(req: &CallRequest, body: &[u8]) -> Result<Message> {
     })
 }
 
-/// [`json::check_body`], its errors told as the caller's: a body that does not fit its
-/// signature is `InvalidRequest` (a string that is not UTF-8 `InvalidUtf8`), a limit stays
-/// `LimitExceeded`.
+/// What the decoder says of a string whose text its type does not take (the layout of the body
+/// being right): a NUL inside, an object path or a signature of the wrong syntax.
+const BAD_TEXT: &[&str] = &[
+    "contains a NUL byte",
+    "invalid object path",
+    "invalid signature value",
+];
+
+/// [`json::check_body`], its errors told as the caller's: a string that is not UTF-8 is
+/// `InvalidUtf8`, the text of a string its type does not take ([`BAD_TEXT`]) `TypeMismatch`, a
+/// limit stays `LimitExceeded`, and any other fault of the body (its layout: lengths, padding,
+/// a boolean other than 0 or 1, trailing bytes) is `InvalidRequest`.
 fn check_packed_body(sig: &str, body: &[u8]) -> Result<()> {
     json::check_body(sig, body).map_err(|e| {
         let kind = match e.kind {
             Kind::LimitExceeded => Kind::LimitExceeded,
             _ if e.message.contains("is not valid UTF-8") => Kind::InvalidUtf8,
+            _ if BAD_TEXT.iter().any(|t| e.message.contains(t)) => Kind::TypeMismatch,
             _ => Kind::InvalidRequest,
         };
         Error::new(
@@ -82,4 +94,25 @@ pub async fn call_packed_into(
     let msg = build_packed_call(req, body)?;
     let reply = send_call(conn, req, &msg, deadline, timeout).await?;
     reply_in(reply, req, format)
+}
+
+/// [`CallRequest::parse`] of `text`, kept for the next call of this thread: the request of a
+/// packed call holds no arguments, so a program that calls one method again and again sends the
+/// same text every time, and it is read once.
+pub fn parse_packed_request(text: &str) -> Result<Rc<CallRequest>> {
+    thread_local! {
+        static LAST: RefCell<Option<(Box<str>, Rc<CallRequest>)>> = const { RefCell::new(None) };
+    }
+    let cached = LAST.with(|l| {
+        l.borrow()
+            .as_ref()
+            .filter(|(last, _)| **last == *text)
+            .map(|(_, req)| Rc::clone(req))
+    });
+    if let Some(req) = cached {
+        return Ok(req);
+    }
+    let req = Rc::new(CallRequest::parse(text)?);
+    LAST.with(|l| *l.borrow_mut() = Some((text.into(), Rc::clone(&req))));
+    Ok(req)
 }
