@@ -39,6 +39,7 @@ use serde_json::{Value, json};
 
 use crate::connection::{Connection, Target};
 use crate::error::{Error, Kind, Result};
+use crate::hub::{Mode, Taken};
 use crate::introspect::{self, call_typed, first_arg};
 use crate::signature::Type;
 
@@ -466,15 +467,14 @@ impl Skype {
 
     /// Takes a queued event: a notification's text, or None when the event was something else
     /// (answered and consumed here).
-    async fn take_event(&self, event: &str) -> Option<String> {
-        let v: Value = serde_json::from_str(event).ok()?;
-        if v["kind"] != "call" {
+    async fn take_event(&self, event: Taken) -> Option<String> {
+        let Taken::Call(id, msg) = event else {
             return None;
-        }
-        let id = v["call"].as_u64()?;
-        let text = match (v["member"].as_str(), v["data"][0].as_str()) {
-            (Some("Notify"), Some(text)) => Some(text.to_owned()),
-            _ => None,
+        };
+        let text = if msg.header().member().map(|m| m.as_str()) == Some("Notify") {
+            msg.body().deserialize::<String>().ok()
+        } else {
+            None
         };
         // Releases the handle; sends an empty reply only if Skype wanted one.
         let _ = crate::hub::reply(&self.conn, id, None).await;
@@ -485,8 +485,10 @@ impl Skype {
 
     /// Moves every notification already queued on the connection into the helper's buffer.
     async fn take_queued(&self) {
-        while let Ok(Some(event)) = crate::hub::next_event(&self.conn, Duration::ZERO).await {
-            if let Some(text) = self.take_event(&event).await {
+        while let Ok(Some(event)) =
+            crate::hub::next_taken(&self.conn, Duration::ZERO, Mode::Calls).await
+        {
+            if let Some(text) = self.take_event(event).await {
                 self.buffer(text);
             }
         }
@@ -520,9 +522,9 @@ impl Skype {
                 return Ok(Some(text));
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            match crate::hub::next_event(&self.conn, left).await? {
+            match crate::hub::next_taken(&self.conn, left, Mode::Calls).await? {
                 Some(event) => {
-                    if let Some(text) = self.take_event(&event).await {
+                    if let Some(text) = self.take_event(event).await {
                         return Ok(Some(text));
                     }
                 }

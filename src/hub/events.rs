@@ -21,6 +21,24 @@ enum Pulled {
     Call(u64, serve::CallSnapshot),
 }
 
+/// How [`next_taken`] hands out what it takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every event as its JSON text (what `skypebus_next_event` returns).
+    Json,
+    /// Method calls to our objects as their handle and message (the caller answers them with
+    /// [`super::reply`]); every other event as its JSON text.
+    Calls,
+}
+
+/// An event handed out by [`next_taken`].
+pub enum Taken {
+    /// The event's JSON text.
+    Json(String),
+    /// A method call to one of our objects (in [`Mode::Calls`]): its handle and message.
+    Call(u64, zbus::Message),
+}
+
 impl Hub {
     /// Takes the oldest waiting event (call handles that no longer exist are skipped).
     fn pop(&self, st: &mut super::State) -> Option<Pulled> {
@@ -37,11 +55,16 @@ impl Hub {
         }
     }
 
-    /// Takes the next event, waiting up to `timeout`, and renders it as JSON. `Ok(None)` when
-    /// nothing arrived in time.
-    async fn next(&self, conn: &Connection, timeout: Duration) -> Result<Option<String>> {
+    /// Takes the next event, waiting up to `timeout`, in the form `mode` asks for. `Ok(None)`
+    /// when nothing arrived in time.
+    async fn next(
+        &self,
+        conn: &Connection,
+        timeout: Duration,
+        mode: Mode,
+    ) -> Result<Option<Taken>> {
         if timeout.is_zero() {
-            return self.next_until(conn, Instant::now()).await;
+            return self.next_until(conn, Instant::now(), mode).await;
         }
         /// Counts the thread among the pullers while it may wait.
         struct Pulling<'a>(&'a Hub);
@@ -52,11 +75,16 @@ impl Hub {
         }
         self.pullers.fetch_add(1, Ordering::AcqRel);
         let _pulling = Pulling(self);
-        self.next_until(conn, Instant::now() + timeout).await
+        self.next_until(conn, Instant::now() + timeout, mode).await
     }
 
     /// [`Hub::next`] with its deadline.
-    async fn next_until(&self, conn: &Connection, deadline: Instant) -> Result<Option<String>> {
+    async fn next_until(
+        &self,
+        conn: &Connection,
+        deadline: Instant,
+        mode: Mode,
+    ) -> Result<Option<Taken>> {
         loop {
             let pulled = {
                 let mut st = self.lock();
@@ -70,8 +98,12 @@ impl Hub {
                 p
             };
             if let Some(p) = pulled {
-                match self.render(conn, p).await {
-                    Some(json) => return Ok(Some(json)),
+                let taken = match (mode, p) {
+                    (Mode::Calls, Pulled::Call(id, snap)) => Some(Taken::Call(id, snap.msg)),
+                    (_, p) => self.render(conn, p).await.map(Taken::Json),
+                };
+                match taken {
+                    Some(taken) => return Ok(Some(taken)),
                     None => continue,
                 }
             }
@@ -138,10 +170,21 @@ impl Hub {
 /// Takes the next event of `conn` as JSON, waiting up to `timeout` (zero: only what is already
 /// queued). `Ok(None)` when nothing arrived in time.
 pub async fn next_event(conn: &Connection, timeout: Duration) -> Result<Option<String>> {
+    Ok(next_taken(conn, timeout, Mode::Json)
+        .await?
+        .map(|taken| match taken {
+            Taken::Json(json) => json,
+            Taken::Call(..) => unreachable!("Mode::Json renders every call"),
+        }))
+}
+
+/// Takes the next event of `conn` in the form `mode` asks for, waiting up to `timeout` (zero:
+/// only what is already queued). `Ok(None)` when nothing arrived in time.
+pub async fn next_taken(conn: &Connection, timeout: Duration, mode: Mode) -> Result<Option<Taken>> {
     if !conn.owned_by_this_process() {
         conn.check_usable()?;
     }
-    of(conn)?.next(conn, timeout).await
+    of(conn)?.next(conn, timeout, mode).await
 }
 
 /// The counters of `conn`'s queue.

@@ -34,7 +34,9 @@ mod signals;
 mod tests;
 
 pub use asyncs::Slot;
-pub use events::{event_fd, limits, next_event, set_options, stats, stats_json};
+pub use events::{
+    Mode, Taken, event_fd, limits, next_event, next_taken, set_options, stats, stats_json,
+};
 pub use serving::{export, reply, reply_error, set_property, unexport};
 pub use signals::{subscribe, unsubscribe};
 
