@@ -252,7 +252,11 @@ fn over_tcp_call_many_and_async_calls_with_descriptors_are_refused() {
             "{results}"
         );
     }
-    assert_eq!(results[2]["data"][0], json!([]), "the peer never acted: {results}");
+    assert_eq!(
+        results[2]["data"][0],
+        json!([]),
+        "the peer never acted: {results}"
+    );
     for request in [inhibit, take] {
         let request = skypebus::call::CallRequest::from_value(request).unwrap();
         let pending = skypebus::pending::start(&conn, request).block().unwrap();
