@@ -17,13 +17,15 @@
 //! Files: `connection` (open, free, timeout, unique name), `call` (call, call_bytes,
 //! call_many, properties, introspect), `events` (next_event, the event descriptor, statistics,
 //! options), `signal` (subscribe, unsubscribe, emit), `serve` (names, export, reply, properties
-//! of exported objects), `skype` (the Skype helper), `error` (the result codes' error object,
+//! of exported objects), `skype` (the Skype helper), `fd` (open, duplicate and close
+//! descriptors), `error` (the result codes' error object,
 //! the strings and buffers the library hands out), `version`.
 
 mod call;
 mod connection;
 mod error;
 mod events;
+mod fd;
 mod pending;
 mod serve;
 mod signal;
