@@ -220,8 +220,11 @@ typedef enum skypebus_reply_format {
    * above 2^63-1 as a decimal string, dict keys as PHP keys an array (decimal integers as
    * ints, booleans as 1 and 0, other keys as strings). With the request's `"arrays":
    * "base64"`, a reply that is exactly one array of `n q i u x t d` comes instead as `P`, the
-   * element's type code and the elements packed little endian (for `unpack()`). The
-   * request's `variants` and `bytes` options (for the reply) shape only the JSON format.
+   * element's type code and the elements packed little endian (for `unpack()`). A unix fd
+   * (`h`, a descriptor the caller owns) is an object of the PHP package's class
+   * `SkypeBus\Type\Fd` whose one property `fd` is the number, and a reply with any is marked
+   * with a leading `F` before the text. The request's `variants` and `bytes` options (for the
+   * reply) shape only the JSON format.
    */
   SKYPEBUS_REPLY_PHP = 1,
 } skypebus_reply_format;
@@ -666,6 +669,39 @@ enum skypebus_result skypebus_event_stats(const struct skypebus_connection *conn
 enum skypebus_result skypebus_connection_set_event_options(const struct skypebus_connection *conn,
                                                            const char *options_json,
                                                            struct skypebus_error **err);
+
+/**
+ * Opens the file at `path` as `fopen(path, mode)` would and writes the new descriptor to
+ * `*fd_out`: `mode` is `r`, `r+`, `w`, `w+`, `a`, `a+`, `x`, `x+`, `c` or `c+` (`b`, `t`, `e`
+ * accepted, without effect); the descriptor is close-on-exec, a created file gets mode 0666
+ * less the umask. The caller owns the descriptor and closes it (`close()` or
+ * `skypebus_fd_close`). `path` and `mode` are borrowed for the call. A mode that is none of
+ * these gives `SKYPEBUS_INVALID_REQUEST`, a file that cannot be opened `SKYPEBUS_IO_ERROR`
+ * (the message says why); NULL `path`, `mode` or `fd_out` gives `SKYPEBUS_NULL_ARGUMENT`.
+ * `*fd_out` is written only on success. Thread-safe.
+ */
+enum skypebus_result skypebus_fd_open(const char *path,
+                                      const char *mode,
+                                      int32_t *fd_out,
+                                      struct skypebus_error **err);
+
+/**
+ * Duplicates the descriptor `fd` (close-on-exec, the lowest free number) and writes the new
+ * one to `*fd_out`; `fd` stays the caller's, and so is the duplicate, to close. A number that
+ * is not an open descriptor gives `SKYPEBUS_TYPE_MISMATCH`, a full descriptor table
+ * `SKYPEBUS_IO_ERROR`; NULL `fd_out` gives `SKYPEBUS_NULL_ARGUMENT`. `*fd_out` is written only
+ * on success. Thread-safe.
+ */
+enum skypebus_result skypebus_fd_dup(int32_t fd, int32_t *fd_out, struct skypebus_error **err);
+
+/**
+ * Closes the descriptor `fd`, which the caller owns (one the library handed out in an `h`
+ * value, or one from `skypebus_fd_open` or `skypebus_fd_dup`). A number that is not an open
+ * descriptor gives `SKYPEBUS_TYPE_MISMATCH`; another failure of close(2) gives
+ * `SKYPEBUS_IO_ERROR` (the number is released all the same, as Linux does). Thread-safe, but
+ * as with close(2), a number must be closed once: another thread may be given it again at once.
+ */
+enum skypebus_result skypebus_fd_close(int32_t fd, struct skypebus_error **err);
 
 /**
  * Starts the call described by `request_json` (exactly as for `skypebus_call`) and returns at

@@ -22,7 +22,8 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::call::{
-    CallRequest, NO_REPLY_ENVELOPE, argument_types_by, build_call, reply_envelope, validate_names,
+    CallRequest, NO_REPLY_ENVELOPE, argument_types_by, build_call, check_fd_passing,
+    reply_envelope, validate_names,
 };
 use crate::connection::{Connection, Handler, PendingReply};
 use crate::error::{Error, Result};
@@ -102,6 +103,7 @@ async fn send(
 ) -> Result<Option<PendingReply<'static>>> {
     let types = argument_types_by(conn, req, deadline, timeout).await?;
     let msg = build_call(req, &types)?;
+    check_fd_passing(conn, req, &types, &msg)?;
     if req.no_reply {
         conn.send(&msg).await?;
         return Ok(None);

@@ -229,3 +229,40 @@ fn over_tcp_a_call_with_descriptors_is_refused_before_it_is_sent() {
     .unwrap_err();
     assert_eq!(err.name, "net.skypebus.Error.FdPassingUnsupported", "{err}");
 }
+
+/// The refusal over tcp holds for pipelined (`call_many`) and asynchronous calls as well: each
+/// fails at once with the clear error, and the peer never acted.
+#[test]
+fn over_tcp_call_many_and_async_calls_with_descriptors_are_refused() {
+    let _serial = serial();
+    let bus = logind_bus(Transport::Tcp);
+    let conn = std::sync::Arc::new(bus.connect());
+    let file = std::fs::File::open("/dev/null").unwrap();
+    let inhibit = manager("Inhibit", None, json!(["sleep", "t", "over tcp", "delay"]));
+    let take = json!({"destination": LOGIND, "path": "/", "interface": "x.y", "method": "Take",
+                      "signature": "h", "args": [file.as_raw_fd()]});
+    let started = Instant::now();
+    let requests = json!([inhibit, take, manager("ListInhibitors", None, json!([]))]);
+    let (reqs, max) = skypebus::call::parse_many(&requests.to_string()).unwrap();
+    let out = skypebus::call::call_many(&conn, reqs, max).block().unwrap();
+    let results: Value = serde_json::from_str(&out).unwrap();
+    for i in 0..2 {
+        assert_eq!(
+            results[i]["error"]["name"], "net.skypebus.Error.FdPassingUnsupported",
+            "{results}"
+        );
+    }
+    assert_eq!(
+        results[2]["data"][0],
+        json!([]),
+        "the peer never acted: {results}"
+    );
+    for request in [inhibit, take] {
+        let request = skypebus::call::CallRequest::from_value(request).unwrap();
+        let pending = skypebus::pending::start(&conn, request).block().unwrap();
+        let err = pending.wait(Duration::from_secs(10)).block().unwrap_err();
+        assert_eq!(err.name, "net.skypebus.Error.FdPassingUnsupported", "{err}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(10), "no timeout");
+    assert_eq!(inhibitors(&conn), json!([]), "the peer never acted");
+}

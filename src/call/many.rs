@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::Value;
 use zbus::Message;
 
-use super::typing::{argument_types_by, build_call};
+use super::typing::{argument_types_by, build_call, check_fd_passing};
 use super::{CallRequest, NO_REPLY_ENVELOPE, reply_envelope, validate_names};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -116,7 +116,9 @@ pub async fn call_many(
                 let built = async {
                     validate_names(&req)?;
                     let types = argument_types_by(conn, &req, deadline, timeout).await?;
-                    build_call(&req, &types)
+                    let msg = build_call(&req, &types)?;
+                    check_fd_passing(conn, &req, &types, &msg)?;
+                    Ok(msg)
                 }
                 .await;
                 let msg = match built {

@@ -30,7 +30,7 @@ pub use reply::reply_envelope;
 pub use typing::{ArgumentTypes, SignatureSource, argument_types, build_call};
 
 use reply::envelope;
-pub(crate) use typing::argument_types_by;
+pub(crate) use typing::{argument_types_by, check_fd_passing};
 
 use std::time::Duration;
 

@@ -282,7 +282,7 @@ impl<'a, S: Sink> Reader<'a, '_, '_, S> {
             Type::UnixFd => {
                 let index = self.u32("unix fd index")?;
                 let n = self.fds.take(index)?;
-                self.sink.int(n);
+                self.sink.fd(n);
             }
             Type::Variant => self.variant(depth)?,
             Type::Array(elem) => self.array(elem, depth)?,

@@ -18,12 +18,7 @@ pub const MAX_MESSAGE_FDS: usize = 253;
 
 /// A close-on-exec duplicate of the descriptor `fd` (a number the caller keeps).
 pub fn dup(fd: i64) -> Result<OwnedFd> {
-    let Ok(raw) = i32::try_from(fd) else {
-        return Err(not_open(fd));
-    };
-    if raw < 0 {
-        return Err(not_open(fd));
-    }
+    let raw = raw(fd)?;
     // SAFETY: F_DUPFD_CLOEXEC only reads the descriptor table; a number that is not open fails
     // with EBADF and touches nothing.
     let new = unsafe { libc::fcntl(raw, libc::F_DUPFD_CLOEXEC, 0) };
@@ -39,6 +34,14 @@ pub fn dup(fd: i64) -> Result<OwnedFd> {
     }
     // SAFETY: `new` is a descriptor fcntl just created, owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// `fd` as a descriptor number: 0 to `i32::MAX`.
+fn raw(fd: i64) -> Result<i32> {
+    match i32::try_from(fd) {
+        Ok(raw) if raw >= 0 => Ok(raw),
+        _ => Err(not_open(fd)),
+    }
 }
 
 fn not_open(fd: i64) -> Error {
@@ -101,5 +104,141 @@ impl<'m> ReceivedFds<'m> {
         for fd in self.taken.drain(..) {
             let _ = fd.into_raw_fd();
         }
+    }
+}
+
+/// Opens `path` the way `fopen(path, mode)` would (`r`, `r+`, `w`, `w+`, `a`, `a+`, `x`, `x+`,
+/// `c`, `c+`; `b`, `t` and `e` are accepted and change nothing), close-on-exec, created files
+/// with mode 0666 less the umask. The caller owns the descriptor.
+pub fn open(path: &str, mode: &str) -> Result<OwnedFd> {
+    let flags = open_flags(mode)?;
+    let c_path = std::ffi::CString::new(path)
+        .map_err(|_| Error::invalid_request(format!("path {path:?} contains a NUL byte")))?;
+    // SAFETY: `c_path` is a NUL-terminated string that lives for the call; open() only reads it.
+    let fd = unsafe {
+        libc::open(
+            c_path.as_ptr(),
+            flags | libc::O_CLOEXEC,
+            0o666 as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(Error::new(
+            crate::error::Kind::Io,
+            format!("cannot open {path:?} (mode {mode:?}): {e}"),
+        ));
+    }
+    // SAFETY: `fd` is a descriptor open() just created, owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The open(2) flags of an fopen(3) mode.
+fn open_flags(mode: &str) -> Result<libc::c_int> {
+    let bad = || {
+        Error::invalid_request(format!(
+            "mode {mode:?} is not a mode of fopen: r, r+, w, w+, a, a+, x, x+, c or c+ (with b, t \
+             or e)"
+        ))
+    };
+    let mut chars = mode.chars();
+    let base = match chars.next() {
+        Some('r') => 0,
+        Some('w') => libc::O_CREAT | libc::O_TRUNC,
+        Some('a') => libc::O_CREAT | libc::O_APPEND,
+        Some('x') => libc::O_CREAT | libc::O_EXCL,
+        Some('c') => libc::O_CREAT,
+        _ => return Err(bad()),
+    };
+    let mut plus = false;
+    for c in chars {
+        match c {
+            '+' if !plus => plus = true,
+            'b' | 't' | 'e' => {}
+            _ => return Err(bad()),
+        }
+    }
+    let access = match (plus, mode.starts_with('r')) {
+        (true, _) => libc::O_RDWR,
+        (false, true) => libc::O_RDONLY,
+        (false, false) => libc::O_WRONLY,
+    };
+    Ok(base | access)
+}
+
+/// Closes the descriptor `fd` of the caller (a number it owns).
+pub fn close(fd: i64) -> Result<()> {
+    let raw = raw(fd)?;
+    // SAFETY: the caller hands over a descriptor it owns; close() of a number that is not open
+    // fails with EBADF and touches nothing.
+    if unsafe { libc::close(raw) } < 0 {
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EBADF) {
+            return Err(not_open(fd));
+        }
+        // Any other error (EINTR, EIO): Linux has released the number already.
+        return Err(Error::new(
+            crate::error::Kind::Io,
+            format!("closing file descriptor {fd}: {e}"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fopen_modes_give_open_flags() {
+        use libc::{
+            O_APPEND as A, O_CREAT as C, O_EXCL as X, O_RDONLY, O_RDWR, O_TRUNC as T, O_WRONLY,
+        };
+        for (mode, want) in [
+            ("r", O_RDONLY),
+            ("rb", O_RDONLY),
+            ("r+", O_RDWR),
+            ("r+b", O_RDWR),
+            ("rb+", O_RDWR),
+            ("w", O_WRONLY | C | T),
+            ("w+", O_RDWR | C | T),
+            ("a", O_WRONLY | C | A),
+            ("a+", O_RDWR | C | A),
+            ("x", O_WRONLY | C | X),
+            ("c+e", O_RDWR | C),
+        ] {
+            assert_eq!(open_flags(mode).unwrap(), want, "{mode}");
+        }
+        for mode in ["", "q", "r++", "+r", "rw", "R"] {
+            assert!(open_flags(mode).is_err(), "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn open_dup_close() {
+        let dir = std::env::temp_dir().join(format!("skypebus-fds-{}", std::process::id()));
+        let path = dir.to_str().unwrap().to_owned();
+        let fd = open(&path, "w").unwrap();
+        // SAFETY: F_GETFD only reads the descriptor's flags.
+        assert_eq!(
+            unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) },
+            libc::FD_CLOEXEC
+        );
+        let copy = dup(i64::from(fd.as_raw_fd())).unwrap();
+        close(i64::from(copy.into_raw_fd())).unwrap();
+        let n = i64::from(fd.into_raw_fd());
+        close(n).unwrap();
+        assert_eq!(close(n).unwrap_err().kind, crate::error::Kind::TypeMismatch);
+        assert_eq!(
+            close(-1).unwrap_err().kind,
+            crate::error::Kind::TypeMismatch
+        );
+        assert_eq!(open(&path, "x").unwrap_err().kind, crate::error::Kind::Io);
+        assert_eq!(
+            open("a\0b", "r").unwrap_err().kind,
+            crate::error::Kind::InvalidRequest
+        );
+        std::fs::remove_file(&dir).unwrap();
+        assert_eq!(open(&path, "r").unwrap_err().kind, crate::error::Kind::Io);
     }
 }

@@ -177,7 +177,8 @@ pub fn check_body(sig: &str, body: &[u8]) -> Result<()> {
 /// With `packed`, a body that is exactly one array of `n q i u x t d` (signature `an` ... `ad`)
 /// is written instead as `P`, the element's type code, and the elements packed little endian
 /// (2, 4 or 8 bytes each, IEEE 754 for `d`), for PHP's `unpack()`; `P` never starts the text
-/// of `serialize()`. `h` values come from `fds`.
+/// of `serialize()`. `h` values come from `fds`; a text with any is marked with a leading `F`
+/// (see `php.rs`), which starts no text of `serialize()` either.
 pub fn decode_body_php(
     sig: &str,
     body: &[u8],
@@ -195,7 +196,12 @@ pub fn decode_body_php(
         arrays_base64: false,
     };
     decode::decode_body(sig, body, big_endian, opts, fds, &mut sink)?;
-    Ok(sink.into_bytes())
+    let marked = sink.has_fds();
+    let mut out = sink.into_bytes();
+    if marked {
+        out.insert(0, b'F');
+    }
+    Ok(out)
 }
 
 /// Like [`decode_body`], but appends the JSON text of the argument array (`[...]`) to `out`. The

@@ -10,6 +10,11 @@
 //! `a:<count>:{<key><value>...}`. An array's count is written as eight zero-padded digits and
 //! filled in when the array ends (PHP reads leading zeros; a D-Bus array of at most 64 MiB holds
 //! fewer than 10^8 elements), so no element is written twice.
+//!
+//! An `h` is written as an object of the PHP package's class `SkypeBus\Type\Fd` (which owns the
+//! descriptor): `O:16:"SkypeBus\Type\Fd":1:{s:2:"fd";i:<n>;}`. A text with such objects is
+//! marked by [`super::decode_body_php`] with a leading `F`, so PHP reads every other text with no
+//! class allowed at all.
 
 use serde_json::ser::{CompactFormatter, Formatter};
 
@@ -30,7 +35,13 @@ struct Frame {
 pub(crate) struct PhpSink {
     out: Vec<u8>,
     stack: Vec<Frame>,
+    /// Whether an `h` was written.
+    fds: bool,
 }
+
+/// What an `h` is written as, before its number and [`FD_END`].
+const FD_START: &[u8] = b"O:16:\"SkypeBus\\Type\\Fd\":1:{s:2:\"fd\";i:";
+const FD_END: &[u8] = b";}";
 
 impl PhpSink {
     pub(crate) fn new(out: Vec<u8>, body_len: usize) -> Self {
@@ -39,11 +50,17 @@ impl PhpSink {
         PhpSink {
             out,
             stack: Vec::with_capacity(8),
+            fds: false,
         }
     }
 
     pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.out
+    }
+
+    /// Whether the text holds `SkypeBus\Type\Fd` objects.
+    pub(crate) fn has_fds(&self) -> bool {
+        self.fds
     }
 
     /// Before each value: its key when it is an element of a list.
@@ -185,6 +202,14 @@ impl Sink for PhpSink {
         }
         self.out.push(b';');
     }
+    /// An `h`: a `SkypeBus\Type\Fd` object (see the module comment).
+    fn fd(&mut self, n: i64) {
+        self.item();
+        self.fds = true;
+        self.out.extend_from_slice(FD_START);
+        let _ = CompactFormatter.write_i64(&mut self.out, n);
+        self.out.extend_from_slice(FD_END);
+    }
     fn boolean(&mut self, v: bool) {
         self.item();
         self.out
@@ -308,6 +333,20 @@ mod tests {
             String::from_utf8(s.into_bytes()).unwrap(),
             "a:00000002:{i:0;s:3:\"a\"b\";i:1;a:00000003:{s:1:\"k\";d:1.5;i:12;\
              s:20:\"18446744073709551615\";i:1;d:-INF;}}"
+        );
+    }
+
+    #[test]
+    fn descriptors_are_fd_objects() {
+        let mut s = PhpSink::new(Vec::new(), 0);
+        s.begin_array(2);
+        s.fd(7);
+        s.int(7);
+        s.end_array();
+        assert!(s.has_fds());
+        assert_eq!(
+            String::from_utf8(s.into_bytes()).unwrap(),
+            "a:00000002:{i:0;O:16:\"SkypeBus\\Type\\Fd\":1:{s:2:\"fd\";i:7;}i:1;i:7;}"
         );
     }
 }

@@ -12,6 +12,10 @@ pub(crate) trait Sink {
     /// A double; NaN and the infinities become the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
     fn double(&mut self, v: f64);
     fn boolean(&mut self, v: bool);
+    /// An `h`: the number of a descriptor the receiver owns (JSON: the integer).
+    fn fd(&mut self, n: i64) {
+        self.int(n);
+    }
     fn string(&mut self, v: &str);
     /// `ay` as a base64 string.
     fn base64(&mut self, bytes: &[u8]);

@@ -91,8 +91,9 @@ final class Generator
             case 'i':
             case 'u':
             case 'x':
-            case 'h':
                 return ['int', 'int'];
+            case 'h':
+                return [null, '\\SkypeBus\\Type\\Fd|int'];
             case 't':
                 return [null, 'int|string'];
             case 'b':

@@ -74,7 +74,7 @@ final class Export
      * Runs the handler's method for a call event and says how to answer.
      *
      * @param array<string, mixed> $event
-     * @return array{0: string, 1: string|null, 2?: string}
+     * @return array{0: string, 1: string|null, 2?: string, values?: list<mixed>}
      */
     public function answerCall(array $event, IncomingCall $call): array
     {
@@ -117,7 +117,8 @@ final class Export
             )];
         }
         try {
-            return ['reply', RequestEncoder::encodeReply($values, $outTypes)];
+            // The values go along until the reply is sent: an Fd among them must stay open.
+            return ['reply', RequestEncoder::encodeReply($values, $outTypes), 'values' => $values];
         } catch (InvalidArgumentException $e) {
             return self::misfit($interface, $member, $outTypes, $e->getMessage());
         }

@@ -66,8 +66,10 @@ final class HeaderConstants
      * string, dict keys as PHP keys an array (decimal integers as ints, booleans as 1 and 0, other
      * keys as strings). With the request's `"arrays": "base64"`, a reply that is exactly one array
      * of `n q i u x t d` comes instead as `P`, the element's type code and the elements packed
-     * little endian (for `unpack()`). The request's `variants` and `bytes` options (for the reply)
-     * shape only the JSON format.
+     * little endian (for `unpack()`). A unix fd (`h`, a descriptor the caller owns) is an object of
+     * the PHP package's class `SkypeBus\Type\Fd` whose one property `fd` is the number, and a reply
+     * with any is marked with a leading `F` before the text. The request's `variants` and `bytes`
+     * options (for the reply) shape only the JSON format.
      */
     public const REPLY_PHP = 1;
 }

@@ -564,6 +564,53 @@ final class Native
         $this->ffi->skypebus_skype_free($skype);
     }
 
+    // ---- File descriptors ---------------------------------------------------------------
+
+    /**
+     * skypebus_fd_open(): a new descriptor (close-on-exec) of the file at $path, opened as
+     * fopen($path, $mode) would; the caller owns it.
+     *
+     * @throws SkypeBusException
+     */
+    public function fdOpen(string $path, string $mode): int
+    {
+        return $this->fdOut('skypebus_fd_open', $path, $mode);
+    }
+
+    /**
+     * skypebus_fd_dup(): a new descriptor (close-on-exec) of the same open file as $fd.
+     *
+     * @throws SkypeBusException
+     */
+    public function fdDup(int $fd): int
+    {
+        return $this->fdOut('skypebus_fd_dup', $fd);
+    }
+
+    /**
+     * skypebus_fd_close()
+     *
+     * @throws SkypeBusException
+     */
+    public function fdClose(int $fd): void
+    {
+        $this->run('skypebus_fd_close', $fd);
+    }
+
+    /**
+     * A function of the form f(..., int32_t *fd_out, skypebus_error **err): the descriptor.
+     *
+     * @param mixed ...$args
+     * @throws SkypeBusException
+     */
+    private function fdOut(string $function, ...$args): int
+    {
+        $fd = $this->ffi->new('int32_t');
+        $args[] = \FFI::addr($fd);
+        $this->run($function, ...$args);
+        return (int) $fd->cdata;
+    }
+
     // ---- The protocol -------------------------------------------------------------------
 
     /**

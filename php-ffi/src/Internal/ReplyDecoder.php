@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace SkypeBus\Internal;
 
 use SkypeBus\Exception\DBusException;
+use SkypeBus\Type\Fd;
 use SkypeBus\Type\Variant;
 
 /**
@@ -12,7 +13,8 @@ use SkypeBus\Type\Variant;
  * signals and incoming calls. Pure PHP; no FFI. RequestEncoder is the way there.
  *
  * Replies are walked along their signature only when the signature holds something PHP must
- * convert: "ay" to a binary string, "d" strings to NAN/INF, variants to their value (or to
+ * convert: "ay" to a binary string, "d" strings to NAN/INF, "h" to Fd objects (which own the
+ * descriptors), variants to their value (or to
  * Variant objects), boolean dict keys, arrays of numbers the library sent packed (base64 of
  * their little-endian elements, which unpack() reads in about 70 % of the time json_decode
  * takes for the same numbers).
@@ -95,7 +97,8 @@ final class ReplyDecoder
      * The PHP values of a reply the library wrote as the text of serialize() of their list
      * (HeaderConstants::REPLY_PHP: variants unwrapped, "ay" as binary strings, arrays of numbers
      * as lists, NAN and INF as floats, so nothing is left to convert), or a reply of one array of
-     * numbers packed for unpack(). No class is instantiated from the text.
+     * numbers packed for unpack(). No class is instantiated from the text, except Fd objects in a
+     * reply the library marked "F" (Fd::unserializeReply()).
      *
      * @return list<mixed>
      * @throws DBusException when the text is not such a list
@@ -108,7 +111,10 @@ final class ReplyDecoder
             // (substr() past the end is false on PHP 7.4, "" on 8.0 and later.)
             return [self::unpackBytes((string) substr($reply, 2), $reply[1] ?? '')];
         }
-        $values = @unserialize($reply, ['allowed_classes' => false]);
+        // A reply with descriptors ("h") is marked "F": they are SkypeBus\Type\Fd objects.
+        $values = ($reply[0] ?? '') === 'F'
+            ? Fd::unserializeReply(substr($reply, 1))
+            : @unserialize($reply, ['allowed_classes' => false]);
         if (!is_array($values)) {
             throw self::malformed('the reply is not the serialize() text of a list of values');
         }
@@ -211,6 +217,11 @@ final class ReplyDecoder
                 return $typedVariants ? new Variant($value['type'], $inner) : $inner;
             case 'd':
                 return is_string($value) ? self::doubleFromJson($value) : (float) $value;
+            case 'h':
+                if (!is_int($value) || $value < 0) {
+                    throw self::malformed('a unix fd is not a descriptor number');
+                }
+                return Fd::received($value);
             case 'a':
                 if ($type === 'ay') {
                     return self::bytesFromJson($value);
@@ -310,7 +321,7 @@ final class ReplyDecoder
     /** True when values of this signature need converting after json_decode. */
     private static function needsDecoding(string $signature): bool
     {
-        return strpbrk($signature, 'vdy') !== false || strpos($signature, '{b') !== false
+        return strpbrk($signature, 'vdyh') !== false || strpos($signature, '{b') !== false
             || (strpos($signature, 'a') !== false && preg_match('/a[nqiuxt]/', $signature) === 1);
     }
 

@@ -300,7 +300,8 @@ final class Server
      * out signature) becomes a Failed error saying why, and an error name the library refuses
      * becomes Failed with the handler's message. A Bus closed by the handler sends nothing.
      *
-     * @param array{0: string, 1: string|null, 2?: string} $answer
+     * @param array{0: string, 1: string|null, 2?: string, values?: list<mixed>} $answer (values:
+     *        what the reply's JSON was made of, kept until it is sent)
      */
     private function send(int $call, array $answer, string $interface, string $member, ?Export $export): void
     {

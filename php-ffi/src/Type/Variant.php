@@ -84,7 +84,6 @@ final class Variant implements TypedValue
         'u' => UInt32::class,
         'x' => Int64::class,
         't' => UInt64::class,
-        'h' => UInt32::class,
     ];
 
     /**
@@ -124,6 +123,10 @@ final class Variant implements TypedValue
                 break;
             case 'd':
                 $fits = is_int($value) || is_float($value);
+                break;
+            case 'h':
+                // A descriptor number the caller keeps (an Fd is a TypedValue, checked above).
+                $fits = is_int($value) && $value >= 0 && $value <= 2147483647;
                 break;
             case 's':
             case 'g':

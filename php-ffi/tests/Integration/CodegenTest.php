@@ -127,6 +127,7 @@ final class CodegenTest extends IntegrationTestCase
         self::assertSame('NetSkypebusTestTyped', Generator::className('net.skypebus.Test.Typed'));
         self::assertSame(['int', 'int'], Generator::phpType('u'));
         self::assertSame([null, 'int|string'], Generator::phpType('t'));
+        self::assertSame([null, '\\SkypeBus\\Type\\Fd|int'], Generator::phpType('h'));
         self::assertSame(['string', 'string'], Generator::phpType('ay'));
         self::assertSame(['array', 'array<int|string, mixed>'], Generator::phpType('a{sv}'));
         self::assertSame([null, 'mixed'], Generator::phpType('v'));
