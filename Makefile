@@ -105,8 +105,9 @@ $(RELEASE)/test_hostile: tests/c/test_hostile.c tests/c/check.h include/skypebus
 
 .PHONY: test-c-hostile
 test-c-hostile: $(RELEASE)/test_hostile
-	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_hostile > target/valgrind-test_hostile.log
-	@echo "hostile peer: every case ends in its error (valgrind: no definitely or indirectly lost blocks, no invalid accesses)"
+	$(RUN_BUS) $(VALGRIND) --suppressions=tests/c/valgrind.supp $(RELEASE)/test_hostile > target/valgrind-test_hostile.log 2> target/valgrind-test_hostile.err || { cat target/valgrind-test_hostile.err; exit 1; }
+	@! grep -n "panicked" target/valgrind-test_hostile.err || { echo "a caught panic was printed to stderr"; exit 1; }
+	@echo "hostile peer: every case ends in its error, no panic printed (valgrind: no definitely or indirectly lost blocks, no invalid accesses)"
 
 test-c: test-c-hostile
 

@@ -662,14 +662,13 @@ fn connect_error(what: &str, e: zbus::Error) -> Error {
 /// handshake indexes the server's lines unchecked (a bare `\n` from the server panics it); a
 /// hostile server must not be able to take the caller down.
 async fn catch_panic<F: std::future::Future>(fut: F) -> std::result::Result<F::Output, String> {
-    use std::panic::{AssertUnwindSafe, catch_unwind};
     use std::task::Poll;
     let mut fut = std::pin::pin!(fut);
     poll_fn(
-        |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+        |cx| match crate::error::catch_panic(|| fut.as_mut().poll(cx)) {
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Ok(Poll::Pending) => Poll::Pending,
-            Err(panic) => Poll::Ready(Err(crate::error::panic_message(&*panic))),
+            Err(what) => Poll::Ready(Err(what)),
         },
     )
     .await

@@ -227,7 +227,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// The message a panic was raised with.
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -235,8 +235,84 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
+thread_local! {
+    /// How many [`catch_panic`] calls are running on this thread.
+    static CATCHING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// Where the last panic caught on this thread was raised (`file:line`).
+    static CAUGHT_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, turning a panic into `Err` with its message and the place it was raised.
+///
+/// A panic caught here is reported to the caller as an error (`SKYPEBUS_PANIC`, or the error of
+/// the connect it happened in), so it is not also printed to the process' stderr: the library
+/// installs, once, a panic hook that only notes where such a panic was raised and hands every
+/// other panic to the hook that was there before (the standard one prints it). The hook is the
+/// library's own: a Rust library linked as a C library has its own copy of the standard library.
+pub fn catch_panic<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
+    install_panic_hook();
+    let _ = CATCHING.try_with(|c| c.set(c.get() + 1));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let _ = CATCHING.try_with(|c| c.set(c.get() - 1));
+    outcome.map_err(|panic| {
+        let what = panic_message(&*panic);
+        match CAUGHT_AT.try_with(|c| c.borrow_mut().take()).ok().flatten() {
+            Some(place) => format!("{what} (at {place})"),
+            None => what,
+        }
+    })
+}
+
+/// A dependency's source file without the path of cargo's registry on the building machine.
+fn short_path(file: &str) -> &str {
+    file.rsplit_once("/registry/src/")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map_or(file, |(_, rest)| rest)
+}
+
+fn install_panic_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CATCHING.try_with(|c| c.get() > 0).unwrap_or(false) {
+                let place = info
+                    .location()
+                    .map(|l| format!("{}:{}", short_path(l.file()), l.line()));
+                let _ = CAUGHT_AT.try_with(|c| c.replace(place));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Error::invalid_json(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::catch_panic;
+
+    #[test]
+    fn a_caught_panic_gives_its_message_and_place() {
+        let err = catch_panic(|| -> u8 { panic!("boom {}", 7) }).unwrap_err();
+        assert!(err.starts_with("boom 7 (at src/error.rs:"), "{err}");
+        let slice: &[u8] = &[];
+        let err = catch_panic(|| slice[usize::MAX]).unwrap_err();
+        assert!(err.contains("index out of bounds"), "{err}");
+        assert_eq!(catch_panic(|| 5), Ok(5));
+        assert_eq!(
+            super::short_path("/root/.cargo/registry/src/index.crates.io-1/zbus-6.2.1/src/a.rs"),
+            "zbus-6.2.1/src/a.rs"
+        );
+        // Nested: the inner catch reports its own panic, the outer sees none.
+        assert_eq!(
+            catch_panic(|| catch_panic(|| -> u8 { panic!("inner") }).is_err()),
+            Ok(true)
+        );
     }
 }

@@ -35,7 +35,6 @@ mod version;
 use connection::skypebus_connection;
 use error::skypebus_error;
 
-use std::any::Any;
 use std::ffi::{CStr, CString, c_char};
 
 use crate::error::{Error, Kind, Result, skypebus_result};
@@ -49,12 +48,10 @@ use crate::error::{Error, Kind, Result, skypebus_result};
 macro_rules! boundary {
     (err = $err:expr, $body:block) => {{
         let err: *mut *mut $crate::capi::skypebus_error = $err;
-        let outcome = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(
-            || -> $crate::error::Result<_> { $body },
-        ));
+        let outcome = $crate::error::catch_panic(|| -> $crate::error::Result<_> { $body });
         $crate::capi::finish(outcome, err)
     }};
-    (or = $default:expr, $body:block) => {{ ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)).unwrap_or($default) }};
+    (or = $default:expr, $body:block) => {{ $crate::error::catch_panic(|| $body).unwrap_or($default) }};
 }
 pub(crate) use boundary;
 
@@ -111,7 +108,7 @@ impl From<()> for skypebus_result {
 
 /// Turns the outcome of a [`boundary!`] body into a result code, reporting errors.
 pub(crate) fn finish<T: Into<skypebus_result>>(
-    outcome: std::thread::Result<Result<T>>,
+    outcome: std::result::Result<Result<T>, String>,
     err: *mut *mut skypebus_error,
 ) -> skypebus_result {
     let e = match outcome {
@@ -128,8 +125,7 @@ pub(crate) fn finish<T: Into<skypebus_result>>(
 }
 
 /// An error describing a caught panic.
-fn panic_error(panic: Box<dyn Any + Send>) -> Error {
-    let what = crate::error::panic_message(&*panic);
+fn panic_error(what: String) -> Error {
     Error::new(
         Kind::Panic,
         format!("internal error (panic caught): {what}"),
