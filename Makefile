@@ -124,6 +124,21 @@ test-c-event-loop: $(RELEASE)/event_loop
 
 test-c: test-c-event-loop
 
+# --- File descriptors (issue 13): send, receive and close descriptors from C against dbusmock's
+# logind and a GDBus service, docs/fds.md's C sample built in, under valgrind ---
+$(RELEASE)/test_fds: tests/c/test_fds.c tests/c/check.h include/skypebus.h docs/fds.md build
+	@mkdir -p target/c-docs
+	tests/dist/doc_block.py docs/fds.md fds-inhibit.c > target/c-docs/fds_sample.inc
+	gcc $(CFLAGS) -Itarget/c-docs -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
+
+.PHONY: test-c-fds
+test-c-fds: $(RELEASE)/test_fds
+	$(RUN_BUS) tests/c/test_fds.sh $(RELEASE)/test_fds
+	$(RUN_BUS) env VALGRIND="$(VALGRIND) --suppressions=tests/c/valgrind.supp" tests/c/test_fds.sh $(RELEASE)/test_fds > target/valgrind-test_fds.log
+	@echo "fds: descriptors sent, received and closed from C (valgrind: no definitely or indirectly lost blocks)"
+
+test-c: test-c-fds
+
 # Signals received/s and served calls/s from C against a forked peer (numbers, not a test).
 $(RELEASE)/serve_bench: bench/c/serve_bench.c include/skypebus.h build
 	gcc $(CFLAGS) -O2 -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
