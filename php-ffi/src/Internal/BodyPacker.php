@@ -89,6 +89,11 @@ final class BodyPacker
         $body = '';
         foreach ($types as $i => $type) {
             $value = $args[$i];
+            if ($type === 's' && is_string($value)) {
+                // The common case, without a call: a string after its 4-aligned length.
+                $body .= str_repeat("\0", -strlen($body) & 3) . pack('V', strlen($value)) . $value . "\0";
+                continue;
+            }
             if ($type[0] !== 'a') {
                 $align = self::ALIGN[$type];
                 if ($align > 1 && ($pad = -strlen($body) & ($align - 1)) !== 0) {

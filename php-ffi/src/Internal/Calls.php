@@ -118,7 +118,7 @@ final class Calls
         if (count($args) !== count($types) || $args !== array_values($args)) {
             return null;
         }
-        $body = BodyPacker::pack($types, $args);
+        $body = $args === [] ? '' : BodyPacker::pack($types, $args);
         if ($body === null) {
             return null;
         }
@@ -127,7 +127,8 @@ final class Calls
             throw Errors::closed();
         }
         try {
-            return $this->native->callPacked($handle, RequestEncoder::packedRequest($target, $options), $body, $format);
+            $request = $target->packedOptions === $options ? $target->packedRequest : RequestEncoder::packedRequest($target, $options);
+            return $this->native->callPacked($handle, $request, $body, $format);
         } catch (InvalidArgumentException $e) {
             $code = $e->getCode();
             if ($code === ResultCode::INVALID_UTF8 || $code === ResultCode::TYPE_MISMATCH) {

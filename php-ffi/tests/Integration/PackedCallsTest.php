@@ -204,6 +204,9 @@ class PackedCallsTest extends IntegrationTestCase
         $method = EchoPeer::method($this->bus, static::$private, 'sai');
         $prepared = $this->bus->prepare(EchoPeer::NAME, EchoPeer::PATH, EchoPeer::INTERFACE, $method, 'sai');
         self::assertSame(['sai', 'x', [1, 2]], $prepared('x', [1, 2]));
+        // A proxy's methods with a given signature (the "signatures" option).
+        $proxy = $this->bus->proxy(EchoPeer::NAME, EchoPeer::PATH, EchoPeer::INTERFACE, ['signatures' => [$method => 'sai']]);
+        self::assertSame(['sai', 'y', [3]], $proxy->{$method}('y', [3]));
         // dbus-daemon's own methods, a peer we did not write.
         $owner = $this->bus->prepare('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's');
         self::assertSame([$this->bus->getUniqueName()], $owner($this->bus->getUniqueName()));
