@@ -322,6 +322,42 @@ enum skypebus_result skypebus_call_into(const struct skypebus_connection *conn,
                                         struct skypebus_error **err);
 
 /**
+ * Calls a D-Bus method like `skypebus_call_into`, with the arguments given as the message body
+ * itself: `body_len` bytes at `body`, in the D-Bus wire format, little endian, laid out as from
+ * an 8-aligned offset, for the request's `signature` (which the request must have; it must
+ * have no `args`). No JSON is read or written for the arguments: a binding that can pack
+ * values (PHP's `pack()`) sends them as they are.
+ *
+ * The body is checked before anything is sent, with every rule the library applies to a body
+ * received from a peer: lengths within their bounds, zero padding, booleans 0 or 1, strings
+ * UTF-8 without NUL and NUL-terminated, object paths and signatures valid, variants' types,
+ * nesting depth, no duplicate dict key, no trailing bytes. A body that breaks one is refused
+ * with nothing sent: a string that is not UTF-8 is `SKYPEBUS_INVALID_UTF8`; a string with a NUL
+ * inside, an object path or a signature of the wrong syntax `SKYPEBUS_TYPE_MISMATCH`; a length
+ * over a D-Bus maximum `SKYPEBUS_LIMIT_EXCEEDED`; any other fault of the layout
+ * `SKYPEBUS_INVALID_REQUEST`. File descriptors (`h`)
+ * cannot be given this way (an `h` value is refused as an index out of range): use
+ * `skypebus_call_into` for them.
+ *
+ * The request is that of `skypebus_call` without `args`; the reply, the formats, `buf`,
+ * `capacity`, `*len_out`, `*big_out` and the errors are those of `skypebus_call_into`. NULL
+ * `conn`, `request_json`, `len_out` or `big_out`, or NULL `body` with a `body_len` above 0,
+ * gives `SKYPEBUS_NULL_ARGUMENT`. `request_json`, `body` and `buf` are borrowed for the
+ * duration of the call (the body is copied into the message once). Thread-safe as
+ * `skypebus_call` (each thread with its own `buf`).
+ */
+enum skypebus_result skypebus_call_packed_into(const struct skypebus_connection *conn,
+                                               const char *request_json,
+                                               const char *body,
+                                               size_t body_len,
+                                               uint32_t format,
+                                               uint8_t *buf,
+                                               size_t capacity,
+                                               size_t *len_out,
+                                               uint8_t **big_out,
+                                               struct skypebus_error **err);
+
+/**
  * Performs many calls, pipelined: up to 64 (or `max_in_flight`) are in flight at once, each with
  * its own timeout. `requests_json` is a JSON array of call requests (each as for
  * `skypebus_call`), or `{"requests": [...], "max_in_flight": N}` with N from 1 to 1024. Writes

@@ -15,14 +15,17 @@
 //!
 //! Layout: `parse` (the request text, read in one pass), `typing` (the argument types: the
 //! request's signature, the peer's introspection data, or inference), `reply` (the envelope of a
-//! reply), `many` (`call_many`, pipelined), and here the request type and the call itself.
+//! reply), `many` (`call_many`, pipelined), `packed` (a call whose body the caller wrote, checked
+//! before it is sent), and here the request type and the call itself.
 
 mod many;
+mod packed;
 mod parse;
 mod reply;
 mod typing;
 
 pub use many::{DEFAULT_IN_FLIGHT, MAX_IN_FLIGHT, call_many, error_json, parse_many};
+pub use packed::{build_packed_call, call_packed_into, parse_packed_request};
 pub use reply::reply_envelope;
 pub use typing::{ArgumentTypes, SignatureSource, argument_types, build_call};
 
@@ -199,13 +202,31 @@ pub async fn call_into(
     if format == ReplyFormat::Json {
         return call(conn, req).await.map(String::into_bytes);
     }
-    let Some(reply) = call_message(conn, req).await? else {
-        return Ok(NO_REPLY_PHP.to_vec());
+    reply_in(call_message(conn, req).await?, req, format)
+}
+
+/// A call's reply (None: a `no_reply` call) in `format`.
+fn reply_in(reply: Option<Message>, req: &CallRequest, format: ReplyFormat) -> Result<Vec<u8>> {
+    let Some(reply) = reply else {
+        return Ok(match format {
+            ReplyFormat::Json => NO_REPLY_ENVELOPE.as_bytes().to_vec(),
+            ReplyFormat::Php => NO_REPLY_PHP.to_vec(),
+        });
     };
     if reply.message_type() == MsgType::Error {
         return Err(message::error_from_reply(&reply));
     }
-    message::body_php(&reply, &message::body_signature(&reply)?, req.arrays_base64)
+    match format {
+        ReplyFormat::Json => envelope(
+            &reply,
+            &message::body_signature(&reply)?,
+            req.decode_options(),
+        )
+        .map(String::into_bytes),
+        ReplyFormat::Php => {
+            message::body_php(&reply, &message::body_signature(&reply)?, req.arrays_base64)
+        }
+    }
 }
 
 /// Performs a call and returns its reply message (`None` for a `no_reply` call).
@@ -217,11 +238,22 @@ async fn call_message(conn: &Connection, req: &CallRequest) -> Result<Option<Mes
     let types = argument_types_by(conn, req, deadline, timeout).await?;
     let msg = build_call(req, &types)?;
     typing::check_fd_passing(conn, req, &types, &msg)?;
+    send_call(conn, req, &msg, deadline, timeout).await
+}
+
+/// Sends a built call and waits for its reply until `deadline` (None for a `no_reply` call).
+async fn send_call(
+    conn: &Connection,
+    req: &CallRequest,
+    msg: &Message,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+) -> Result<Option<Message>> {
     if req.no_reply {
-        conn.send(&msg).await?;
+        conn.send(msg).await?;
         return Ok(None);
     }
-    conn.start_call(&msg)
+    conn.start_call(msg)
         .await?
         .reply(deadline, timeout)
         .await

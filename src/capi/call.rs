@@ -155,32 +155,111 @@ pub extern "C" fn skypebus_call_into(
     err: *mut *mut skypebus_error,
 ) -> skypebus_result {
     boundary!(err = err, {
-        non_null(len_out, "len_out")?;
-        non_null(big_out, "big_out")?;
-        if capacity > 0 {
-            non_null(buf, "buf")?;
-        }
-        let format = match format {
-            f if f == skypebus_reply_format::SKYPEBUS_REPLY_JSON as u32 => call::ReplyFormat::Json,
-            f if f == skypebus_reply_format::SKYPEBUS_REPLY_PHP as u32 => call::ReplyFormat::Php,
-            other => {
-                return Err(crate::error::Error::invalid_request(format!(
-                    "reply format {other} is neither SKYPEBUS_REPLY_JSON (0) nor SKYPEBUS_REPLY_PHP (1)"
-                )));
-            }
-        };
+        let format = reply_format(format, buf, capacity, len_out, big_out)?;
         let conn = skypebus_connection::try_ref(conn, "conn")?;
         let text = str_from_c(request_json, "request_json")?;
         let req = CallRequest::parse(text)?;
         let reply = run(&conn.inner, call::call_into(&conn.inner, &req, format))??;
-        let len = reply.len();
-        if copy_into(buf, capacity, &reply) {
-            write_out(big_out, std::ptr::null_mut());
+        write_reply(reply, buf, capacity, len_out, big_out);
+        Ok(())
+    })
+}
+
+/// Checks the reply format and out-parameters of `skypebus_call_into` and
+/// `skypebus_call_packed_into`.
+fn reply_format(
+    format: u32,
+    buf: *mut u8,
+    capacity: usize,
+    len_out: *mut usize,
+    big_out: *mut *mut u8,
+) -> Result<call::ReplyFormat> {
+    non_null(len_out, "len_out")?;
+    non_null(big_out, "big_out")?;
+    if capacity > 0 {
+        non_null(buf, "buf")?;
+    }
+    match format {
+        f if f == skypebus_reply_format::SKYPEBUS_REPLY_JSON as u32 => Ok(call::ReplyFormat::Json),
+        f if f == skypebus_reply_format::SKYPEBUS_REPLY_PHP as u32 => Ok(call::ReplyFormat::Php),
+        other => Err(crate::error::Error::invalid_request(format!(
+            "reply format {other} is neither SKYPEBUS_REPLY_JSON (0) nor SKYPEBUS_REPLY_PHP (1)"
+        ))),
+    }
+}
+
+/// Writes a reply into the caller's buffer when it fits, else hands it over in `*big_out`.
+fn write_reply(
+    reply: Vec<u8>,
+    buf: *mut u8,
+    capacity: usize,
+    len_out: *mut usize,
+    big_out: *mut *mut u8,
+) {
+    let len = reply.len();
+    if copy_into(buf, capacity, &reply) {
+        write_out(big_out, std::ptr::null_mut());
+    } else {
+        let (ptr, _) = bytes_into_raw(reply);
+        write_out(big_out, ptr);
+    }
+    write_out(len_out, len);
+}
+
+/// Calls a D-Bus method like `skypebus_call_into`, with the arguments given as the message body
+/// itself: `body_len` bytes at `body`, in the D-Bus wire format, little endian, laid out as from
+/// an 8-aligned offset, for the request's `signature` (which the request must have; it must
+/// have no `args`). No JSON is read or written for the arguments: a binding that can pack
+/// values (PHP's `pack()`) sends them as they are.
+///
+/// The body is checked before anything is sent, with every rule the library applies to a body
+/// received from a peer: lengths within their bounds, zero padding, booleans 0 or 1, strings
+/// UTF-8 without NUL and NUL-terminated, object paths and signatures valid, variants' types,
+/// nesting depth, no duplicate dict key, no trailing bytes. A body that breaks one is refused
+/// with nothing sent: a string that is not UTF-8 is `SKYPEBUS_INVALID_UTF8`; a string with a NUL
+/// inside, an object path or a signature of the wrong syntax `SKYPEBUS_TYPE_MISMATCH`; a length
+/// over a D-Bus maximum `SKYPEBUS_LIMIT_EXCEEDED`; any other fault of the layout
+/// `SKYPEBUS_INVALID_REQUEST`. File descriptors (`h`)
+/// cannot be given this way (an `h` value is refused as an index out of range): use
+/// `skypebus_call_into` for them.
+///
+/// The request is that of `skypebus_call` without `args`; the reply, the formats, `buf`,
+/// `capacity`, `*len_out`, `*big_out` and the errors are those of `skypebus_call_into`. NULL
+/// `conn`, `request_json`, `len_out` or `big_out`, or NULL `body` with a `body_len` above 0,
+/// gives `SKYPEBUS_NULL_ARGUMENT`. `request_json`, `body` and `buf` are borrowed for the
+/// duration of the call (the body is copied into the message once). Thread-safe as
+/// `skypebus_call` (each thread with its own `buf`).
+#[unsafe(no_mangle)]
+pub extern "C" fn skypebus_call_packed_into(
+    conn: *const skypebus_connection,
+    request_json: *const c_char,
+    body: *const c_char,
+    body_len: usize,
+    format: u32,
+    buf: *mut u8,
+    capacity: usize,
+    len_out: *mut usize,
+    big_out: *mut *mut u8,
+    err: *mut *mut skypebus_error,
+) -> skypebus_result {
+    boundary!(err = err, {
+        let format = reply_format(format, buf, capacity, len_out, big_out)?;
+        let conn = skypebus_connection::try_ref(conn, "conn")?;
+        let text = str_from_c(request_json, "request_json")?;
+        let body: &[u8] = if body_len == 0 {
+            &[]
         } else {
-            let (ptr, _) = bytes_into_raw(reply);
-            write_out(big_out, ptr);
-        }
-        write_out(len_out, len);
+            non_null(body, "body")?;
+            // SAFETY: the caller gives `body_len` readable bytes at the non-NULL `body`, which
+            // live for the duration of the call.
+            unsafe { std::slice::from_raw_parts(body.cast::<u8>(), body_len) }
+        };
+        let req = call::parse_packed_request(text)?;
+        let reply = run(
+            &conn.inner,
+            call::call_packed_into(&conn.inner, &req, body, format),
+        )??;
+        write_reply(reply, buf, capacity, len_out, big_out);
         Ok(())
     })
 }

@@ -155,6 +155,21 @@ pub fn decode_body_with_fds(
     Ok(sink.finish())
 }
 
+/// Checks that `body` (little endian, starting at an 8-aligned offset) is a valid D-Bus body for
+/// the signature `sig`, with every rule the decoder applies to a body received from a peer:
+/// lengths and bounds, zero padding, booleans 0 or 1, UTF-8 strings without NUL, object paths,
+/// signatures, variants, nesting depth, duplicate dict keys, no trailing bytes. `h` values are
+/// refused (the body carries no descriptors). Nothing is built: the values are only read.
+pub fn check_body(sig: &str, body: &[u8]) -> Result<()> {
+    let opts = DecodeOptions {
+        typed_variants: false,
+        bytes_base64: true,
+        arrays_base64: false,
+    };
+    let mut no_fds = ReceivedFds::duplicating(Vec::new());
+    decode::decode_body(sig, body, false, opts, &mut no_fds, &mut sink::NullSink)
+}
+
 /// Reads a message body like [`decode_body`] and returns the list of its values as the text of
 /// PHP's `serialize()` (see `php.rs`): variants unwrapped, `ay` as binary strings, arrays of
 /// numbers as lists, whatever the options say about the JSON form.

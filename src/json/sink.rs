@@ -321,3 +321,21 @@ impl Sink for TextSink {
         self.comma = true;
     }
 }
+
+/// Writes nothing: for checking a body with the decoder's rules alone ([`super::check_body`]).
+pub(crate) struct NullSink;
+
+impl Sink for NullSink {
+    fn int(&mut self, _: i64) {}
+    fn uint(&mut self, _: u64) {}
+    fn double(&mut self, _: f64) {}
+    fn boolean(&mut self, _: bool) {}
+    fn string(&mut self, _: &str) {}
+    fn base64(&mut self, _: &[u8]) {}
+    fn byte_array(&mut self, _: &[u8]) {}
+    fn begin_array(&mut self, _: usize) {}
+    fn end_array(&mut self) {}
+    fn begin_object(&mut self) {}
+    fn key(&mut self, _: &str) {}
+    fn end_object(&mut self) {}
+}

@@ -204,6 +204,37 @@ int main(void) {
         CHECK(skypebus_call_into(conn, ping, SKYPEBUS_REPLY_PHP, buf, sizeof buf, &len, NULL, NULL) == SKYPEBUS_NULL_ARGUMENT,
               "call_into: NULL big_out");
     }
+    /* skypebus_call_packed_into: the arguments as the body itself, checked before sending. */
+    {
+        uint8_t buf[256];
+        uint8_t *big = (uint8_t *)1;
+        size_t len = 0;
+        skypebus_error *err = NULL;
+        const char *has_owner = "{" DRIVER ",\"method\":\"NameHasOwner\",\"signature\":\"s\"}";
+        /* "org.freedesktop.DBus": length 20, the bytes, NUL. */
+        const char body[] = "\x14\0\0\0org.freedesktop.DBus";
+        CHECK(skypebus_call_packed_into(conn, has_owner, body, sizeof body, SKYPEBUS_REPLY_PHP, buf, sizeof buf, &len, &big,
+                                        NULL) == SKYPEBUS_OK
+                  && big == NULL && len == 21 && memcmp(buf, "a:00000001:{i:0;b:1;}", 21) == 0,
+              "call_packed_into: NameHasOwner with a packed string");
+        CHECK(skypebus_call_packed_into(conn, has_owner, body, sizeof body - 1, SKYPEBUS_REPLY_PHP, buf, sizeof buf, &len,
+                                        &big, &err) == SKYPEBUS_INVALID_REQUEST
+                  && err != NULL && strstr(skypebus_error_message(err), "not a valid body") != NULL,
+              "call_packed_into: a string without its NUL is refused");
+        skypebus_error_free(err);
+        err = NULL;
+        CHECK(skypebus_call_packed_into(conn, has_owner, "\x02\0\0\0\xff\xfe", 7, SKYPEBUS_REPLY_PHP, buf, sizeof buf, &len,
+                                        &big, &err) == SKYPEBUS_INVALID_UTF8,
+              "call_packed_into: a string that is not UTF-8 is refused");
+        skypebus_error_free(err);
+        CHECK(skypebus_call_packed_into(conn, has_owner, NULL, 4, SKYPEBUS_REPLY_PHP, buf, sizeof buf, &len, &big, NULL)
+                  == SKYPEBUS_NULL_ARGUMENT,
+              "call_packed_into: NULL body with a length");
+        CHECK(skypebus_call_packed_into(conn, "{" DRIVER ",\"method\":\"GetId\",\"signature\":\"\"}", NULL, 0,
+                                        SKYPEBUS_REPLY_JSON, buf, sizeof buf, &len, &big, NULL) == SKYPEBUS_OK
+                  && big == NULL && memcmp(buf, "{\"type\":\"s\"", 11) == 0,
+              "call_packed_into: no arguments, a NULL body");
+    }
     reply = call_ok(conn, "{" DRIVER ",\"method\":\"RequestName\",\"signature\":\"su\",\"args\":[\"com.example.C\",4]}");
     CHECK(reply && strcmp(reply, "{\"type\":\"u\",\"data\":[1]}") == 0, "RequestName -> 1");
     skypebus_string_free(reply);

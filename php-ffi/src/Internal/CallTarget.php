@@ -10,7 +10,7 @@ namespace SkypeBus\Internal;
  * call: of() keeps the targets Bus::call() sees (bounded), a Proxy keeps one per method, and the
  * target carries what RequestEncoder derives from it once (the JSON head, the complete types).
  *
- * Read-only after construction except for the two caches RequestEncoder fills.
+ * Read-only after construction except for the caches RequestEncoder fills.
  *
  * @internal
  */
@@ -45,6 +45,12 @@ final class CallTarget
 
     /** @var list<string>|null the signature's complete types, filled in by RequestEncoder */
     public $types;
+
+    /**
+     * @var bool|null whether calls can send their arguments packed (BodyPacker: a signature
+     *                of types it packs), filled in by RequestEncoder::packable()
+     */
+    public $packable;
 
     public function __construct(string $destination, string $path, ?string $interface, string $method, ?string $signature)
     {

@@ -77,23 +77,64 @@ final class Calls
      */
     private function exchange(CallTarget $target, array $args, CallOptions $options): array
     {
-        $request = RequestEncoder::encodeCall($target, $args, $options);
-        $handle = $this->connection->handle;
-        if ($handle === null) {
-            throw Errors::closed();
-        }
         // Variant objects come only from the JSON form; every other reply comes as the text of
         // serialize(), which unserialize() turns into the values in one step.
         $typed = $options->typedVariants;
-        try {
-            $reply = $this->native->call($handle, $request, $typed ? HeaderConstants::REPLY_JSON : HeaderConstants::REPLY_PHP);
-        } catch (InvalidArgumentException $e) {
-            throw $target->signature === null ? Errors::againstIntrospection($e) : $e;
+        $format = $typed ? HeaderConstants::REPLY_JSON : HeaderConstants::REPLY_PHP;
+        $reply = ($target->packable ?? RequestEncoder::packable($target))
+            ? $this->packed($target, $args, $options, $format)
+            : null;
+        if ($reply === null) {
+            $request = RequestEncoder::encodeCall($target, $args, $options);
+            $handle = $this->connection->handle;
+            if ($handle === null) {
+                throw Errors::closed();
+            }
+            try {
+                $reply = $this->native->call($handle, $request, $format);
+            } catch (InvalidArgumentException $e) {
+                throw $target->signature === null ? Errors::againstIntrospection($e) : $e;
+            }
         }
         if ($options->noReply) {
             return [];
         }
         return $typed ? ReplyDecoder::decodeReply($reply, true) : ReplyDecoder::decodeSerialized($reply);
+    }
+
+    /**
+     * The reply of a call sent with its arguments packed as the message body (BodyPacker), no
+     * JSON on the way out; null when they cannot go that way (BodyPacker::pack()), or when the
+     * library refused the text of a string in them (not UTF-8, a NUL, a bad object path or
+     * signature), which it does before sending anything: the JSON path then gives its own
+     * error for it. Any other refusal of the body would be a fault of BodyPacker's, thrown.
+     *
+     * @param list<mixed> $args
+     * @throws DBusException|InvalidArgumentException
+     */
+    private function packed(CallTarget $target, array $args, CallOptions $options, int $format): ?string
+    {
+        $types = $target->types;
+        if (count($args) !== count($types) || $args !== array_values($args)) {
+            return null;
+        }
+        $body = BodyPacker::pack($types, $args);
+        if ($body === null) {
+            return null;
+        }
+        $handle = $this->connection->handle;
+        if ($handle === null) {
+            throw Errors::closed();
+        }
+        try {
+            return $this->native->callPacked($handle, RequestEncoder::packedRequest($target, $options), $body, $format);
+        } catch (InvalidArgumentException $e) {
+            $code = $e->getCode();
+            if ($code === ResultCode::INVALID_UTF8 || $code === ResultCode::TYPE_MISMATCH) {
+                return null;
+            }
+            throw $e;
+        }
     }
 
     /**

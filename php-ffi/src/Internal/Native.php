@@ -184,18 +184,7 @@ final class Native
      */
     public function call(\FFI\CData $connection, string $request, int $format): string
     {
-        if ($this->callAddresses === null) {
-            $this->replyBuffer = $this->ffi->new('uint8_t[' . self::REPLY_BUFFER . ']');
-            $this->replyLength = $this->ffi->new('size_t');
-            $this->bigReply = $this->ffi->new('uint8_t*');
-            $this->callError = $this->ffi->new('skypebus_error*');
-            $this->callAddresses = [
-                \FFI::addr($this->replyLength),
-                \FFI::addr($this->bigReply),
-                \FFI::addr($this->callError),
-            ];
-        }
-        [$lengthAddress, $bigAddress, $errorAddress] = $this->callAddresses;
+        [$lengthAddress, $bigAddress, $errorAddress] = $this->callAddresses ?? $this->callOutputs();
         $result = $this->ffi->skypebus_call_into(
             $connection,
             $request,
@@ -206,6 +195,60 @@ final class Native
             $bigAddress,
             $errorAddress
         );
+        return $this->callReply($result);
+    }
+
+    /**
+     * skypebus_call_packed_into(): call() with the arguments as the message body $body, packed
+     * by BodyPacker for the request's signature (the library checks it before sending). The
+     * PHP string is handed to the library as it is (a const char * borrows its bytes).
+     *
+     * @throws SkypeBusException
+     */
+    public function callPacked(\FFI\CData $connection, string $request, string $body, int $format): string
+    {
+        [$lengthAddress, $bigAddress, $errorAddress] = $this->callAddresses ?? $this->callOutputs();
+        $result = $this->ffi->skypebus_call_packed_into(
+            $connection,
+            $request,
+            $body,
+            strlen($body),
+            $format,
+            $this->replyBuffer,
+            self::REPLY_BUFFER,
+            $lengthAddress,
+            $bigAddress,
+            $errorAddress
+        );
+        return $this->callReply($result);
+    }
+
+    /**
+     * The reply buffer and out-parameters of call() and callPacked(), made on first use.
+     *
+     * @return list<\FFI\CData> their addresses, in argument order
+     */
+    private function callOutputs(): array
+    {
+        $this->replyBuffer = $this->ffi->new('uint8_t[' . self::REPLY_BUFFER . ']');
+        $this->replyLength = $this->ffi->new('size_t');
+        $this->bigReply = $this->ffi->new('uint8_t*');
+        $this->callError = $this->ffi->new('skypebus_error*');
+        return $this->callAddresses = [
+            \FFI::addr($this->replyLength),
+            \FFI::addr($this->bigReply),
+            \FFI::addr($this->callError),
+        ];
+    }
+
+    /**
+     * The reply of call() or callPacked() that returned $result: from the reused buffer, or
+     * copied out of a large one, which is freed.
+     *
+     * @throws SkypeBusException
+     */
+    private function callReply(int $result): string
+    {
         if ($result !== 0) {
             $this->fail($result, $this->callError);
         }

@@ -105,6 +105,34 @@ final class RequestEncoder
     }
 
     /**
+     * Whether the target's calls can send their arguments packed (BodyPacker), kept on the
+     * target: it has a signature of types BodyPacker packs (fills in $target->types too).
+     */
+    public static function packable(CallTarget $target): bool
+    {
+        if ($target->signature === null) {
+            return $target->packable = false;
+        }
+        try {
+            $types = $target->types ?? ($target->types = Signature::split($target->signature));
+        } catch (InvalidArgumentException $e) {
+            // An invalid signature: the JSON path reports it.
+            return $target->packable = false;
+        }
+        return $target->packable = BodyPacker::packable($types);
+    }
+
+    /**
+     * The request JSON of skypebus_call_packed_into: encodeCall()'s without arguments (the
+     * target's head, with its signature, and the options' keys).
+     */
+    public static function packedRequest(CallTarget $target, CallOptions $options): string
+    {
+        $head = $target->head ?? ($target->head = substr(self::encode(self::requestHead($target)), 0, -1));
+        return $head . ($options->tailBase64 ?? self::tail($options, true));
+    }
+
+    /**
      * The keys after the arguments as JSON text (",...}"), kept on the options and, for options
      * made afresh per call, here.
      */
