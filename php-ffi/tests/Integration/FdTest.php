@@ -198,6 +198,28 @@ final class FdTest extends IntegrationTestCase
         $subscription->unsubscribe();
     }
 
+    /** An Fd emitted in a signal (typed by the signature, and with none) reaches a subscriber as an Fd. */
+    public function testAnEmittedFdReachesASubscriber(): void
+    {
+        $file = static::$private->directory() . '/emitted.txt';
+        file_put_contents($file, 'emitted');
+        $listener = static::$private->connectPrivate();
+        $listener->subscribe(['interface' => 'net.skypebus.Test.Fds', 'member' => 'File']);
+        $fd = Fd::fromPath($file);
+        foreach (['h', null] as $signature) {
+            $this->bus->emit('/net/skypebus/Test/Fds', 'net.skypebus.Test.Fds', 'File', [$fd], $signature);
+            $signal = $listener->nextSignal(10.0);
+            self::assertNotNull($signal);
+            self::assertSame('h', $signal->getSignature());
+            $received = $signal->getArg(0);
+            self::assertInstanceOf(Fd::class, $received);
+            self::assertNotSame($fd->getNumber(), $received->getNumber());
+            self::assertSame('emitted', stream_get_contents($received->stream(), -1, 0));
+        }
+        self::assertFalse($fd->isClosed(), 'the emitted Fd stays the emitter\'s');
+        $listener->close();
+    }
+
     /** 1,000 calls that each receive a descriptor leave the count of open descriptors as it was. */
     public function testAThousandReceivedDescriptorsDoNotLeak(): void
     {
