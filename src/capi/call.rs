@@ -120,8 +120,9 @@ pub enum skypebus_reply_format {
     /// string, arrays of numbers as lists, `d` as a float (NAN, INF and -INF included), `t`
     /// above 2^63-1 as a decimal string, dict keys as PHP keys an array (decimal integers as
     /// ints, booleans as 1 and 0, other keys as strings). With the request's `"arrays":
-    /// "base64"`, a reply that is exactly one array of `n q i u x t d` comes instead as `P`, the
-    /// element's type code and the elements packed little endian (for `unpack()`). A unix fd
+    /// "base64"`, a reply that is exactly one array of `y n q i u x t d` comes instead as `P`,
+    /// the element's type code and the elements packed little endian (for `unpack()`; the bytes
+    /// of an `ay` as they are). A unix fd
     /// (`h`, a descriptor the caller owns) is an object of the PHP package's class
     /// `SkypeBus\Type\Fd` whose one property `fd` is the number, and a reply with any is marked
     /// with a leading `F` before the text. The request's `variants` and `bytes` options (for the

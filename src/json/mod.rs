@@ -174,10 +174,10 @@ pub fn check_body(sig: &str, body: &[u8]) -> Result<()> {
 /// PHP's `serialize()` (see `php.rs`): variants unwrapped, `ay` as binary strings, arrays of
 /// numbers as lists, whatever the options say about the JSON form.
 ///
-/// With `packed`, a body that is exactly one array of `n q i u x t d` (signature `an` ... `ad`)
-/// is written instead as `P`, the element's type code, and the elements packed little endian
-/// (2, 4 or 8 bytes each, IEEE 754 for `d`), for PHP's `unpack()`; `P` never starts the text
-/// of `serialize()`. `h` values come from `fds`; a text with any is marked with a leading `F`
+/// With `packed`, a body that is exactly one array of `y n q i u x t d` (signature `ay` ...
+/// `ad`) is written instead as `P`, the element's type code, and the elements packed little
+/// endian (1, 2, 4 or 8 bytes each, IEEE 754 for `d`: for `ay` the bytes as they are), for
+/// PHP's `unpack()` or a plain string; `P` never starts the text of `serialize()`. `h` values come from `fds`; a text with any is marked with a leading `F`
 /// (see `php.rs`), which starts no text of `serialize()` either.
 pub fn decode_body_php(
     sig: &str,

@@ -115,7 +115,7 @@ impl PhpSink {
     }
 }
 
-/// The packed form of a body that is exactly one array of `n q i u x t d` (see
+/// The packed form of a body that is exactly one array of `y n q i u x t d` (see
 /// [`super::decode_body_php`]), or None for any other body, a malformed one included (the
 /// general path reports it).
 pub(crate) fn packed_array(sig: &str, body: &[u8], big_endian: bool) -> Option<Vec<u8>> {
@@ -123,6 +123,7 @@ pub(crate) fn packed_array(sig: &str, body: &[u8], big_endian: bool) -> Option<V
         return None;
     };
     let size = match code {
+        b'y' => 1,
         b'n' | b'q' => 2,
         b'i' | b'u' => 4,
         b'x' | b't' | b'd' => 8,
@@ -300,10 +301,19 @@ mod tests {
             [b'P', b't', 7, 0, 0, 0, 0, 0, 0, 0]
         );
         assert_eq!(packed_array("ai", &[0, 0, 0, 0], false).unwrap(), b"Pi");
+        // Bytes as they are, after "Py".
+        assert_eq!(
+            packed_array("ay", &[3, 0, 0, 0, 0, 0xff, 7], false).unwrap(),
+            [b'P', b'y', 0, 0xff, 7]
+        );
+        assert_eq!(
+            packed_array("ay", &[0, 0, 0, 3, 0, 0xff, 7], true).unwrap(),
+            [b'P', b'y', 0, 0xff, 7]
+        );
         // Anything else goes the general way: other signatures, a wrong length, non-zero
         // padding, trailing bytes.
         for (sig, body) in [
-            ("ay", &le[..]),
+            ("ay", &le[..11]),
             ("as", &le[..]),
             ("aiai", &le[..]),
             ("ai", &le[..11]),

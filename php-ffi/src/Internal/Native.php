@@ -263,6 +263,10 @@ final class Native
         $reply = \FFI::isNull($big) ? $this->replyBuffer : $big;
         try {
             if ($length >= self::PACKED_LIST_MIN && $reply[0] === 0x50) {
+                // One "ay" ("Py"): its bytes become the PHP string in one copy.
+                if ($reply[1] === 0x79) {
+                    return [\FFI::string(\FFI::addr($reply[2]), $length - 2)];
+                }
                 $list = $this->packedList($reply, $length);
                 if ($list !== null) {
                     return [$list];
@@ -276,7 +280,7 @@ final class Native
         }
     }
 
-    /** Packed replies at least this long are read by packedList(). */
+    /** Packed replies at least this long are read here (packedList(), and "Py" bytes). */
     private const PACKED_LIST_MIN = 1024;
 
     /** The C type of the elements of the packed arrays packedList() reads, by type code. */

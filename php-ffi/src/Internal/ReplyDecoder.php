@@ -108,8 +108,10 @@ final class ReplyDecoder
         // A reply of one array of numbers comes packed ("P", the element's type code, the
         // elements little endian; requests ask for it with "arrays": "base64").
         if (($reply[0] ?? '') === 'P') {
-            // (substr() past the end is false on PHP 7.4, "" on 8.0 and later.)
-            return [self::unpackBytes((string) substr($reply, 2), $reply[1] ?? '')];
+            // (substr() past the end is false on PHP 7.4, "" on 8.0 and later.) "Py": the bytes
+            // of one "ay", as they are.
+            $data = (string) substr($reply, 2);
+            return [($reply[1] ?? '') === 'y' ? $data : self::unpackBytes($data, $reply[1] ?? '')];
         }
         // A reply with descriptors ("h") is marked "F": they are SkypeBus\Type\Fd objects.
         $values = ($reply[0] ?? '') === 'F'

@@ -213,6 +213,8 @@ class PackedCallsTest extends IntegrationTestCase
             'ax' => array_merge([PHP_INT_MIN, PHP_INT_MAX], range(-5000, 5000)),
             'at' => array_merge([0, PHP_INT_MAX], range(0, 5000)),
             'ad' => array_merge([-0.0, 0.0, INF, -INF, NAN, 5e-324, 1.7976931348623157e308], range(0.5, 2000.5)),
+            // One byte array: "Py" and its bytes, read as one string.
+            'ay' => str_repeat("\x00\xff binary", 100000),
         ];
         foreach ($lists as $signature => $list) {
             $method = 'Array_' . $signature;
@@ -229,6 +231,12 @@ class PackedCallsTest extends IntegrationTestCase
             self::assertSame(serialize([$list]), serialize($packed), $signature);
             self::assertSame(serialize($json), serialize($packed), $signature);
         }
+        // Small ones are read by ReplyDecoder.
+        foreach (['ay' => "\x00\xff", 'ai' => [1, -1], 'ad' => [NAN]] as $signature => $small) {
+            $reply = $this->bus->call(EchoPeer::NAME, EchoPeer::PATH, EchoPeer::INTERFACE, 'Array_' . $signature, [$small], $signature);
+            self::assertSame(serialize([$small]), serialize($reply), $signature);
+        }
+        self::assertSame([''], $this->bus->call(EchoPeer::NAME, EchoPeer::PATH, EchoPeer::INTERFACE, 'Array_ay', [''], 'ay'));
     }
 
     public function testPreparedCallsAndProxiesGoPacked(): void
