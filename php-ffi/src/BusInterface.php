@@ -37,6 +37,19 @@ interface BusInterface
      * @param array<string, mixed> $options
      * @throws InvalidArgumentException
      */
+    public function prepare(
+        string $destination,
+        string $path,
+        ?string $interface,
+        string $method,
+        ?string $signature = null,
+        array $options = []
+    ): PreparedCallInterface;
+
+    /**
+     * @param array<string, mixed> $options
+     * @throws InvalidArgumentException
+     */
     public function proxy(string $destination, string $path, ?string $interface = null, array $options = []): ProxyInterface;
 
     /**

@@ -20,7 +20,7 @@ use SkypeBus\Internal\CallTarget;
  * It holds no C handle of its own: it calls through its Bus's connection, and after
  * Bus::close() it throws as Bus::call() does.
  */
-final class PreparedCall
+final class PreparedCall implements PreparedCallInterface
 {
     /** @var Calls */
     private $calls;

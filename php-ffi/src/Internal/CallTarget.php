@@ -52,6 +52,12 @@ final class CallTarget
      */
     public $packable;
 
+    /** @var string|null the request of packed calls with $packedOptions (RequestEncoder::packedRequest()) */
+    public $packedRequest;
+
+    /** @var CallOptions|null */
+    public $packedOptions;
+
     public function __construct(string $destination, string $path, ?string $interface, string $method, ?string $signature)
     {
         $this->destination = $destination;

@@ -99,6 +99,10 @@ final class Calls
         if ($options->noReply) {
             return [];
         }
+        if (is_array($reply)) {
+            // A large array of numbers, read by Native from the library's memory.
+            return $reply;
+        }
         return $typed ? ReplyDecoder::decodeReply($reply, true) : ReplyDecoder::decodeSerialized($reply);
     }
 
@@ -110,15 +114,16 @@ final class Calls
      * error for it. Any other refusal of the body would be a fault of BodyPacker's, thrown.
      *
      * @param list<mixed> $args
+     * @return string|list<mixed>|null the reply as Native::callPacked() gives it
      * @throws DBusException|InvalidArgumentException
      */
-    private function packed(CallTarget $target, array $args, CallOptions $options, int $format): ?string
+    private function packed(CallTarget $target, array $args, CallOptions $options, int $format)
     {
         $types = $target->types;
         if (count($args) !== count($types) || $args !== array_values($args)) {
             return null;
         }
-        $body = BodyPacker::pack($types, $args);
+        $body = $args === [] ? '' : BodyPacker::pack($types, $args);
         if ($body === null) {
             return null;
         }
@@ -127,7 +132,8 @@ final class Calls
             throw Errors::closed();
         }
         try {
-            return $this->native->callPacked($handle, RequestEncoder::packedRequest($target, $options), $body, $format);
+            $request = $target->packedOptions === $options ? $target->packedRequest : RequestEncoder::packedRequest($target, $options);
+            return $this->native->callPacked($handle, $request, $body, $format);
         } catch (InvalidArgumentException $e) {
             $code = $e->getCode();
             if ($code === ResultCode::INVALID_UTF8 || $code === ResultCode::TYPE_MISMATCH) {

@@ -124,12 +124,14 @@ final class RequestEncoder
 
     /**
      * The request JSON of skypebus_call_packed_into: encodeCall()'s without arguments (the
-     * target's head, with its signature, and the options' keys).
+     * target's head, with its signature, and the options' keys), kept on the target for these
+     * options.
      */
     public static function packedRequest(CallTarget $target, CallOptions $options): string
     {
         $head = $target->head ?? ($target->head = substr(self::encode(self::requestHead($target)), 0, -1));
-        return $head . ($options->tailBase64 ?? self::tail($options, true));
+        $target->packedOptions = $options;
+        return $target->packedRequest = $head . ($options->tailBase64 ?? self::tail($options, true));
     }
 
     /**

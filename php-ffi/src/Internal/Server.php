@@ -203,11 +203,12 @@ final class Server
     {
         try {
             $target = CallTarget::of('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's');
-            $values = ReplyDecoder::decodeSerialized($this->connection->native->call(
+            $reply = $this->connection->native->call(
                 $this->connection->handle(),
                 RequestEncoder::encodeCall($target, [$name], CallOptions::fromArray([])),
                 HeaderConstants::REPLY_PHP
-            ));
+            );
+            $values = is_array($reply) ? $reply : ReplyDecoder::decodeSerialized($reply);
             return isset($values[0]) && is_string($values[0]) ? $values[0] : null;
         } catch (SkypeBusException $e) {
             return null;

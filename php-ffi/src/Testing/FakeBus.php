@@ -10,6 +10,7 @@ use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Internal\CallOptions;
 use SkypeBus\Internal\Errors;
 use SkypeBus\Internal\ResultCode;
+use SkypeBus\PreparedCallInterface;
 use SkypeBus\Proxy;
 use SkypeBus\ProxyInterface;
 
@@ -34,7 +35,8 @@ use SkypeBus\ProxyInterface;
  * A call nobody scripted fails as on a real bus: ServiceUnknownException for an unknown
  * destination, UnknownMethodException for an unknown method. A reply is the list of its values
  * (what Bus::call() returns); a callable gets the call's arguments and returns that list; a
- * Throwable is thrown. proxy() gives a FakeProxy that calls through here.
+ * Throwable is thrown. proxy() gives a FakeProxy and prepare() a FakePreparedCall, which call
+ * through here.
  */
 final class FakeBus implements BusInterface
 {
@@ -159,6 +161,24 @@ final class FakeBus implements BusInterface
             throw Errors::invalid(sprintf('FakeBus: the callable of %s must return the list of reply values', $method));
         }
         return $checked->noReply ? [] : array_values($values);
+    }
+
+    /**
+     * A FakePreparedCall: each call goes through call(), recorded and answered as a call is.
+     *
+     * @return FakePreparedCall
+     */
+    public function prepare(
+        string $destination,
+        string $path,
+        ?string $interface,
+        string $method,
+        ?string $signature = null,
+        array $options = []
+    ): PreparedCallInterface {
+        $this->assertOpen();
+        CallOptions::fromArray($options);
+        return new FakePreparedCall($this, $destination, $path, $interface, $method, $signature, $options);
     }
 
     /**

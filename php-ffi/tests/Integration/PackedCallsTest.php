@@ -199,11 +199,46 @@ class PackedCallsTest extends IntegrationTestCase
         self::assertSame($name, $packed->getErrorName(), $packed->getMessage());
     }
 
+    /**
+     * Large replies of exactly one array of numbers, which Native reads from the library's
+     * memory (or, for t, with unpack()), against the same replies through callMany()'s JSON.
+     */
+    public function testLargeArraysOfNumbersComeBackAsTheyWent(): void
+    {
+        $lists = [
+            'an' => range(-32768, 32767, 7),
+            'aq' => range(0, 65535, 7),
+            'ai' => array_merge([-2147483648, 2147483647], range(-50000, 50000, 3)),
+            'au' => array_merge([0, 4294967295], range(0, 100000, 3)),
+            'ax' => array_merge([PHP_INT_MIN, PHP_INT_MAX], range(-5000, 5000)),
+            'at' => array_merge([0, PHP_INT_MAX], range(0, 5000)),
+            'ad' => array_merge([-0.0, 0.0, INF, -INF, NAN, 5e-324, 1.7976931348623157e308], range(0.5, 2000.5)),
+        ];
+        foreach ($lists as $signature => $list) {
+            $method = 'Array_' . $signature;
+            $this->bus->call(
+                EchoPeer::NAME,
+                EchoPeer::PATH,
+                'org.freedesktop.DBus.Mock',
+                'AddMethod',
+                [EchoPeer::INTERFACE, $method, $signature, $signature, 'ret = args[0]'],
+                'sssss'
+            );
+            $packed = $this->bus->call(EchoPeer::NAME, EchoPeer::PATH, EchoPeer::INTERFACE, $method, [$list], $signature);
+            $json = $this->bus->callMany([[EchoPeer::NAME, EchoPeer::PATH, EchoPeer::INTERFACE, $method, [$list], $signature]])[0];
+            self::assertSame(serialize([$list]), serialize($packed), $signature);
+            self::assertSame(serialize($json), serialize($packed), $signature);
+        }
+    }
+
     public function testPreparedCallsAndProxiesGoPacked(): void
     {
         $method = EchoPeer::method($this->bus, static::$private, 'sai');
         $prepared = $this->bus->prepare(EchoPeer::NAME, EchoPeer::PATH, EchoPeer::INTERFACE, $method, 'sai');
         self::assertSame(['sai', 'x', [1, 2]], $prepared('x', [1, 2]));
+        // A proxy's methods with a given signature (the "signatures" option).
+        $proxy = $this->bus->proxy(EchoPeer::NAME, EchoPeer::PATH, EchoPeer::INTERFACE, ['signatures' => [$method => 'sai']]);
+        self::assertSame(['sai', 'y', [3]], $proxy->{$method}('y', [3]));
         // dbus-daemon's own methods, a peer we did not write.
         $owner = $this->bus->prepare('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's');
         self::assertSame([$this->bus->getUniqueName()], $owner($this->bus->getUniqueName()));

@@ -12,6 +12,7 @@ use SkypeBus\Exception\InvalidArgumentException;
 use SkypeBus\Exception\ServiceUnknownException;
 use SkypeBus\Exception\UnknownMethodException;
 use SkypeBus\Exception\UnknownPropertyException;
+use SkypeBus\PreparedCallInterface;
 use SkypeBus\ProxyInterface;
 use SkypeBus\Testing\FakeBus;
 
@@ -78,6 +79,42 @@ final class FakeBusTest extends TestCase
         } catch (DBusException $e) {
             self::assertSame('org.example.Error.Nope', $e->getErrorName());
         }
+    }
+
+    public function testPreparedCallsGoThroughCall(): void
+    {
+        $bus = new FakeBus();
+        $bus->on('org.example.Calc', '/', 'org.example.Calc', 'Add', static function (array $args): array {
+            return [$args[0] + $args[1]];
+        });
+        $add = $bus->prepare('org.example.Calc', '/', 'org.example.Calc', 'Add', 'ii', ['timeout' => 2]);
+        self::assertInstanceOf(PreparedCallInterface::class, $add);
+        self::assertSame([5], $add(2, 3));
+        self::assertSame([9], $add->call([4, 5]));
+        self::assertSame('org.example.Calc.Add', $add->getName());
+        $call = ['destination' => 'org.example.Calc', 'path' => '/', 'interface' => 'org.example.Calc', 'method' => 'Add', 'signature' => 'ii'];
+        self::assertSame([$call + ['args' => [2, 3]], $call + ['args' => [4, 5]]], array_map(static function (array $c): array {
+            return ['destination' => $c['destination'], 'path' => $c['path'], 'interface' => $c['interface'], 'method' => $c['method'], 'signature' => $c['signature'], 'args' => $c['args']];
+        }, $bus->calls()));
+        $quiet = $bus->prepare('org.example.Calc', '/', 'org.example.Calc', 'Add', null, ['noReply' => true]);
+        self::assertSame([], $quiet(1, 1));
+        $missing = $bus->prepare('org.example.Calc', '/', null, 'Nope');
+        self::assertSame('Nope', $missing->getName());
+        try {
+            $missing();
+            self::fail('no exception');
+        } catch (UnknownMethodException $e) {
+            self::assertStringContainsString('Nope', $e->getMessage());
+        }
+        try {
+            $bus->prepare('org.example.Calc', '/', null, 'Add', null, ['colour' => 'red']);
+            self::fail('no exception');
+        } catch (InvalidArgumentException $e) {
+            self::assertStringContainsString('colour', $e->getMessage());
+        }
+        $bus->close();
+        $this->expectException(DisconnectedException::class);
+        $bus->prepare('org.example.Calc', '/', null, 'Add');
     }
 
     public function testWhatIsNotScriptedFailsAsOnARealBus(): void
