@@ -754,6 +754,8 @@ bool skypebus_pending_call_ready(const struct skypebus_pending_call *pending);
  * `SKYPEBUS_DBUS_ERROR`, `SKYPEBUS_TIMEOUT`, `SKYPEBUS_DISCONNECTED` when the connection was
  * freed or lost meanwhile). The result stays with the handle and may be taken again; taking it
  * removes the call's `call_finished` event from the connection's queue if it is still there.
+ * The descriptors of its `h` values are the caller's (to close) from the first time it is
+ * taken; taken again, the result names the same descriptors.
  *
  * Not finished in time: `SKYPEBUS_EMPTY` (no output, and `*err` left alone: EMPTY is no error,
  * no error object is made). A cancelled call: `SKYPEBUS_INVALID_REQUEST`. In a process forked after
@@ -779,7 +781,8 @@ bool skypebus_pending_call_cancel(const struct skypebus_pending_call *pending);
 /**
  * Frees the handle, cancelling the call if it is still in flight (as
  * `skypebus_pending_call_cancel`) and removing its `call_finished` event from the queue if it
- * is there. May be called before or after `skypebus_connection_free` of its connection.
+ * is there; the descriptors of a result never taken are closed. May be called before or after
+ * `skypebus_connection_free` of its connection.
  * `skypebus_pending_call_free(NULL)` is a no-op; freeing twice, or while another thread uses
  * the handle, is undefined behaviour. In a process forked after the call was started, only the
  * handle's bookkeeping is released: nothing of the parent's is touched.

@@ -208,6 +208,28 @@ pub fn body_json_append(
     })
 }
 
+/// As [`body_json_append`] with [`Fds::Give`], but the receiver's duplicates stay owned here
+/// and are returned: the text goes to its receiver later, with them
+/// ([`crate::json::fds::release`]), or never, and then they close.
+pub fn body_json_append_held(
+    msg: &Message,
+    sig: &str,
+    opts: DecodeOptions,
+    out: &mut String,
+) -> Result<Vec<std::os::fd::OwnedFd>> {
+    let body = msg.body();
+    let mut received = Fds::Give.of(msg);
+    json::decode_body_to_string_with_fds(
+        sig,
+        body.data().bytes(),
+        is_big_endian(msg),
+        opts,
+        &mut received,
+        out,
+    )?;
+    Ok(received.into_owned())
+}
+
 /// The values of a received message's body as the text of PHP's `serialize()` of their list
 /// ([`json::decode_body_php`], `packed` as there); `sig` is the body signature read already.
 /// Descriptors (`h`) are the receiver's.

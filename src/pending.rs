@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::call::{
     CallRequest, NO_REPLY_ENVELOPE, argument_types_by, build_call, check_fd_passing,
-    reply_envelope, validate_names,
+    reply_envelope_held, validate_names,
 };
 use crate::connection::{Connection, Handler, PendingReply};
 use crate::error::{Error, Result};
@@ -77,8 +77,13 @@ pub async fn start(conn: &Arc<Connection>, req: CallRequest) -> Result<PendingCa
     })
 }
 
-/// The call itself: its reply envelope, or its error.
-async fn run(conn: Weak<Connection>, req: CallRequest, timeout: Duration) -> Result<String> {
+/// The call itself: its reply envelope (with the descriptors of its `h` values, kept until the
+/// result is taken), or its error.
+async fn run(
+    conn: Weak<Connection>,
+    req: CallRequest,
+    timeout: Duration,
+) -> Result<(String, Vec<std::os::fd::OwnedFd>)> {
     let deadline = tokio::time::Instant::now() + timeout;
     let waiter = {
         let Some(conn) = conn.upgrade() else {
@@ -89,8 +94,8 @@ async fn run(conn: Weak<Connection>, req: CallRequest, timeout: Duration) -> Res
         sent?
     };
     match waiter {
-        None => Ok(NO_REPLY_ENVELOPE.to_owned()),
-        Some(w) => reply_envelope(&w.reply(deadline, timeout).await?, req.decode_options()),
+        None => Ok((NO_REPLY_ENVELOPE.to_owned(), Vec::new())),
+        Some(w) => reply_envelope_held(&w.reply(deadline, timeout).await?, req.decode_options()),
     }
 }
 

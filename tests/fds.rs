@@ -201,6 +201,52 @@ fn descriptors_nobody_takes_are_closed() {
     }
 }
 
+/// Asynchronous calls: a result taken hands its descriptor over (once, however often it is
+/// taken: the same number), and the descriptors of finished calls whose result nobody takes are
+/// closed with their handle.
+#[test]
+fn async_results_nobody_takes_close_their_descriptors() {
+    let _serial = serial();
+    let bus = fd_service_bus(Transport::Unix);
+    let conn = std::sync::Arc::new(bus.connect());
+    let start = |text: &str| {
+        let req = skypebus::call::CallRequest::from_value(fds_call("OpenFd", json!([text])));
+        skypebus::pending::start(&conn, req.unwrap())
+            .block()
+            .unwrap()
+    };
+    let wait = |p: &skypebus::pending::PendingCall| -> Value {
+        let text = p.wait(Duration::from_secs(10)).block().unwrap().unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    wait(&start("warm up"));
+    let before = open_fds();
+    let taken = start("taken");
+    let first = wait(&taken);
+    assert_eq!(wait(&taken), first, "taken again: the same result");
+    let fd = owned(&first["data"][0]);
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut std::fs::File::from(fd), &mut s).unwrap();
+    assert_eq!(s, "taken");
+    drop(taken);
+    let untaken: Vec<_> = (0..50).map(|i| start(&format!("untaken {i}"))).collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !untaken.iter().all(|p| p.is_ready()) {
+        assert!(Instant::now() < deadline, "the calls finish");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        open_fds() >= before + 50,
+        "the finished calls hold their descriptors"
+    );
+    drop(untaken);
+    assert_eq!(
+        open_fds(),
+        before,
+        "freed unread, their descriptors are closed"
+    );
+}
+
 /// Over tcp the bus cannot pass descriptors: a call with an `h` argument, or whose reply the
 /// peer's introspection data types `h` (a request without a signature), fails at once with the
 /// clear error, and the peer never acted (no inhibitor was taken).

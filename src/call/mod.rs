@@ -26,7 +26,7 @@ mod typing;
 
 pub use many::{DEFAULT_IN_FLIGHT, MAX_IN_FLIGHT, call_many, error_json, parse_many};
 pub use packed::{build_packed_call, call_packed_into, parse_packed_request};
-pub use reply::reply_envelope;
+pub use reply::{reply_envelope, reply_envelope_held};
 pub use typing::{ArgumentTypes, SignatureSource, argument_types, build_call};
 
 use reply::envelope;

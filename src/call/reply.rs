@@ -17,8 +17,38 @@ pub fn reply_envelope(reply: &Message, opts: DecodeOptions) -> Result<String> {
     }
 }
 
+/// As [`reply_envelope`], with the descriptors of the reply's `h` values duplicated for the
+/// receiver but still owned (closed unless handed over with [`crate::json::fds::release`]): for
+/// a result that is kept until someone takes it.
+pub fn reply_envelope_held(
+    reply: &Message,
+    opts: DecodeOptions,
+) -> Result<(String, Vec<std::os::fd::OwnedFd>)> {
+    match reply.message_type() {
+        MsgType::Error => Err(message::error_from_reply(reply)),
+        _ => {
+            let sig = message::body_signature(reply)?;
+            envelope_with(reply, &sig, |out| {
+                message::body_json_append_held(reply, &sig, opts, out)
+            })
+        }
+    }
+}
+
 /// The envelope of a reply whose body signature `sig` was read already.
 pub(super) fn envelope(reply: &Message, sig: &str, opts: DecodeOptions) -> Result<String> {
+    envelope_with(reply, sig, |out| {
+        message::body_json_append(reply, sig, opts, message::Fds::Give, out)
+    })
+    .map(|(text, ())| text)
+}
+
+/// The envelope of a reply, its data written by `body` (which returns what goes with the text).
+fn envelope_with<T>(
+    reply: &Message,
+    sig: &str,
+    body: impl FnOnce(&mut String) -> Result<T>,
+) -> Result<(String, T)> {
     // Written in one buffer: the signature (type codes only, which JSON needs no escapes for;
     // the header's signature was validated when the message was read) first, then the body
     // straight after it.
@@ -35,7 +65,7 @@ pub(super) fn envelope(reply: &Message, sig: &str, opts: DecodeOptions) -> Resul
         out.push_str(&Value::from(sig).to_string());
     }
     out.push_str(",\"data\":");
-    message::body_json_append(reply, sig, opts, message::Fds::Give, &mut out)?;
+    let kept = body(&mut out)?;
     out.push('}');
-    Ok(out)
+    Ok((out, kept))
 }

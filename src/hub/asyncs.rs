@@ -7,6 +7,7 @@
 //! calls in flight. Taking the result or forgetting the slot removes its event from the queue,
 //! so the descriptor never reports a finished call that was dealt with another way.
 
+use std::os::fd::OwnedFd;
 use std::sync::{Mutex, MutexGuard};
 
 use tokio::sync::Notify;
@@ -19,7 +20,9 @@ use crate::event::Event;
 #[derive(Debug)]
 enum Outcome {
     InFlight,
-    Done(Result<String>),
+    /// The result, and the descriptors of its `h` values until it is first taken (closed with
+    /// the slot if it never is).
+    Done(Result<String>, Vec<OwnedFd>),
     Cancelled,
 }
 
@@ -76,14 +79,17 @@ impl Hub {
 
     /// Stores the result of a call that was in flight and queues its `call_finished` event
     /// (nothing happens to a cancelled one).
-    pub(crate) fn finish_async(&self, slot: &Slot, result: Result<String>) {
+    pub(crate) fn finish_async(&self, slot: &Slot, result: Result<(String, Vec<OwnedFd>)>) {
         let mut st = self.lock();
         {
             let mut outcome = slot.outcome();
             if !matches!(*outcome, Outcome::InFlight) {
                 return;
             }
-            *outcome = Outcome::Done(result);
+            *outcome = match result {
+                Ok((text, fds)) => Outcome::Done(Ok(text), fds),
+                Err(e) => Outcome::Done(Err(e), Vec::new()),
+            };
         }
         let st = &mut *st;
         st.async_in_flight -= 1;
@@ -108,13 +114,17 @@ impl Hub {
         true
     }
 
-    /// The result of a settled call (a copy: it may be taken again), and its `call_finished`
-    /// event is forgotten; None while the call is in flight.
+    /// The result of a settled call (a copy: it may be taken again; the descriptors of its `h`
+    /// values are the caller's from the first time on), and its `call_finished` event is
+    /// forgotten; None while the call is in flight.
     pub(crate) fn take_async(&self, slot: &Slot) -> Option<Result<String>> {
         let mut st = self.lock();
-        let result = match &*slot.outcome() {
+        let result = match &mut *slot.outcome() {
             Outcome::InFlight => return None,
-            Outcome::Done(r) => r.clone(),
+            Outcome::Done(r, fds) => {
+                crate::json::fds::release(std::mem::take(fds));
+                r.clone()
+            }
             Outcome::Cancelled => Err(Error::new(
                 Kind::InvalidRequest,
                 "the call was cancelled (skypebus_pending_call_cancel): it has no result",

@@ -100,10 +100,21 @@ impl<'m> ReceivedFds<'m> {
 
     /// Hands the duplicates to the receiver of the decoded JSON: from now on they are its to
     /// close.
-    pub fn release(mut self) {
-        for fd in self.taken.drain(..) {
-            let _ = fd.into_raw_fd();
-        }
+    pub fn release(self) {
+        release(self.taken);
+    }
+
+    /// The duplicates, still owned: for a text handed out later (or never, and then they
+    /// close), with [`release`] when it is.
+    pub fn into_owned(self) -> Vec<OwnedFd> {
+        self.taken
+    }
+}
+
+/// Hands descriptors kept with a decoded text ([`ReceivedFds::into_owned`]) to its receiver.
+pub fn release(fds: Vec<OwnedFd>) {
+    for fd in fds {
+        let _ = fd.into_raw_fd();
     }
 }
 

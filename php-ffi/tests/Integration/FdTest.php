@@ -237,6 +237,34 @@ final class FdTest extends IntegrationTestCase
         self::assertSame($before, self::openDescriptors());
     }
 
+    /**
+     * Asynchronous calls whose results carry descriptors and that nobody reads: nothing is left
+     * open once they are settled and gone.
+     */
+    public function testAsynchronousResultsNobodyReadsLeaveNoDescriptor(): void
+    {
+        $start = function (string $text) {
+            return $this->bus->callAsync(self::FDS, self::FDS_PATH, self::FDS, 'OpenFd', [$text], 's');
+        };
+        $start('warm up')->getResult();
+        $before = self::openDescriptors();
+        $pending = [];
+        for ($i = 0; $i < 50; $i++) {
+            $pending[] = $start("async $i");
+        }
+        $pending[0]->getResult();
+        $deadline = microtime(true) + 10.0;
+        while (microtime(true) < $deadline && self::openDescriptors() < $before + 50) {
+            usleep(10000); // the results arrive in the library, unread
+        }
+        self::assertGreaterThanOrEqual($before + 50, self::openDescriptors(), 'the results hold their descriptors');
+        // The Bus keeps unsettled calls until their call_finished events settle them (process());
+        // settled and unreferenced, their Fd objects go, and close.
+        unset($pending);
+        $this->bus->process();
+        self::assertSame($before, self::openDescriptors());
+    }
+
     /** A served PHP method takes an Fd and returns one, called from another PHP process. */
     public function testAServedMethodTakesAndReturnsDescriptors(): void
     {
