@@ -52,6 +52,7 @@ check-header:
 # a tracked file cites a document the repository does not have.
 lint:
 	cargo fmt --check
+	rustfmt --check --edition 2024 fuzz/fuzz_targets/*.rs   # the fuzz crate is outside the workspace
 	cargo clippy --all-targets -- -D warnings
 	cd php-ffi && phpcs -q --report=summary   # PSR-12 (php-ffi/phpcs.xml)
 	scripts/check-citations.py

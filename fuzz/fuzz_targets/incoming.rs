@@ -19,7 +19,9 @@ fuzz_target!(|data: &[u8]| {
     while let Ok(Some(len)) = message::frame_len(rest) {
         let Some(bytes) = rest.get(..len) else { return };
         rest = &rest[len..];
-        let Ok(msg) = message::parse_received(bytes.to_vec()) else { return };
+        let Ok(msg) = message::parse_received(bytes.to_vec()) else {
+            return;
+        };
         let opts = DecodeOptions::default();
         match msg.message_type() {
             Type::MethodReturn | Type::Error => {
