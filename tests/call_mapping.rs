@@ -7,7 +7,7 @@ mod support;
 use serde_json::{Value, json};
 use skypebus::connection::Connection;
 use skypebus::error::Kind;
-use support::{Block, PrivateBus, Transport, add_echo, call_json};
+use support::{Block, PrivateBus, Transport, add_echo, basic_type_cases, call_json};
 
 const NAME: &str = "net.skypebus.Echo";
 const PATH: &str = "/net/skypebus/Echo";
@@ -41,20 +41,7 @@ fn echo(conn: &Connection, method: &str, sig: &str, args: Value, extra: Value) -
 
 fn every_basic_type_arrives_with_its_exact_wire_type(t: Transport) {
     let (_bus, conn) = echo_bus(t);
-    let cases = [
-        ("y", json!([255])),
-        ("b", json!([true])),
-        ("n", json!([-32768])),
-        ("q", json!([65535])),
-        ("i", json!([-2147483648i64])),
-        ("u", json!([4294967295u64])),
-        ("x", json!([i64::MIN])),
-        ("t", json!([u64::MAX])),
-        ("d", json!([-0.5])),
-        ("s", json!(["héllo\nwörld"])),
-        ("o", json!(["/a/b_c/D1"])),
-        ("g", json!(["a{sv}(ii)"])),
-    ];
+    let cases = basic_type_cases();
     for (i, (sig, args)) in cases.iter().enumerate() {
         let (wire, back) = echo(&conn, &format!("Basic{i}"), sig, args.clone(), json!({}));
         assert_eq!(&wire, sig);

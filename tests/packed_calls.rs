@@ -11,7 +11,7 @@ use skypebus::connection::Connection;
 use skypebus::error::{Error, Kind};
 use skypebus::json::{EncodeOptions, encode_body};
 use skypebus::signature::parse_signature;
-use support::{Block, PrivateBus, add_echo, call_json};
+use support::{Block, PrivateBus, add_echo, basic_type_cases, call_json};
 
 const NAME: &str = "net.skypebus.Packed";
 const PATH: &str = "/net/skypebus/Packed";
@@ -53,19 +53,8 @@ fn calls_of(conn: &Connection, method: &str) -> usize {
 #[test]
 fn packed_bodies_arrive_as_the_json_path_sends_them() {
     let (_bus, conn) = echo_bus();
-    let cases = [
-        ("y", json!([255])),
-        ("b", json!([true])),
-        ("n", json!([-32768])),
-        ("q", json!([65535])),
-        ("i", json!([-2147483648i64])),
-        ("u", json!([4294967295u64])),
-        ("x", json!([i64::MIN])),
-        ("t", json!([u64::MAX])),
-        ("d", json!([-0.5])),
-        ("s", json!(["héllo\nwörld"])),
-        ("o", json!(["/a/b_c/D1"])),
-        ("g", json!(["a{sv}(ii)"])),
+    let mut cases = basic_type_cases();
+    cases.extend([
         (
             "ybnqiuxtdsog",
             json!([1, false, -2, 3, -4, 5, -6, 7, 8.25, "s", "/o", "g"]),
@@ -81,7 +70,7 @@ fn packed_bodies_arrive_as_the_json_path_sends_them() {
             json!([{"k": {"type": "i", "data": 1}, "l": {"type": "s", "data": "v"}}]),
         ),
         ("(is)a(yd)", json!([[1, "x"], [[1, 0.5], [2, 1.5]]])),
-    ];
+    ]);
     for (i, (sig, args)) in cases.iter().enumerate() {
         let method = format!("Same{i}");
         add_echo(&conn, NAME, PATH, IFACE, &method, sig);

@@ -212,6 +212,25 @@ pub trait Block: std::future::Future + Sized {
 
 impl<F: std::future::Future> Block for F {}
 
+/// One value of every basic type, at or near its extremes (a string with line break and
+/// non-ASCII letters), with its signature: the cases the mapping and packed-call suites share.
+pub fn basic_type_cases() -> Vec<(&'static str, Value)> {
+    vec![
+        ("y", json!([255])),
+        ("b", json!([true])),
+        ("n", json!([-32768])),
+        ("q", json!([65535])),
+        ("i", json!([-2147483648i64])),
+        ("u", json!([4294967295u64])),
+        ("x", json!([i64::MIN])),
+        ("t", json!([u64::MAX])),
+        ("d", json!([-0.5])),
+        ("s", json!(["héllo\nwörld"])),
+        ("o", json!(["/a/b_c/D1"])),
+        ("g", json!(["a{sv}(ii)"])),
+    ]
+}
+
 /// Makes a call from a JSON request and parses the reply envelope.
 pub fn call_json(conn: &Connection, request: Value) -> Result<Value, Error> {
     let req = CallRequest::from_value(request)?;
