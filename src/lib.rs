@@ -58,6 +58,7 @@ pub mod signal;
 pub mod signature;
 pub mod skype;
 pub mod socket;
+pub mod spare;
 pub mod trace;
 
 /// The ABI version; equals the SONAME major (`libskypebus.so.0`).

@@ -41,6 +41,9 @@ use crate::error::{Error, Kind, Result};
 /// How long the library must have been left alone before the helper thread takes over.
 pub const IDLE: Duration = Duration::from_millis(2);
 
+/// The longest nap of the helper while callers keep coming back.
+pub const NAP_MAX: Duration = Duration::from_millis(50);
+
 /// The driving designs of this build: the chosen one, and with the `io-experiments` feature the
 /// one it was measured against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,6 +218,7 @@ impl Process {
             if !self.mode.is_background() {
                 // Wait until no caller has been inside for IDLE. Sleeping in steps rather than
                 // being woken by every caller keeps the callers' fast path free of wake-ups.
+                let mut nap = IDLE;
                 loop {
                     let active = self.active.load(Ordering::Acquire);
                     let since = self
@@ -224,10 +228,11 @@ impl Process {
                         break;
                     }
                     let wait = if active > 0 {
-                        IDLE
+                        nap
                     } else {
-                        IDLE.saturating_sub(Duration::from_nanos(since))
+                        nap.max(IDLE.saturating_sub(Duration::from_nanos(since)))
                     };
+                    nap = (nap * 2).min(NAP_MAX);
                     let (lock, cv) = &self.helper_wake;
                     let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
                     let _ = cv.wait_timeout(guard, wait.max(Duration::from_micros(200)));

@@ -200,6 +200,7 @@ fn write_reply(
     let len = reply.len();
     if copy_into(buf, capacity, &reply) {
         write_out(big_out, std::ptr::null_mut());
+        crate::spare::give_back(reply);
     } else {
         let (ptr, _) = bytes_into_raw(reply);
         write_out(big_out, ptr);

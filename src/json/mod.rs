@@ -189,7 +189,7 @@ pub fn decode_body_php(
     if packed && let Some(out) = php::packed_array(sig, body, big_endian) {
         return Ok(out);
     }
-    let mut sink = php::PhpSink::new(Vec::new(), body.len());
+    let mut sink = php::PhpSink::new(crate::spare::take(), body.len());
     let opts = DecodeOptions {
         typed_variants: false,
         bytes_base64: true,

@@ -146,7 +146,8 @@ pub(crate) fn packed_array(sig: &str, body: &[u8], big_endian: bool) -> Option<V
         return None;
     }
     let data = body.get(start..)?;
-    let mut out = Vec::with_capacity(2 + data.len());
+    let mut out = crate::spare::take();
+    out.reserve(2 + data.len());
     out.push(b'P');
     out.push(code);
     out.extend_from_slice(data);

@@ -27,10 +27,21 @@ final class Native
     /** @var \FFI */
     private $ffi;
 
-    /** Bytes of call()'s reply buffer: replies up to this size need no allocation to free. */
+    /** Bytes of call()'s reply buffer at first: replies up to this size need no allocation to free. */
     private const REPLY_BUFFER = 65536;
 
-    /** @var \FFI\CData call()'s reply buffer (uint8_t[REPLY_BUFFER]), reused by every call() */
+    /**
+     * The largest size the reply buffer grows to: after a reply of up to this many bytes came in
+     * a buffer of its own, the reused one grows to hold it, so that a program that keeps
+     * receiving large replies (a megabyte of bytes) has them written in place, not into fresh
+     * memory each time.
+     */
+    private const REPLY_BUFFER_MAX = 8388608;
+
+    /** @var int bytes of $replyBuffer */
+    private $replyCapacity = self::REPLY_BUFFER;
+
+    /** @var \FFI\CData call()'s reply buffer (uint8_t[$replyCapacity]), reused by every call() */
     private $replyBuffer;
 
     /** @var \FFI\CData the length of call()'s reply (size_t) */
@@ -194,7 +205,7 @@ final class Native
             $request,
             $format,
             $this->replyBuffer,
-            self::REPLY_BUFFER,
+            $this->replyCapacity,
             $lengthAddress,
             $bigAddress,
             $errorAddress
@@ -220,7 +231,7 @@ final class Native
             strlen($body),
             $format,
             $this->replyBuffer,
-            self::REPLY_BUFFER,
+            $this->replyCapacity,
             $lengthAddress,
             $bigAddress,
             $errorAddress
@@ -235,7 +246,7 @@ final class Native
      */
     private function callOutputs(): array
     {
-        $this->replyBuffer = $this->ffi->new('uint8_t[' . self::REPLY_BUFFER . ']');
+        $this->replyBuffer = $this->ffi->new('uint8_t[' . $this->replyCapacity . ']');
         $this->replyLength = $this->ffi->new('size_t');
         $this->bigReply = $this->ffi->new('uint8_t*');
         $this->callError = $this->ffi->new('skypebus_error*');
@@ -276,6 +287,15 @@ final class Native
         } finally {
             if ($reply === $big) {
                 $this->ffi->skypebus_bytes_free($big, $length);
+                if ($length <= self::REPLY_BUFFER_MAX) {
+                    // Grown by powers of two: the next reply of this size is written in place.
+                    $capacity = $this->replyCapacity;
+                    while ($capacity < $length) {
+                        $capacity *= 2;
+                    }
+                    $this->replyBuffer = $this->ffi->new('uint8_t[' . $capacity . ']');
+                    $this->replyCapacity = $capacity;
+                }
             }
         }
     }

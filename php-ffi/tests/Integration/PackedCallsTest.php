@@ -239,6 +239,40 @@ class PackedCallsTest extends IntegrationTestCase
         self::assertSame([''], $this->bus->call(EchoPeer::NAME, EchoPeer::PATH, EchoPeer::INTERFACE, 'Array_ay', [''], 'ay'));
     }
 
+    /**
+     * The reply buffer Native reuses grows after a reply that did not fit (up to 8 MiB): replies
+     * of every size after it, larger and smaller, in the grown buffer or in one of their own,
+     * come back exact, with no byte of an earlier reply left in them.
+     */
+    public function testRepliesOfChangingSizesAfterTheBufferGrew(): void
+    {
+        $this->bus->call(
+            EchoPeer::NAME,
+            EchoPeer::PATH,
+            'org.freedesktop.DBus.Mock',
+            'AddMethod',
+            [EchoPeer::INTERFACE, 'Sizes_ay', 'ay', 'ay', 'ret = args[0]'],
+            'sssss'
+        );
+        $this->bus->call(
+            EchoPeer::NAME,
+            EchoPeer::PATH,
+            'org.freedesktop.DBus.Mock',
+            'AddMethod',
+            [EchoPeer::INTERFACE, 'Sizes_ax', 'ax', 'ax', 'ret = args[0]'],
+            'sssss'
+        );
+        $sizes = [70000, 1 << 20, 100000, 10, (1 << 20) + 3, 5, 300000, 0, 2 << 20];
+        foreach ($sizes as $i => $size) {
+            $bytes = substr(str_repeat(chr(65 + $i) . "\x00\xff", intdiv($size, 3) + 1), 0, $size);
+            $reply = $this->bus->call(EchoPeer::NAME, EchoPeer::PATH, EchoPeer::INTERFACE, 'Sizes_ay', [$bytes], 'ay');
+            self::assertSame([$bytes], $reply, "reply $i of $size bytes");
+            $list = range($size, $size + intdiv($size, 40));
+            $reply = $this->bus->call(EchoPeer::NAME, EchoPeer::PATH, EchoPeer::INTERFACE, 'Sizes_ax', [$list], 'ax');
+            self::assertSame([$list], $reply, "list $i");
+        }
+    }
+
     public function testPreparedCallsAndProxiesGoPacked(): void
     {
         $method = EchoPeer::method($this->bus, static::$private, 'sai');
