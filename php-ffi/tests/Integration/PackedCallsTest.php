@@ -246,22 +246,16 @@ class PackedCallsTest extends IntegrationTestCase
      */
     public function testRepliesOfChangingSizesAfterTheBufferGrew(): void
     {
-        $this->bus->call(
-            EchoPeer::NAME,
-            EchoPeer::PATH,
-            'org.freedesktop.DBus.Mock',
-            'AddMethod',
-            [EchoPeer::INTERFACE, 'Sizes_ay', 'ay', 'ay', 'ret = args[0]'],
-            'sssss'
-        );
-        $this->bus->call(
-            EchoPeer::NAME,
-            EchoPeer::PATH,
-            'org.freedesktop.DBus.Mock',
-            'AddMethod',
-            [EchoPeer::INTERFACE, 'Sizes_ax', 'ax', 'ax', 'ret = args[0]'],
-            'sssss'
-        );
+        foreach (['ay', 'ax'] as $signature) {
+            $this->bus->call(
+                EchoPeer::NAME,
+                EchoPeer::PATH,
+                'org.freedesktop.DBus.Mock',
+                'AddMethod',
+                [EchoPeer::INTERFACE, 'Sizes_' . $signature, $signature, $signature, 'ret = args[0]'],
+                'sssss'
+            );
+        }
         $sizes = [70000, 1 << 20, 100000, 10, (1 << 20) + 3, 5, 300000, 0, 2 << 20];
         foreach ($sizes as $i => $size) {
             $bytes = substr(str_repeat(chr(65 + $i) . "\x00\xff", intdiv($size, 3) + 1), 0, $size);
