@@ -200,6 +200,8 @@ pub struct Connection {
     shared: Arc<Shared>,
     dispatcher: ManuallyDrop<tokio::task::AbortHandle>,
     fds: FdSupport,
+    /// The library's socket (not zbus'), written to directly by [`Connection::start_call_direct`].
+    direct: Option<crate::socket::Sender>,
 }
 
 /// Whether a connection passes unix file descriptors (the D-Bus type `h`).
@@ -221,7 +223,7 @@ impl Connection {
     pub async fn open(target: Target, handler: Arc<dyn Handler>) -> Result<Connection> {
         let process = runtime::process()?;
         let shared = Arc::new(Shared::new(handler, crate::trace::get()?));
-        let (builder, what, fds) = builder_for(&target)?;
+        let (builder, what, fds, direct) = builder_for(&target)?;
         let mut builder =
             builder.max_queued(NonZeroUsize::new(ZBUS_QUEUE).unwrap_or(NonZeroUsize::MIN));
         if matches!(target, Target::Peer(_)) {
@@ -274,6 +276,7 @@ impl Connection {
             shared,
             dispatcher: ManuallyDrop::new(dispatcher),
             fds,
+            direct,
         })
     }
 
@@ -451,6 +454,43 @@ impl Connection {
         Ok(waiter)
     }
 
+    /// Whether [`Connection::start_call_direct`] can send here: on the library's own socket,
+    /// when messages are not traced (the trace reads zbus messages).
+    pub fn sends_direct(&self) -> bool {
+        self.direct.is_some() && self.shared.trace.is_none()
+    }
+
+    /// [`Connection::start_call`] of a method call given as its bytes (a complete little-endian
+    /// message without file descriptors, whose serial is `serial`), written straight to the
+    /// library's socket: no zbus `Message` is made of it, which would read the header again.
+    /// Only where [`Connection::sends_direct`] says so.
+    pub async fn start_call_direct(&self, serial: u32, bytes: &[u8]) -> Result<PendingReply<'_>> {
+        let waiter = self
+            .register_serial(serial, true)
+            .map(|(serial, rx)| PendingReply {
+                shared: SharedRef::Borrowed(&self.shared),
+                serial,
+                rx,
+            })?;
+        self.send_direct(bytes).await?;
+        Ok(waiter)
+    }
+
+    /// Sends a message given as its bytes straight to the library's socket (see
+    /// [`Connection::start_call_direct`]).
+    pub async fn send_direct(&self, bytes: &[u8]) -> Result<()> {
+        let Some(direct) = &self.direct else {
+            return Err(Error::new(
+                Kind::Io,
+                "internal error: a direct send on a connection without the library's socket",
+            ));
+        };
+        direct
+            .send(bytes)
+            .await
+            .map_err(|e| self.send_error(zbus::Error::InputOutput(Arc::new(e))))
+    }
+
     /// Registers a method call for its reply without sending it (send it with
     /// [`Connection::send_all`] or [`Connection::send`]); the calling thread will wait for it.
     pub fn register_call(&self, msg: &Message) -> Result<PendingReply<'_>> {
@@ -475,7 +515,14 @@ impl Connection {
     }
 
     fn register(&self, msg: &Message, blocking: bool) -> Result<(u32, oneshot::Receiver<Message>)> {
-        let serial = msg.primary_header().serial_num().get();
+        self.register_serial(msg.primary_header().serial_num().get(), blocking)
+    }
+
+    fn register_serial(
+        &self,
+        serial: u32,
+        blocking: bool,
+    ) -> Result<(u32, oneshot::Receiver<Message>)> {
         let (tx, rx) = oneshot::channel();
         let mut pending = self
             .shared
@@ -598,7 +645,14 @@ impl Drop for Connection {
 /// `nonce-tcp:`, peer-to-peer, ...) gets zbus' own. An address that does not parse, or a unix
 /// socket that cannot be connected, is an error naming the address: nothing falls back to the
 /// other socket.
-fn builder_for(target: &Target) -> Result<(zbus::connection::Builder<'static>, String, FdSupport)> {
+type Chosen = (
+    zbus::connection::Builder<'static>,
+    String,
+    FdSupport,
+    Option<crate::socket::Sender>,
+);
+
+fn builder_for(target: &Target) -> Result<Chosen> {
     use zbus::connection::Builder;
     let address = match target {
         Target::Session => zbus::Address::session(),
@@ -616,7 +670,8 @@ fn builder_for(target: &Target) -> Result<(zbus::connection::Builder<'static>, S
         match crate::socket::connect(&address) {
             Ok(Some(socket)) => {
                 let fds = FdSupport::Negotiated(socket.fd_passing());
-                return Ok((Builder::socket(socket), what, fds));
+                let direct = socket.sender();
+                return Ok((Builder::socket(socket), what, fds, Some(direct)));
             }
             Ok(None) => {}
             Err(e) => {
@@ -637,7 +692,7 @@ fn builder_for(target: &Target) -> Result<(zbus::connection::Builder<'static>, S
         // The bus cannot check a remote user's credentials: tcp authenticates with ANONYMOUS.
         builder = builder.auth_mechanism(zbus::connection::AuthMechanism::Anonymous);
     }
-    Ok((builder, what, fds))
+    Ok((builder, what, fds, None))
 }
 
 fn describe(target: &Target) -> String {

@@ -339,6 +339,26 @@ pub fn method_call_with(
     types: &[Type],
     encode: impl FnOnce(Vec<u8>) -> Result<Body>,
 ) -> Result<Message> {
+    let Body { bytes, fds } = method_call_bytes(header, types, encode)?;
+    let data = zbus::wire::serialized::Data::new_fds(
+        bytes,
+        zbus::wire::serialized::Context::new(zbus::wire::Endian::Little, 0),
+        fds,
+    );
+    // SAFETY: the bytes are a complete method call written by method_call_bytes; zbus checks
+    // the header as it parses it, and the body came from our encoder for exactly the signature
+    // in the header.
+    unsafe { Message::from_bytes(data) }
+        .map_err(|e| Error::invalid_request(format!("cannot build the message: {e}")))
+}
+
+/// [`method_call_with`]'s message as its bytes (a complete little-endian message, its serial at
+/// offset 8) and descriptors, without the zbus `Message` (see [`serial_of`]).
+pub fn method_call_bytes(
+    header: &CallHeader<'_>,
+    types: &[Type],
+    encode: impl FnOnce(Vec<u8>) -> Result<Body>,
+) -> Result<Body> {
     let mut sig = String::new();
     for t in types {
         t.write_signature(&mut sig);
@@ -406,15 +426,15 @@ pub fn method_call_with(
     let body_len =
         u32::try_from(m.len() - body_start).map_err(|_| Error::limit("the body exceeds 4 GiB"))?;
     m[4..8].copy_from_slice(&body_len.to_le_bytes());
-    let data = zbus::wire::serialized::Data::new_fds(
-        m,
-        zbus::wire::serialized::Context::new(zbus::wire::Endian::Little, 0),
-        fds,
-    );
-    // SAFETY: the bytes are a complete method call written above; zbus checks the header as it
-    // parses it, and the body came from our encoder for exactly the signature in the header.
-    unsafe { Message::from_bytes(data) }
-        .map_err(|e| Error::invalid_request(format!("cannot build the message: {e}")))
+    Ok(Body { bytes: m, fds })
+}
+
+/// The serial of a message written by [`method_call_bytes`].
+pub fn serial_of(message: &[u8]) -> u32 {
+    message
+        .get(8..12)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u32::from_le_bytes)
 }
 
 /// A method return to `call` with `args` encoded for `types`.

@@ -75,7 +75,7 @@ impl FdPassing {
 /// A connected unix socket, registered on the current runtime for reading only.
 #[derive(Debug)]
 pub struct ReadOnlyWatched {
-    io: Arc<AsyncFd<OwnedFd>>,
+    out: Sender,
     fd_passing: FdPassing,
 }
 
@@ -84,9 +84,18 @@ impl ReadOnlyWatched {
     pub fn new(stream: UnixStream) -> io::Result<Self> {
         stream.set_nonblocking(true)?;
         Ok(ReadOnlyWatched {
-            io: Arc::new(watch(OwnedFd::from(stream), Interest::READABLE)?),
+            out: Sender {
+                io: Arc::new(watch(OwnedFd::from(stream), Interest::READABLE)?),
+                lock: Arc::new(tokio::sync::Mutex::new(())),
+            },
             fd_passing: FdPassing::default(),
         })
+    }
+
+    /// A sender of whole messages on this socket, for the library's own use next to zbus'
+    /// write half ([`Sender::send`]).
+    pub fn sender(&self) -> Sender {
+        self.out.clone()
     }
 
     /// What the bus will have answered to `NEGOTIATE_UNIX_FD` once the handshake is done.
@@ -103,7 +112,7 @@ impl Socket for ReadOnlyWatched {
         let answers = handshake::answers();
         Split::new(
             Reader {
-                io: self.io.clone(),
+                io: self.out.io.clone(),
                 buffer: vec![0; READ_BUFFER].into_boxed_slice(),
                 start: 0,
                 end: 0,
@@ -116,7 +125,7 @@ impl Socket for ReadOnlyWatched {
                 sasl: Some(ServerLines::new(answers.clone())),
             },
             Writer {
-                io: self.io,
+                out: self.out,
                 sasl: Some(ClientLines::new(answers)),
             },
         )
@@ -457,12 +466,30 @@ impl ReadHalf for Reader {
 /// The write half: writes straight to the socket.
 #[derive(Debug)]
 pub struct Writer {
-    io: Arc<AsyncFd<OwnedFd>>,
+    out: Sender,
     /// The client's authentication commands, until `BEGIN` is written.
     sasl: Option<ClientLines>,
 }
 
-impl Writer {
+/// Writes whole messages to the socket. The write half zbus holds and the library's direct
+/// sends (method calls written without a zbus `Message`, see `Connection::start_call_direct`)
+/// share one, and its lock, held for the whole of each write of messages, keeps a message from
+/// one from being cut by a message from the other.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    io: Arc<AsyncFd<OwnedFd>>,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Sender {
+    /// Writes `message`, the bytes of one complete message (without file descriptors), whole,
+    /// after any message being written now; waits while the socket is full. Call it only once
+    /// the connection is open (its authentication is over).
+    pub async fn send(&self, message: &[u8]) -> io::Result<()> {
+        let _whole = self.lock.lock().await;
+        self.write_all(&[message], &[]).await
+    }
+
     /// Writes as much of `bufs` as the socket takes now, with `fds` attached (as `SCM_RIGHTS`)
     /// when there are any, waiting for room if it takes nothing.
     async fn write_some(&self, bufs: &[IoSlice<'_>], fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
@@ -559,7 +586,7 @@ impl Writer {
 #[async_trait::async_trait]
 impl WriteHalf for Writer {
     async fn sendmsg(&mut self, buffer: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
-        let n = self.write_some(&[IoSlice::new(buffer)], fds).await?;
+        let n = self.out.write_some(&[IoSlice::new(buffer)], fds).await?;
         if let Some(lines) = &mut self.sasl {
             lines.wrote(&buffer[..n]);
             if lines.done() {
@@ -576,6 +603,7 @@ impl WriteHalf for Writer {
     /// Messages without descriptors go out together; one with descriptors starts a write of its
     /// own, which carries them.
     async fn send_messages(&mut self, msgs: &[Message]) -> zbus::Result<()> {
+        let _whole = self.out.lock.lock().await;
         let mut first = 0;
         while first < msgs.len() {
             let run = msgs[first + 1..]
@@ -585,7 +613,7 @@ impl WriteHalf for Writer {
             let fds: Vec<BorrowedFd<'_>> =
                 msgs[first].data().fds().iter().map(AsFd::as_fd).collect();
             let parts: Vec<&[u8]> = msgs[first..run].iter().map(|m| &**m.data()).collect();
-            self.write_all(&parts, &fds).await?;
+            self.out.write_all(&parts, &fds).await?;
             first = run;
         }
         Ok(())
@@ -594,7 +622,7 @@ impl WriteHalf for Writer {
     async fn close(&mut self) -> io::Result<()> {
         // SAFETY: shutting down an open descriptor; the descriptor itself stays open (and
         // registered) until the last half is dropped.
-        if unsafe { libc::shutdown(self.io.as_raw_fd(), libc::SHUT_RDWR) } < 0 {
+        if unsafe { libc::shutdown(self.out.io.as_raw_fd(), libc::SHUT_RDWR) } < 0 {
             let e = io::Error::last_os_error();
             if e.raw_os_error() != Some(libc::ENOTCONN) {
                 return Err(e);
@@ -796,6 +824,7 @@ mod bad_peers {
             let (r, _w) = std::io::pipe().unwrap();
             let msg = with_fds(2, r.as_fd());
             writer
+                .out
                 .write_all(&[&**msg.data()], &[r.as_fd()])
                 .await
                 .unwrap();
@@ -821,6 +850,7 @@ mod bad_peers {
             let (mut r, w) = std::io::pipe().unwrap();
             let plain = Message::method_call("/", "Plain").build(&()).unwrap();
             writer
+                .out
                 .write_all(&[&**plain.data()], &[w.as_fd()])
                 .await
                 .unwrap();

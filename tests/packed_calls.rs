@@ -254,3 +254,74 @@ fn errors_and_no_reply_as_the_json_path() {
         .unwrap();
     assert_eq!(r, b"a:0:{}");
 }
+
+/// On the library's socket a packed call goes out as bytes written straight to it, next to
+/// zbus' own writes of every other message: messages large enough to fill the socket (and so
+/// wait halfway through their write) from several threads on both paths at once must each
+/// reach the bus whole. The bus daemon checks every message it reads and would drop the
+/// connection for a cut one; each call must get its own answer (false: the name is
+/// owned by nobody) and the connection must work afterwards.
+#[test]
+fn direct_and_zbus_sends_keep_their_messages_whole() {
+    let (_bus, conn) = echo_bus();
+    let driver = |sig: &str| {
+        CallRequest::from_value(json!({"destination": "org.freedesktop.DBus",
+            "path": "/org/freedesktop/DBus", "interface": "org.freedesktop.DBus",
+            "method": "NameHasOwner", "signature": sig}))
+        .unwrap()
+    };
+    let packed_req = driver("s");
+    const FALSE: &[u8] = br#"{"type":"b","data":[false]}"#;
+    let long_name = |thread: usize, i: usize| format!("{thread}x{i}.{}", "n".repeat(300_000));
+    std::thread::scope(|s| {
+        for thread in 0..4 {
+            let (conn, packed_req) = (&conn, &packed_req);
+            s.spawn(move || {
+                for i in 0..15 {
+                    let name = long_name(thread, i);
+                    let reply = call_packed_into(
+                        conn,
+                        packed_req,
+                        &string_body(name.as_bytes()),
+                        ReplyFormat::Json,
+                    )
+                    .block()
+                    .expect("the bus answers");
+                    assert_eq!(reply, FALSE, "packed call {thread}/{i}");
+                }
+            });
+        }
+        for thread in 4..6 {
+            let conn = &conn;
+            s.spawn(move || {
+                for i in 0..15 {
+                    let name = long_name(thread, i);
+                    let reply = call_json(
+                        conn,
+                        json!({"destination": "org.freedesktop.DBus",
+                        "path": "/org/freedesktop/DBus", "interface": "org.freedesktop.DBus",
+                        "method": "NameHasOwner", "signature": "s", "args": [name]}),
+                    )
+                    .expect("the bus answers");
+                    assert_eq!(
+                        reply,
+                        json!({"type": "b", "data": [false]}),
+                        "JSON call {thread}/{i}"
+                    );
+                }
+            });
+        }
+    });
+    let reply = call_packed_into(
+        &conn,
+        &driver("s"),
+        &string_body(b"org.freedesktop.DBus"),
+        ReplyFormat::Json,
+    )
+    .block()
+    .expect("the connection still works");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&reply).unwrap()["data"],
+        json!([true])
+    );
+}

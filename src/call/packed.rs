@@ -20,6 +20,32 @@ use crate::signature;
 /// [`validate_names`](super::validate_names)) with `body` as its body, after checking that the
 /// request has a signature and no `args`, and that `body` is a valid body for that signature.
 pub fn build_packed_call(req: &CallRequest, body: &[u8]) -> Result<Message> {
+    let (header, types) = packed_header(req, body)?;
+    message::method_call_with(&header, &types, |buf| Ok(behind(buf, body)))
+}
+
+/// [`build_packed_call`]'s message as its bytes, without the zbus `Message`
+/// ([`Connection::start_call_direct`]).
+fn build_packed_bytes(req: &CallRequest, body: &[u8]) -> Result<Vec<u8>> {
+    let (header, types) = packed_header(req, body)?;
+    message::method_call_bytes(&header, &types, |buf| Ok(behind(buf, body))).map(|b| b.bytes)
+}
+
+/// The header already in `buf`, then `body`.
+fn behind(mut buf: Vec<u8>, body: &[u8]) -> Body {
+    buf.extend_from_slice(body);
+    Body {
+        bytes: buf,
+        fds: Vec::new(),
+    }
+}
+
+/// The header and the argument types of the packed call of `req` with `body`, after checking
+/// that the request has a signature and no `args`, and that `body` is a valid body for it.
+fn packed_header<'r>(
+    req: &'r CallRequest,
+    body: &[u8],
+) -> Result<(message::CallHeader<'r>, Vec<signature::Type>)> {
     let Some(sig) = req.signature.as_deref() else {
         return Err(Error::invalid_request(
             "a call with a packed body needs the request's \"signature\": the body's types",
@@ -40,13 +66,7 @@ pub fn build_packed_call(req: &CallRequest, body: &[u8]) -> Result<Message> {
         no_reply: req.no_reply,
         flags: req.header_flags(),
     };
-    message::method_call_with(&header, &types, |mut buf| {
-        buf.extend_from_slice(body);
-        Ok(Body {
-            bytes: buf,
-            fds: Vec::new(),
-        })
-    })
+    Ok((header, types))
 }
 
 /// What the decoder says of a string whose text its type does not take (the layout of the body
@@ -91,9 +111,23 @@ pub async fn call_packed_into(
     validate_names(req)?;
     let timeout: Duration = req.timeout.unwrap_or_else(|| conn.default_timeout());
     let deadline = tokio::time::Instant::now() + timeout;
-    let msg = build_packed_call(req, body)?;
-    let reply = send_call(conn, req, &msg, deadline, timeout).await?;
-    reply_in(reply, req, format)
+    if !conn.sends_direct() {
+        let msg = build_packed_call(req, body)?;
+        let reply = send_call(conn, req, &msg, deadline, timeout).await?;
+        return reply_in(reply, req, format);
+    }
+    // On the library's socket the message goes out as the bytes written here.
+    let bytes = build_packed_bytes(req, body)?;
+    if req.no_reply {
+        conn.send_direct(&bytes).await?;
+        return reply_in(None, req, format);
+    }
+    let pending = conn
+        .start_call_direct(message::serial_of(&bytes), &bytes)
+        .await?;
+    drop(bytes);
+    let reply = pending.reply(deadline, timeout).await?;
+    reply_in(Some(reply), req, format)
 }
 
 /// [`CallRequest::parse`] of `text`, kept for the next call of this thread: the request of a
