@@ -12,7 +12,10 @@
 //! - When no thread has been inside the library for [`IDLE`], a helper thread takes the runtime
 //!   over, so signals are queued, `Peer.Ping` is answered and replies are collected while the
 //!   caller is busy elsewhere. The next caller asks the helper to let go (one hand-off at the start
-//!   of a burst of calls, none after).
+//!   of a burst of calls, none after). While callers keep coming back, the helper looks again
+//!   after naps that double up to [`NAP_MAX`], so a long burst of calls wakes it about 20 times a
+//!   second rather than 500 (each wake-up can move the caller to the other CPU); it takes over
+//!   at most [`NAP_MAX`] after the last call of a burst.
 //!
 //! The other design measured, a helper thread that always drives while callers wait for it, pays
 //! a wake-up of another thread on every call. It exists only in a build with the
