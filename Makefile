@@ -140,6 +140,22 @@ test-c-fds: $(RELEASE)/test_fds
 
 test-c: test-c-fds
 
+# --- Replies as the body itself (SKYPEBUS_REPLY_BODY): packed calls to a little- and a
+# big-endian GDBus echo, values read out of the body, docs/c.md's blocks built in, under valgrind ---
+$(RELEASE)/test_body: tests/c/test_body.c tests/c/check.h include/skypebus.h docs/c.md build
+	@mkdir -p target/c-docs
+	tests/dist/doc_block.py docs/c.md body-ai.c > target/c-docs/body_ai.inc
+	tests/dist/doc_block.py docs/c.md body-call.c > target/c-docs/body_call.inc
+	gcc $(CFLAGS) -Itarget/c-docs -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)
+
+.PHONY: test-c-body
+test-c-body: $(RELEASE)/test_body
+	$(RUN_BUS) tests/c/test_body.sh $(RELEASE)/test_body
+	$(RUN_BUS) env VALGRIND="$(VALGRIND) --suppressions=tests/c/valgrind.supp" tests/c/test_body.sh $(RELEASE)/test_body > target/valgrind-test_body.log
+	@echo "body format: values read out of the body from C (valgrind: no definitely or indirectly lost blocks)"
+
+test-c: test-c-body
+
 # Signals received/s and served calls/s from C against a forked peer (numbers, not a test).
 $(RELEASE)/serve_bench: bench/c/serve_bench.c include/skypebus.h build
 	gcc $(CFLAGS) -O2 -o $@ $< -L$(RELEASE) -lskypebus -Wl,-rpath,$(CURDIR)/$(RELEASE)

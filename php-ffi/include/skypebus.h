@@ -220,6 +220,32 @@ typedef enum skypebus_reply_format {
    * reply) shape only the JSON format.
    */
   SKYPEBUS_REPLY_PHP = 1,
+  /**
+   * The reply's body itself, in the D-Bus wire format, for a caller that reads the values
+   * in place, behind a header (offsets in bytes from the start of the reply):
+   *
+   * ```text
+   * 0..4   uint32 LE  B: body length
+   * 4..8   uint32 LE  F: number of unix fds that follow the body
+   * 8      uint8      S: signature length (0..255)
+   * 9..    the body signature (S bytes) and a NUL
+   *        zero padding to a multiple of 8
+   *        the body: B bytes, D-Bus wire format, LITTLE endian, laid out as from an
+   *        8-aligned offset (so a caller whose buffer is 8-aligned can read `ai`/`ad`
+   *        elements in place)
+   *        zero padding to a multiple of 4, then F int32 LE: new descriptors
+   *        (close-on-exec) the caller owns and must close; the body's `h` values are
+   *        indices into them
+   * ```
+   *
+   * The body starts at offset `(9 + S + 1)` rounded up to a multiple of 8. A `no_reply`
+   * call gives B = 0, F = 0, S = 0 (16 bytes, all zero). The body is checked with every rule
+   * the other formats apply before it is handed over (a malformed body from a peer is
+   * `SKYPEBUS_INVALID_MESSAGE`, never passed through; an `h` must index a descriptor that
+   * came with the reply), and a big-endian reply is rewritten little endian. The request's
+   * `variants`, `bytes` and `arrays` options shape only the JSON format.
+   */
+  SKYPEBUS_REPLY_BODY = 2,
 } skypebus_reply_format;
 
 /**
@@ -299,12 +325,13 @@ enum skypebus_result skypebus_call_bytes(const struct skypebus_connection *conn,
 
 /**
  * Calls a D-Bus method like `skypebus_call` and writes the reply in `format`
- * (`SKYPEBUS_REPLY_JSON` or `SKYPEBUS_REPLY_PHP`) into memory the caller owns and can reuse
+ * (`SKYPEBUS_REPLY_JSON`, `SKYPEBUS_REPLY_PHP` or `SKYPEBUS_REPLY_BODY`) into memory the caller owns and can reuse
  * call after call: when the reply's `*len_out` bytes fit in the `capacity` bytes at `buf`, they
  * are written there and `*big_out` is set to NULL (the common case: no allocation the caller
  * frees, no second call); otherwise they are written to `*big_out`, a new buffer of `*len_out`
  * bytes the caller frees with `skypebus_bytes_free`, and `buf` is left alone. The reply is not
- * NUL-terminated, and in the PHP format it may contain NUL bytes.
+ * NUL-terminated, and in the PHP and body formats it may contain NUL bytes. For the body
+ * format, an 8-aligned `buf` lets the caller read 8-byte values of the body in place.
  *
  * The request is that of `skypebus_call`, and so are the errors; another `format` is
  * `SKYPEBUS_INVALID_REQUEST`. On error nothing is written to `buf`, `*len_out` or `*big_out`,

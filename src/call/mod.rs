@@ -16,16 +16,19 @@
 //! Layout: `parse` (the request text, read in one pass), `typing` (the argument types: the
 //! request's signature, the peer's introspection data, or inference), `reply` (the envelope of a
 //! reply), `many` (`call_many`, pipelined), `packed` (a call whose body the caller wrote, checked
-//! before it is sent), and here the request type and the call itself.
+//! before it is sent), `body` (a reply as its body itself, `SKYPEBUS_REPLY_BODY`), and here the
+//! request type and the call itself.
 
+mod body;
 mod many;
 mod packed;
 mod parse;
 mod reply;
 mod typing;
 
+pub use body::BodyReply;
 pub use many::{DEFAULT_IN_FLIGHT, MAX_IN_FLIGHT, call_many, error_json, parse_many};
-pub use packed::{build_packed_call, call_packed_into, parse_packed_request};
+pub use packed::{build_packed_call, call_packed_body, call_packed_into, parse_packed_request};
 pub use reply::{reply_envelope, reply_envelope_held};
 pub use typing::{ArgumentTypes, SignatureSource, argument_types, build_call};
 
@@ -188,6 +191,9 @@ pub enum ReplyFormat {
     /// The text of PHP's `serialize()` of the list of the reply's values
     /// ([`json::decode_body_php`]).
     Php,
+    /// The body itself, little endian, behind a header of its length, descriptor count and
+    /// signature ([`BodyReply`], whose module has the layout).
+    Body,
 }
 
 /// The empty list in [`ReplyFormat::Php`]: the reply of a `no_reply` call.
@@ -211,6 +217,7 @@ fn reply_in(reply: Option<Message>, req: &CallRequest, format: ReplyFormat) -> R
         return Ok(match format {
             ReplyFormat::Json => NO_REPLY_ENVELOPE.as_bytes().to_vec(),
             ReplyFormat::Php => NO_REPLY_PHP.to_vec(),
+            ReplyFormat::Body => BodyReply::new(None)?.into_vec(),
         });
     };
     if reply.message_type() == MsgType::Error {
@@ -226,7 +233,14 @@ fn reply_in(reply: Option<Message>, req: &CallRequest, format: ReplyFormat) -> R
         ReplyFormat::Php => {
             message::body_php(&reply, &message::body_signature(&reply)?, req.arrays_base64)
         }
+        ReplyFormat::Body => BodyReply::new(Some(reply)).map(BodyReply::into_vec),
     }
+}
+
+/// Performs a call and returns its reply in [`ReplyFormat::Body`], checked but not yet written,
+/// for a caller that writes it where it wants ([`BodyReply::pieces`]).
+pub async fn call_body(conn: &Connection, req: &CallRequest) -> Result<BodyReply> {
+    BodyReply::new(call_message(conn, req).await?)
 }
 
 /// Performs a call and returns its reply message (`None` for a `no_reply` call).

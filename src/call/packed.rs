@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use zbus::Message;
 
-use super::{CallRequest, ReplyFormat, reply_in, send_call, validate_names};
+use super::{BodyReply, CallRequest, ReplyFormat, reply_in, send_call, validate_names};
 use crate::connection::Connection;
 use crate::error::{Error, Kind, Result};
 use crate::json::{self, Body};
@@ -107,27 +107,44 @@ pub async fn call_packed_into(
     body: &[u8],
     format: ReplyFormat,
 ) -> Result<Vec<u8>> {
+    reply_in(packed_reply(conn, req, body).await?, req, format)
+}
+
+/// Performs a call whose arguments are the packed body `body`, as [`call_packed_into`], and
+/// returns its reply as [`super::call_body`] does.
+pub async fn call_packed_body(
+    conn: &Connection,
+    req: &CallRequest,
+    body: &[u8],
+) -> Result<BodyReply> {
+    BodyReply::new(packed_reply(conn, req, body).await?)
+}
+
+/// The reply message of a packed call (None: a `no_reply` call).
+async fn packed_reply(
+    conn: &Connection,
+    req: &CallRequest,
+    body: &[u8],
+) -> Result<Option<Message>> {
     conn.check_usable()?;
     validate_names(req)?;
     let timeout: Duration = req.timeout.unwrap_or_else(|| conn.default_timeout());
     let deadline = tokio::time::Instant::now() + timeout;
     if !conn.sends_direct() {
         let msg = build_packed_call(req, body)?;
-        let reply = send_call(conn, req, &msg, deadline, timeout).await?;
-        return reply_in(reply, req, format);
+        return send_call(conn, req, &msg, deadline, timeout).await;
     }
     // On the library's socket the message goes out as the bytes written here.
     let bytes = build_packed_bytes(req, body)?;
     if req.no_reply {
         conn.send_direct(&bytes).await?;
-        return reply_in(None, req, format);
+        return Ok(None);
     }
     let pending = conn
         .start_call_direct(message::serial_of(&bytes), &bytes)
         .await?;
     drop(bytes);
-    let reply = pending.reply(deadline, timeout).await?;
-    reply_in(Some(reply), req, format)
+    pending.reply(deadline, timeout).await.map(Some)
 }
 
 /// [`CallRequest::parse`] of `text`, kept for the next call of this thread: the request of a

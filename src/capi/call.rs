@@ -128,15 +128,40 @@ pub enum skypebus_reply_format {
     /// with a leading `F` before the text. The request's `variants` and `bytes` options (for the
     /// reply) shape only the JSON format.
     SKYPEBUS_REPLY_PHP = 1,
+    /// The reply's body itself, in the D-Bus wire format, for a caller that reads the values
+    /// in place, behind a header (offsets in bytes from the start of the reply):
+    ///
+    /// ```text
+    /// 0..4   uint32 LE  B: body length
+    /// 4..8   uint32 LE  F: number of unix fds that follow the body
+    /// 8      uint8      S: signature length (0..255)
+    /// 9..    the body signature (S bytes) and a NUL
+    ///        zero padding to a multiple of 8
+    ///        the body: B bytes, D-Bus wire format, LITTLE endian, laid out as from an
+    ///        8-aligned offset (so a caller whose buffer is 8-aligned can read `ai`/`ad`
+    ///        elements in place)
+    ///        zero padding to a multiple of 4, then F int32 LE: new descriptors
+    ///        (close-on-exec) the caller owns and must close; the body's `h` values are
+    ///        indices into them
+    /// ```
+    ///
+    /// The body starts at offset `(9 + S + 1)` rounded up to a multiple of 8. A `no_reply`
+    /// call gives B = 0, F = 0, S = 0 (16 bytes, all zero). The body is checked with every rule
+    /// the other formats apply before it is handed over (a malformed body from a peer is
+    /// `SKYPEBUS_INVALID_MESSAGE`, never passed through; an `h` must index a descriptor that
+    /// came with the reply), and a big-endian reply is rewritten little endian. The request's
+    /// `variants`, `bytes` and `arrays` options shape only the JSON format.
+    SKYPEBUS_REPLY_BODY = 2,
 }
 
 /// Calls a D-Bus method like `skypebus_call` and writes the reply in `format`
-/// (`SKYPEBUS_REPLY_JSON` or `SKYPEBUS_REPLY_PHP`) into memory the caller owns and can reuse
+/// (`SKYPEBUS_REPLY_JSON`, `SKYPEBUS_REPLY_PHP` or `SKYPEBUS_REPLY_BODY`) into memory the caller owns and can reuse
 /// call after call: when the reply's `*len_out` bytes fit in the `capacity` bytes at `buf`, they
 /// are written there and `*big_out` is set to NULL (the common case: no allocation the caller
 /// frees, no second call); otherwise they are written to `*big_out`, a new buffer of `*len_out`
 /// bytes the caller frees with `skypebus_bytes_free`, and `buf` is left alone. The reply is not
-/// NUL-terminated, and in the PHP format it may contain NUL bytes.
+/// NUL-terminated, and in the PHP and body formats it may contain NUL bytes. For the body
+/// format, an 8-aligned `buf` lets the caller read 8-byte values of the body in place.
 ///
 /// The request is that of `skypebus_call`, and so are the errors; another `format` is
 /// `SKYPEBUS_INVALID_REQUEST`. On error nothing is written to `buf`, `*len_out` or `*big_out`,
@@ -160,8 +185,13 @@ pub extern "C" fn skypebus_call_into(
         let conn = skypebus_connection::try_ref(conn, "conn")?;
         let text = str_from_c(request_json, "request_json")?;
         let req = CallRequest::parse(text)?;
-        let reply = run(&conn.inner, call::call_into(&conn.inner, &req, format))??;
-        write_reply(reply, buf, capacity, len_out, big_out);
+        if format == call::ReplyFormat::Body {
+            let reply = run(&conn.inner, call::call_body(&conn.inner, &req))??;
+            write_body(reply, buf, capacity, len_out, big_out);
+        } else {
+            let reply = run(&conn.inner, call::call_into(&conn.inner, &req, format))??;
+            write_reply(reply, buf, capacity, len_out, big_out);
+        }
         Ok(())
     })
 }
@@ -183,8 +213,10 @@ fn reply_format(
     match format {
         f if f == skypebus_reply_format::SKYPEBUS_REPLY_JSON as u32 => Ok(call::ReplyFormat::Json),
         f if f == skypebus_reply_format::SKYPEBUS_REPLY_PHP as u32 => Ok(call::ReplyFormat::Php),
+        f if f == skypebus_reply_format::SKYPEBUS_REPLY_BODY as u32 => Ok(call::ReplyFormat::Body),
         other => Err(crate::error::Error::invalid_request(format!(
-            "reply format {other} is neither SKYPEBUS_REPLY_JSON (0) nor SKYPEBUS_REPLY_PHP (1)"
+            "reply format {other} is none of SKYPEBUS_REPLY_JSON (0), SKYPEBUS_REPLY_PHP (1) and \
+             SKYPEBUS_REPLY_BODY (2)"
         ))),
     }
 }
@@ -203,6 +235,32 @@ fn write_reply(
         crate::spare::give_back(reply);
     } else {
         let (ptr, _) = bytes_into_raw(reply);
+        write_out(big_out, ptr);
+    }
+    write_out(len_out, len);
+}
+
+/// Writes a reply in the body format into the caller's buffer when it fits (each byte copied
+/// once, from the message), else hands it over in `*big_out`; its descriptors go to the caller.
+fn write_body(
+    reply: call::BodyReply,
+    buf: *mut u8,
+    capacity: usize,
+    len_out: *mut usize,
+    big_out: *mut *mut u8,
+) {
+    let len = reply.len();
+    if len <= capacity {
+        let mut at = 0;
+        for piece in reply.pieces() {
+            // `len` <= `capacity`: every piece fits at its offset.
+            copy_into(buf.wrapping_add(at), capacity - at, piece);
+            at += piece.len();
+        }
+        reply.release();
+        write_out(big_out, std::ptr::null_mut());
+    } else {
+        let (ptr, _) = bytes_into_raw(reply.into_vec());
         write_out(big_out, ptr);
     }
     write_out(len_out, len);
@@ -257,11 +315,16 @@ pub extern "C" fn skypebus_call_packed_into(
             unsafe { std::slice::from_raw_parts(body.cast::<u8>(), body_len) }
         };
         let req = call::parse_packed_request(text)?;
-        let reply = run(
-            &conn.inner,
-            call::call_packed_into(&conn.inner, &req, body, format),
-        )??;
-        write_reply(reply, buf, capacity, len_out, big_out);
+        if format == call::ReplyFormat::Body {
+            let reply = run(&conn.inner, call::call_packed_body(&conn.inner, &req, body))??;
+            write_body(reply, buf, capacity, len_out, big_out);
+        } else {
+            let reply = run(
+                &conn.inner,
+                call::call_packed_into(&conn.inner, &req, body, format),
+            )??;
+            write_reply(reply, buf, capacity, len_out, big_out);
+        }
         Ok(())
     })
 }

@@ -130,6 +130,7 @@ impl<'a, S: Sink> Reader<'a, '_, '_, S> {
     #[inline]
     fn fixed<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
         self.align(N)?;
+        self.sink.wire_scalar(self.pos, N);
         let s = self.take(N, what)?;
         let mut a = [0u8; N];
         a.copy_from_slice(s);
@@ -371,6 +372,7 @@ impl<'a, S: Sink> Reader<'a, '_, '_, S> {
                 data.len()
             )));
         }
+        self.sink.wire_array(start, data.len(), size);
         let big = self.big;
         if self.opts.arrays_base64 && !matches!(elem, Type::Byte | Type::Bool) {
             if big {

@@ -55,8 +55,10 @@ fn not_open(fd: i64) -> Error {
 #[derive(Debug, Default)]
 pub struct ReceivedFds<'m> {
     fds: Vec<BorrowedFd<'m>>,
-    /// False: write the index itself (for looking into a body, never for output to users).
+    /// False: write the index itself (for looking into a body, or handing it over as it is).
     duplicate: bool,
+    /// With `duplicate` false: the number of descriptors an index must be below (None: any).
+    bound: Option<usize>,
     taken: Vec<OwnedFd>,
 }
 
@@ -66,6 +68,7 @@ impl<'m> ReceivedFds<'m> {
         ReceivedFds {
             fds,
             duplicate: true,
+            bound: None,
             taken: Vec::new(),
         }
     }
@@ -75,17 +78,25 @@ impl<'m> ReceivedFds<'m> {
         ReceivedFds::default()
     }
 
+    /// Decoding to hand a body over as it is, with its descriptors beside it: an `h` is
+    /// written as its index, which must be below `count` (the descriptors the message carries).
+    pub fn checking(count: usize) -> Self {
+        ReceivedFds {
+            bound: Some(count),
+            ..ReceivedFds::default()
+        }
+    }
+
     /// The JSON number for the `h` with wire index `index`.
     pub(crate) fn take(&mut self, index: u32) -> Result<i64> {
         if !self.duplicate {
-            return Ok(i64::from(index));
+            return match self.bound {
+                Some(count) if index as usize >= count => Err(out_of_range(index, count)),
+                _ => Ok(i64::from(index)),
+            };
         }
         let Some(fd) = self.fds.get(index as usize) else {
-            return Err(Error::invalid_message(format!(
-                "unix fd index {index} is out of range: the message carries {} file descriptor{}",
-                self.fds.len(),
-                if self.fds.len() == 1 { "" } else { "s" }
-            )));
+            return Err(out_of_range(index, self.fds.len()));
         };
         let owned = dup(i64::from(fd.as_raw_fd()))?;
         let n = i64::from(owned.as_raw_fd());
@@ -109,6 +120,13 @@ impl<'m> ReceivedFds<'m> {
     pub fn into_owned(self) -> Vec<OwnedFd> {
         self.taken
     }
+}
+
+fn out_of_range(index: u32, count: usize) -> Error {
+    Error::invalid_message(format!(
+        "unix fd index {index} is out of range: the message carries {count} file descriptor{}",
+        if count == 1 { "" } else { "s" }
+    ))
 }
 
 /// Hands descriptors kept with a decoded text ([`ReceivedFds::into_owned`]) to its receiver.

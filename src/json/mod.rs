@@ -161,13 +161,35 @@ pub fn decode_body_with_fds(
 /// signatures, variants, nesting depth, duplicate dict keys, no trailing bytes. `h` values are
 /// refused (the body carries no descriptors). Nothing is built: the values are only read.
 pub fn check_body(sig: &str, body: &[u8]) -> Result<()> {
-    let opts = DecodeOptions {
-        typed_variants: false,
-        bytes_base64: true,
-        arrays_base64: false,
-    };
     let mut no_fds = ReceivedFds::duplicating(Vec::new());
-    decode::decode_body(sig, body, false, opts, &mut no_fds, &mut sink::NullSink)
+    decode::decode_body(sig, body, false, RAW, &mut no_fds, &mut sink::NullSink)
+}
+
+/// The decoder's options where no JSON is written: `ay` passed whole to the sink.
+const RAW: DecodeOptions = DecodeOptions {
+    typed_variants: false,
+    bytes_base64: true,
+    arrays_base64: false,
+};
+
+/// Checks a received body (in its message's byte order) with every rule of the decoder, to hand
+/// it over as it is: an `h` must index one of the `fd_count` descriptors its message carries.
+/// A little-endian body is good as it is (None); a big-endian one comes back rewritten little
+/// endian, value by value.
+pub fn check_received_body(
+    sig: &str,
+    body: &[u8],
+    big_endian: bool,
+    fd_count: usize,
+) -> Result<Option<Vec<u8>>> {
+    let mut fds = ReceivedFds::checking(fd_count);
+    if !big_endian {
+        decode::decode_body(sig, body, false, RAW, &mut fds, &mut sink::NullSink)?;
+        return Ok(None);
+    }
+    let mut swap = sink::SwapSink::new(body);
+    decode::decode_body(sig, body, true, RAW, &mut fds, &mut swap)?;
+    Ok(Some(swap.into_bytes()))
 }
 
 /// Reads a message body like [`decode_body`] and returns the list of its values as the text of
@@ -190,12 +212,7 @@ pub fn decode_body_php(
         return Ok(out);
     }
     let mut sink = php::PhpSink::new(crate::spare::take(), body.len());
-    let opts = DecodeOptions {
-        typed_variants: false,
-        bytes_base64: true,
-        arrays_base64: false,
-    };
-    decode::decode_body(sig, body, big_endian, opts, fds, &mut sink)?;
+    decode::decode_body(sig, body, big_endian, RAW, fds, &mut sink)?;
     let marked = sink.has_fds();
     let mut out = sink.into_bytes();
     if marked {

@@ -32,6 +32,15 @@ pub(crate) trait Sink {
         self.key(if b { "true" } else { "false" });
     }
     fn end_object(&mut self);
+    /// A value of `width` bytes (2, 4 or 8: an integer, a double, a boolean, a length, a fd
+    /// index) lies at offset `at` of the body; called before it is read. Only for a sink that
+    /// rewrites the body's byte order ([`SwapSink`]).
+    #[inline]
+    fn wire_scalar(&mut self, _at: usize, _width: usize) {}
+    /// The `len` bytes at offset `at` are the elements of an array of a fixed-size type of
+    /// `width` bytes each (1 to 8), as [`Sink::wire_scalar`].
+    #[inline]
+    fn wire_array(&mut self, _at: usize, _len: usize, _width: usize) {}
 }
 
 fn special_double(v: f64) -> Option<&'static str> {
@@ -322,20 +331,73 @@ impl Sink for TextSink {
     }
 }
 
+/// The methods of a sink that writes none of the values.
+macro_rules! ignore_values {
+    () => {
+        fn int(&mut self, _: i64) {}
+        fn uint(&mut self, _: u64) {}
+        fn double(&mut self, _: f64) {}
+        fn boolean(&mut self, _: bool) {}
+        fn string(&mut self, _: &str) {}
+        fn base64(&mut self, _: &[u8]) {}
+        fn byte_array(&mut self, _: &[u8]) {}
+        fn begin_array(&mut self, _: usize) {}
+        fn end_array(&mut self) {}
+        fn begin_object(&mut self) {}
+        fn key(&mut self, _: &str) {}
+        fn end_object(&mut self) {}
+    };
+}
+
 /// Writes nothing: for checking a body with the decoder's rules alone ([`super::check_body`]).
 pub(crate) struct NullSink;
 
 impl Sink for NullSink {
-    fn int(&mut self, _: i64) {}
-    fn uint(&mut self, _: u64) {}
-    fn double(&mut self, _: f64) {}
-    fn boolean(&mut self, _: bool) {}
-    fn string(&mut self, _: &str) {}
-    fn base64(&mut self, _: &[u8]) {}
-    fn byte_array(&mut self, _: &[u8]) {}
-    fn begin_array(&mut self, _: usize) {}
-    fn end_array(&mut self) {}
-    fn begin_object(&mut self) {}
-    fn key(&mut self, _: &str) {}
-    fn end_object(&mut self) {}
+    ignore_values!();
+}
+
+/// Writes nothing of the values, but rewrites a copy of a big-endian body as little endian: every
+/// value of 2, 4 or 8 bytes the decoder reads is reversed in place (the layout, offsets and
+/// padding of a body are the same in both byte orders). Complete only when the decoder
+/// succeeded.
+pub(crate) struct SwapSink {
+    body: Vec<u8>,
+}
+
+impl SwapSink {
+    pub(crate) fn new(body: &[u8]) -> Self {
+        SwapSink {
+            body: body.to_vec(),
+        }
+    }
+
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.body
+    }
+}
+
+impl Sink for SwapSink {
+    ignore_values!();
+    fn wire_scalar(&mut self, at: usize, width: usize) {
+        // The decoder reports a value before checking it lies inside the body, and fails if not.
+        if let Some(v) = at
+            .checked_add(width)
+            .and_then(|end| self.body.get_mut(at..end))
+        {
+            v.reverse();
+        }
+    }
+    fn wire_array(&mut self, at: usize, len: usize, width: usize) {
+        if width < 2 {
+            return;
+        }
+        if let Some(data) = at
+            .checked_add(len)
+            .and_then(|end| self.body.get_mut(at..end))
+        {
+            for v in data.chunks_exact_mut(width) {
+                v.reverse();
+            }
+        }
+    }
 }
