@@ -1,7 +1,7 @@
 <?php
 
 /*
- * N calls of one workload (ping, echo, dict20, ai100k, ay1m) through the skypebus package or pecl/dbus,
+ * N calls of one workload (ping, echo, echo_py, dict20, ai100k, ay1m) through the skypebus package or pecl/dbus,
  * nothing else: the loop whose instructions per call docs/performance.md counts (callgrind of
  * N = 3,000 minus N = 1,000, so start-up drops out). Run it with the bench's private bus and
  * services up:
@@ -24,12 +24,13 @@ $address = getenv('DBUS_SESSION_BUS_ADDRESS');
 $targets = [
     'ping' => ['org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.Peer', 'Ping', '', []],
     'echo' => [ZBUS_SERVICE, BENCH_PATH, BENCH_IFACE, 'Echo', 's', [ECHO_TEXT]],
+    'echo_py' => [PYTHON_SERVICE, BENCH_PATH, BENCH_IFACE, 'Echo', 's', [ECHO_TEXT]],
     'dict20' => [ZBUS_SERVICE, BENCH_PATH, BENCH_IFACE, 'EchoDict', 'a{sv}', [bench_dict(20)]],
     'ai100k' => [ZBUS_SERVICE, BENCH_PATH, BENCH_IFACE, 'EchoAi', 'ai', [bench_ints(100000)]],
     'ay1m' => [ZBUS_SERVICE, BENCH_PATH, BENCH_IFACE, 'EchoAy', 'ay', [bench_bytes(1 << 20)]],
 ];
 if (!isset($targets[$workload]) || $calls < 1 || $address === false || $address === '') {
-    fwrite(STDERR, "usage: DBUS_SESSION_BUS_ADDRESS=... profile_loop.php skypebus|proxy|prepared|pecl ping|echo|dict20|ai100k|ay1m CALLS\n");
+    fwrite(STDERR, "usage: DBUS_SESSION_BUS_ADDRESS=... profile_loop.php skypebus|proxy|prepared|pecl ping|echo|echo_py|dict20|ai100k|ay1m CALLS\n");
     exit(2);
 }
 [$dest, $path, $iface, $method, $signature, $args] = $targets[$workload];
