@@ -128,6 +128,10 @@ pub(crate) struct Shared {
     handler: Arc<dyn Handler>,
     /// Where every message in and out is told (`SKYPEBUS_TRACE`); None: off.
     trace: Option<&'static Trace>,
+    /// Messages the library's socket handed to zbus, and messages the dispatcher has finished
+    /// with since it started ([`ReplyTap`]).
+    handed: AtomicU64,
+    dispatched: AtomicU64,
 }
 
 impl Shared {
@@ -139,6 +143,8 @@ impl Shared {
             default_timeout_ms: AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64),
             handler,
             trace,
+            handed: AtomicU64::new(0),
+            dispatched: AtomicU64::new(u64::MAX),
         }
     }
 
@@ -182,6 +188,14 @@ impl Shared {
         }
     }
 
+    /// Whether a call of ours waits for the reply `serial`.
+    fn awaits(&self, serial: u32) -> bool {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(&serial)
+    }
+
     /// Whether a thread is blocked waiting for the reply to our call `serial`.
     fn blocked_on(&self, serial: u32) -> bool {
         self.pending
@@ -189,6 +203,41 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .get(&serial)
             .is_some_and(|w| w.blocking)
+    }
+}
+
+/// The tap on the library's socket ([`crate::socket::Tap`]): a method return or error for a
+/// call of ours that waits is handed to it right where the socket reader read it, without going
+/// through zbus' message broadcast and the dispatcher task, but only when the dispatcher has
+/// finished with every message read before it, so that a caller never gets its reply before an
+/// earlier signal or call was dispatched (messages keep their order). Off while messages are
+/// traced (the dispatcher tells the trace what comes in).
+#[derive(Debug)]
+struct ReplyTap(Arc<Shared>);
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+impl crate::socket::Tap for ReplyTap {
+    fn take(&self, msg: Message) -> Option<Message> {
+        let shared = &*self.0;
+        if shared.trace.is_none()
+            && matches!(msg.message_type(), MsgType::MethodReturn | MsgType::Error)
+            && shared.handed.load(Ordering::Acquire) == shared.dispatched.load(Ordering::Acquire)
+            && msg
+                .header()
+                .reply_serial()
+                .is_some_and(|s| shared.awaits(s.get()))
+        {
+            shared.handler.on_reply(&msg);
+            shared.complete(msg);
+            return None;
+        }
+        shared.handed.fetch_add(1, Ordering::AcqRel);
+        Some(msg)
     }
 }
 
@@ -223,7 +272,7 @@ impl Connection {
     pub async fn open(target: Target, handler: Arc<dyn Handler>) -> Result<Connection> {
         let process = runtime::process()?;
         let shared = Arc::new(Shared::new(handler, crate::trace::get()?));
-        let (builder, what, fds, direct) = builder_for(&target)?;
+        let (builder, what, fds, direct) = builder_for(&target, &shared)?;
         let mut builder =
             builder.max_queued(NonZeroUsize::new(ZBUS_QUEUE).unwrap_or(NonZeroUsize::MIN));
         if matches!(target, Target::Peer(_)) {
@@ -250,7 +299,13 @@ impl Connection {
                 ));
             }
         };
+        // Everything the socket hands zbus from here on reaches this stream; what it handed
+        // before (while zbus connected) does not, so the dispatcher's count starts there. A
+        // message handed in between is counted and never dispatched, which only keeps the tap
+        // from taking replies (ReplyTap).
+        let handed = shared.handed.load(Ordering::Acquire);
         let stream = MessageStream::from(&conn);
+        shared.dispatched.store(handed, Ordering::Release);
         let dispatcher = {
             let shared = shared.clone();
             let conn = conn.clone();
@@ -652,7 +707,7 @@ type Chosen = (
     Option<crate::socket::Sender>,
 );
 
-fn builder_for(target: &Target) -> Result<Chosen> {
+fn builder_for(target: &Target, shared: &Arc<Shared>) -> Result<Chosen> {
     use zbus::connection::Builder;
     let address = match target {
         Target::Session => zbus::Address::session(),
@@ -668,7 +723,8 @@ fn builder_for(target: &Target) -> Result<Chosen> {
     let own_socket = !matches!(target, Target::Peer(_)) && !crate::socket::zbus_socket_selected();
     if own_socket {
         match crate::socket::connect(&address) {
-            Ok(Some(socket)) => {
+            Ok(Some(mut socket)) => {
+                socket.set_tap(Arc::new(ReplyTap(shared.clone())));
                 let fds = FdSupport::Negotiated(socket.fd_passing());
                 let direct = socket.sender();
                 return Ok((Builder::socket(socket), what, fds, Some(direct)));
@@ -848,6 +904,7 @@ async fn dispatch(mut stream: MessageStream, shared: Arc<Shared>, conn: zbus::Co
             }
             MsgType::Signal => handler.on_signal(&msg),
         }
+        shared.dispatched.fetch_add(1, Ordering::AcqRel);
     }
     shared.mark_closed("the connection was closed by the peer");
 }

@@ -77,6 +77,14 @@ impl FdPassing {
 pub struct ReadOnlyWatched {
     out: Sender,
     fd_passing: FdPassing,
+    tap: Option<Arc<dyn Tap>>,
+}
+
+/// What the reader shows each message to before it hands it to zbus: the tap may take the
+/// message (the connection's own use of the reply to one of its calls) instead.
+pub trait Tap: Send + Sync + std::fmt::Debug {
+    /// Takes `msg` (None) or gives it back to be handed to zbus.
+    fn take(&self, msg: Message) -> Option<Message>;
 }
 
 impl ReadOnlyWatched {
@@ -89,7 +97,13 @@ impl ReadOnlyWatched {
                 lock: Arc::new(tokio::sync::Mutex::new(())),
             },
             fd_passing: FdPassing::default(),
+            tap: None,
         })
+    }
+
+    /// Shows every message read to `tap` first ([`Tap`]).
+    pub fn set_tap(&mut self, tap: Arc<dyn Tap>) {
+        self.tap = Some(tap);
     }
 
     /// A sender of whole messages on this socket, for the library's own use next to zbus'
@@ -123,6 +137,7 @@ impl Socket for ReadOnlyWatched {
                     answers: 0,
                 }),
                 sasl: Some(ServerLines::new(answers.clone())),
+                tap: self.tap,
             },
             Writer {
                 out: self.out,
@@ -185,6 +200,8 @@ pub struct Reader {
     handshake: Option<HandshakeLines>,
     /// The server's authentication lines, until the server has answered them all.
     sasl: Option<ServerLines>,
+    /// Sees every message before zbus does.
+    tap: Option<Arc<dyn Tap>>,
 }
 
 impl Reader {
@@ -434,6 +451,28 @@ impl ReadHalf for Reader {
         if !already_received_bytes.is_empty() || !already_received_fds.is_empty() {
             self.unread(already_received_bytes, already_received_fds);
         }
+        loop {
+            let msg = self.read_message().await?;
+            match &self.tap {
+                Some(tap) => {
+                    if let Some(msg) = tap.take(msg) {
+                        return Ok(msg);
+                    }
+                }
+                None => return Ok(msg),
+            }
+        }
+    }
+
+    fn can_pass_unix_fd(&self) -> bool {
+        true
+    }
+}
+
+impl Reader {
+    /// One whole message: its primary header, then the rest into a buffer of its exact length,
+    /// with the descriptors its header declares.
+    async fn read_message(&mut self) -> zbus::Result<Message> {
         let mut header = [0u8; 16];
         self.read_exact(&mut header).await?;
         let (total, endian) = message_length(&header)?;
@@ -456,10 +495,6 @@ impl ReadHalf for Reader {
         // SAFETY: `from_bytes` parses and checks the header as zbus' own reader does; the body is
         // only ever read through checked decoders.
         unsafe { Message::from_bytes(data) }
-    }
-
-    fn can_pass_unix_fd(&self) -> bool {
-        true
     }
 }
 

@@ -635,6 +635,39 @@ fn several_threads_pulling_get_each_signal_exactly_once(t: Transport) {
     assert_eq!(hub::stats(&conn).unwrap().dropped_signals, 0);
 }
 
+/// A peer that emits a signal and then replies: when the call returns, the signal is already
+/// queued. D-Bus keeps the order of the messages on a connection, and so must the library,
+/// however it hands a reply to its caller (the library's socket hands replies over itself when
+/// nothing read before them waits for the dispatcher).
+fn a_signal_sent_before_the_reply_is_queued_when_the_call_returns(t: Transport) {
+    const NAME: &str = "net.skypebus.Order";
+    let mut bus = PrivateBus::on(t);
+    bus.start_dbusmock(NAME, "/net/skypebus/Order", NAME);
+    let conn = bus.connect();
+    support::call_json(
+        &conn,
+        json!({"destination": NAME, "path": "/net/skypebus/Order",
+            "interface": "org.freedesktop.DBus.Mock", "method": "AddMethod", "signature": "sssss",
+            "args": [NAME, "EmitThenReply", "u", "u",
+                "self.EmitSignal('net.skypebus.Order', 'Before', 'u', [args[0]]); ret = args[0]"]}),
+    )
+    .expect("AddMethod");
+    subscribe(&conn, json!({"interface": NAME, "member": "Before"}));
+    sync(&conn);
+    for i in 0..200u32 {
+        let reply = support::call_json(
+            &conn,
+            json!({"destination": NAME, "path": "/net/skypebus/Order", "interface": NAME,
+                "method": "EmitThenReply", "signature": "u", "args": [i]}),
+        )
+        .expect("EmitThenReply");
+        assert_eq!(reply["data"], json!([i]));
+        let e = next(&conn, 0)
+            .unwrap_or_else(|| panic!("call {i}: the signal sent before the reply is not queued"));
+        assert_eq!(e["data"], json!([i]), "{e}");
+    }
+}
+
 per_transport!(
     dbus_send_signal_arrives_with_values_and_types,
     gdbus_emit_arrives,
@@ -649,4 +682,5 @@ per_transport!(
     bad_matches_and_signals_are_refused,
     a_signal_that_cannot_be_decoded_still_arrives_with_an_error,
     several_threads_pulling_get_each_signal_exactly_once,
+    a_signal_sent_before_the_reply_is_queued_when_the_call_returns,
 );
