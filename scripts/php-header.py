@@ -98,9 +98,27 @@ def php_header(c_header: str) -> str:
 
 
 def doc_text(comment: str) -> str:
-    """The text of a /** ... */ comment, one space-joined paragraph."""
+    """The text of a /** ... */ comment, one space-joined paragraph, except fenced blocks
+    (```), which keep their lines (joined with newlines, between newline-separated fences)."""
     lines = [re.sub(r"^\s*\*\s?", "", l) for l in comment.strip()[3:-2].splitlines()]
-    return " ".join(l.strip() for l in lines if l.strip())
+    parts, words, block = [], [], None
+    for l in lines:
+        if l.strip().startswith("```"):
+            if block is None:
+                parts.append(" ".join(words))
+                words, block = [], [l.strip()]
+            else:
+                block.append("```")
+                parts.append("\n".join(block))
+                block = None
+        elif block is not None:
+            block.append(l.rstrip())
+        elif l.strip():
+            words.append(l.strip())
+    if block is not None:
+        raise HeaderError("a doc comment opens a ``` block it does not close")
+    parts.append(" ".join(words))
+    return "\n".join(p for p in parts if p)
 
 
 def enums(c_header: str):
@@ -133,16 +151,25 @@ def define(c_header: str, name: str) -> str:
 
 
 def wrap(text: str, indent: str, width: int = 100):
-    """Lines of a PHPDoc comment holding text, each at most width long."""
-    lines, line = [], ""
-    for word in text.split():
-        if line and len(indent) + 3 + len(line) + 1 + len(word) > width:
+    """Lines of a PHPDoc comment holding text, each at most width long; the lines of a fenced
+    block (doc_text) as they are."""
+    lines, line, in_block = [], "", False
+    for part in text.split("\n"):
+        fence = part.startswith("```")
+        if fence or in_block:
+            lines.append(part)
+            if fence:
+                in_block = not in_block
+            continue
+        for word in part.split():
+            if line and len(indent) + 3 + len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        if line:
             lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    if line:
-        lines.append(line)
+            line = ""
     if len(lines) == 1 and len(indent) + 7 + len(lines[0]) <= width:
         return [f"{indent}/** {lines[0]} */"]
     return [f"{indent}/**"] + [f"{indent} * {l}" for l in lines] + [f"{indent} */"]

@@ -76,18 +76,26 @@ final class HeaderConstants
 
     /**
      * The reply's body itself, in the D-Bus wire format, for a caller that reads the values in
-     * place, behind a header (offsets in bytes from the start of the reply): ```text 0..4 uint32 LE
-     * B: body length 4..8 uint32 LE F: number of unix fds that follow the body 8 uint8 S: signature
-     * length (0..255) 9.. the body signature (S bytes) and a NUL zero padding to a multiple of 8
-     * the body: B bytes, D-Bus wire format, LITTLE endian, laid out as from an 8-aligned offset (so
-     * a caller whose buffer is 8-aligned can read `ai`/`ad` elements in place) zero padding to a
-     * multiple of 4, then F int32 LE: new descriptors (close-on-exec) the caller owns and must
-     * close; the body's `h` values are indices into them ``` The body starts at offset `(9 + S +
-     * 1)` rounded up to a multiple of 8. A `no_reply` call gives B = 0, F = 0, S = 0 (16 bytes, all
-     * zero). The body is checked with every rule the other formats apply before it is handed over
-     * (a malformed body from a peer is `SKYPEBUS_INVALID_MESSAGE`, never passed through; an `h`
-     * must index a descriptor that came with the reply), and a big-endian reply is rewritten little
-     * endian. The request's `variants`, `bytes` and `arrays` options shape only the JSON format.
+     * place, behind a header (offsets in bytes from the start of the reply):
+     * ```text
+     * 0..4   uint32 LE  B: body length
+     * 4..8   uint32 LE  F: number of unix fds that follow the body
+     * 8      uint8      S: signature length (0..255)
+     * 9..    the body signature (S bytes) and a NUL
+     *        zero padding to a multiple of 8
+     *        the body: B bytes, D-Bus wire format, LITTLE endian, laid out as from an
+     *        8-aligned offset (so a caller whose buffer is 8-aligned can read `ai`/`ad`
+     *        elements in place)
+     *        zero padding to a multiple of 4, then F int32 LE: new descriptors
+     *        (close-on-exec) the caller owns and must close; the body's `h` values are
+     *        indices into them
+     * ```
+     * The body starts at offset `(9 + S + 1)` rounded up to a multiple of 8. A `no_reply` call
+     * gives B = 0, F = 0, S = 0 (16 bytes, all zero). The body is checked with every rule the other
+     * formats apply before it is handed over (a malformed body from a peer is
+     * `SKYPEBUS_INVALID_MESSAGE`, never passed through; an `h` must index a descriptor that came
+     * with the reply), and a big-endian reply is rewritten little endian. The request's `variants`,
+     * `bytes` and `arrays` options shape only the JSON format.
      */
     public const REPLY_BODY = 2;
 }
