@@ -520,13 +520,7 @@ impl Connection {
     /// library's socket: no zbus `Message` is made of it, which would read the header again.
     /// Only where [`Connection::sends_direct`] says so.
     pub async fn start_call_direct(&self, serial: u32, bytes: &[u8]) -> Result<PendingReply<'_>> {
-        let waiter = self
-            .register_serial(serial, true)
-            .map(|(serial, rx)| PendingReply {
-                shared: SharedRef::Borrowed(&self.shared),
-                serial,
-                rx,
-            })?;
+        let waiter = self.register_blocking(serial)?;
         self.send_direct(bytes).await?;
         Ok(waiter)
     }
@@ -549,7 +543,12 @@ impl Connection {
     /// Registers a method call for its reply without sending it (send it with
     /// [`Connection::send_all`] or [`Connection::send`]); the calling thread will wait for it.
     pub fn register_call(&self, msg: &Message) -> Result<PendingReply<'_>> {
-        let (serial, rx) = self.register(msg, true)?;
+        self.register_blocking(msg.primary_header().serial_num().get())
+    }
+
+    /// [`Connection::register_call`] of the call whose serial is `serial`.
+    fn register_blocking(&self, serial: u32) -> Result<PendingReply<'_>> {
+        let rx = self.register(serial, true)?;
         Ok(PendingReply {
             shared: SharedRef::Borrowed(&self.shared),
             serial,
@@ -561,7 +560,8 @@ impl Connection {
     /// holds the connection's shared state rather than borrowing the connection, so it may
     /// outlive the handle (when the connection closes, it gets a `Disconnected` error).
     pub fn register_detached(&self, msg: &Message) -> Result<PendingReply<'static>> {
-        let (serial, rx) = self.register(msg, false)?;
+        let serial = msg.primary_header().serial_num().get();
+        let rx = self.register(serial, false)?;
         Ok(PendingReply {
             shared: SharedRef::Owned(self.shared.clone()),
             serial,
@@ -569,15 +569,8 @@ impl Connection {
         })
     }
 
-    fn register(&self, msg: &Message, blocking: bool) -> Result<(u32, oneshot::Receiver<Message>)> {
-        self.register_serial(msg.primary_header().serial_num().get(), blocking)
-    }
-
-    fn register_serial(
-        &self,
-        serial: u32,
-        blocking: bool,
-    ) -> Result<(u32, oneshot::Receiver<Message>)> {
+    /// Enters the call `serial` in the pending table, for its reply.
+    fn register(&self, serial: u32, blocking: bool) -> Result<oneshot::Receiver<Message>> {
         let (tx, rx) = oneshot::channel();
         let mut pending = self
             .shared
@@ -588,7 +581,7 @@ impl Connection {
             return Err(self.shared.disconnected_error());
         }
         pending.insert(serial, Waiter { tx, blocking });
-        Ok((serial, rx))
+        Ok(rx)
     }
 
     /// The handler installed when the connection was opened, shared (it outlives the
